@@ -1,0 +1,163 @@
+"""Duplicate removal and grouping of removals into HubSpot requests. No Airflow import.
+
+Archive removals are grouped by ``from`` id into HubSpot's multi-``to`` inputs; label removals by
+pair into one input with several ``types``. Every request carries at most ``batch_size`` removals,
+and remembers which removals it holds so each one's outcome can be reported by row.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from typing import Any
+
+from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, Rejection, Removal
+
+_ID_SPAN = 10**20  # record ids have at most 20 digits
+
+
+class Deduplicator:
+    """Remembers removals seen, exactly, at bounded memory.
+
+    Keys are exact integers. Up to ``max_in_memory`` of them live in a set (about 70 bytes each);
+    past that, all keys move to a temporary on-disk SQLite table, so a stream of any length runs at
+    constant memory (at a few microseconds per row).
+    """
+
+    def __init__(self, max_in_memory: int = 200_000) -> None:
+        self.max_in_memory = max_in_memory
+        self._seen: set[int] = set()
+        self._disk: sqlite3.Connection | None = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._count = 0
+
+    def _key(self, removal: Removal) -> int:
+        key = int(removal.from_id) * _ID_SPAN + int(removal.to_id)
+        if removal.type_id is not None:
+            category = CATEGORIES.index(removal.category) if removal.category in CATEGORIES else 4
+            key = (key * 8 + category) * 2**31 + removal.type_id
+        return key
+
+    def is_duplicate(self, removal: Removal) -> bool:
+        """True if an equal removal was seen before; remembers this one otherwise."""
+        key = self._key(removal)
+        if self._disk is None:
+            if key in self._seen:
+                return True
+            self._seen.add(key)
+            self._count += 1
+            if len(self._seen) > self.max_in_memory:
+                self._spill()
+            return False
+        cursor = self._disk.execute("INSERT OR IGNORE INTO seen VALUES (?)", (key.to_bytes(24, "big"),))
+        if cursor.rowcount == 0:
+            return True
+        self._count += 1
+        return False
+
+    def _spill(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="hubspot-assoc-dedupe-")
+        self._disk = sqlite3.connect(os.path.join(self._folder.name, "seen.db"), isolation_level=None)
+        self._disk.execute("PRAGMA journal_mode=OFF")
+        self._disk.execute("PRAGMA synchronous=OFF")
+        self._disk.execute("CREATE TABLE seen (key BLOB PRIMARY KEY) WITHOUT ROWID")
+        self._disk.execute("BEGIN")
+        self._disk.executemany("INSERT INTO seen VALUES (?)", ((k.to_bytes(24, "big"),) for k in self._seen))
+        self._seen = set()
+
+    def close(self) -> None:
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class Batch(list[dict[str, Any]]):
+    """HubSpot's native inputs of one request, plus the rows it accounts for.
+
+    Besides its removals, a batch carries the rows rejected or found duplicate while it was filled,
+    and ``last_row``, the number of the last input row read before it was closed: once the batch and
+    every batch before it are finished, every row up to ``last_row`` is accounted for.
+    """
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.seq = 0
+        self.removals: list[Removal] = []
+        self.rejections: list[Rejection] = []
+        self.duplicate_removals: list[Removal] = []
+        self.last_row = 0
+
+    @property
+    def duplicates(self) -> int:
+        return len(self.duplicate_removals)
+
+    @property
+    def rows_accounted(self) -> int:
+        return len(self.removals) + len(self.rejections) + self.duplicates
+
+
+class Batcher:
+    """Fills requests to ``batch_size`` removals; each ``add_*`` returns a batch once one is closed.
+
+    Rejected and duplicate rows ride along with the batch being filled; if many of them come
+    without removals, a batch with no inputs is closed so they are accounted for all the same.
+    """
+
+    def __init__(self, kind: str, batch_size: int, max_ledger: int | None = None) -> None:
+        self.kind = kind
+        self.batch_size = batch_size
+        self.max_ledger = max_ledger or batch_size * 10
+        self._open = Batch(kind)
+
+    def add(self, removal: Removal, row: int | None = None) -> Batch | None:
+        self._open.removals.append(removal)
+        return self._advance(
+            row if row is not None else removal.row, len(self._open.removals) >= self.batch_size
+        )
+
+    def add_rejection(self, rejection: Rejection) -> Batch | None:
+        self._open.rejections.append(rejection)
+        return self._advance(rejection.row, self._ledger_full())
+
+    def add_duplicate(self, removal: Removal) -> Batch | None:
+        self._open.duplicate_removals.append(removal)
+        return self._advance(removal.row, self._ledger_full())
+
+    def _ledger_full(self) -> bool:
+        return len(self._open.rejections) + self._open.duplicates >= self.max_ledger
+
+    def _advance(self, row: int, close: bool) -> Batch | None:
+        self._open.last_row = max(self._open.last_row, row)
+        return self.flush() if close else None
+
+    def flush(self) -> Batch | None:
+        """Close the open batch (inputs built from its removals); None if it accounts for nothing."""
+        batch, self._open = self._open, Batch(self.kind)
+        if not batch.rows_accounted:
+            self._open.last_row = batch.last_row
+            return None
+        if self.kind == ARCHIVE:
+            targets: dict[str, list[dict[str, str]]] = {}
+            for removal in batch.removals:
+                targets.setdefault(removal.from_id, []).append({"id": removal.to_id})
+            batch += [{"from": {"id": from_id}, "to": to} for from_id, to in targets.items()]
+        else:
+            types: dict[tuple[str, str], list[dict[str, Any]]] = {}
+            for removal in batch.removals:
+                types.setdefault(removal.pair, []).append(
+                    {"associationCategory": removal.category, "associationTypeId": removal.type_id}
+                )
+            batch += [
+                {"from": {"id": pair[0]}, "to": {"id": pair[1]}, "types": specs}
+                for pair, specs in types.items()
+            ]
+        return batch

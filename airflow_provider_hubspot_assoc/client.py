@@ -1,0 +1,671 @@
+"""HTTP client for HubSpot's association endpoints: auth, pacing, safe retries, concurrency.
+
+``HubSpotClient`` is what ``HubSpotHook`` builds from an Airflow connection; it has no Airflow
+import so benchmarks and unit tests use it directly. Both archive endpoints are idempotent
+(archiving what is already gone changes nothing), which is what makes retrying a POST safe here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pendulum
+import requests
+from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+from airflow_provider_hubspot_assoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotDailyLimitError,
+    HubSpotError,
+    HubSpotRetriesExhaustedError,
+    HubSpotScopeError,
+    HubSpotValidationError,
+)
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, Pair, iso_timestamp, merge
+from airflow_provider_hubspot_assoc.object_types import validate_object_type, validate_record_id
+from airflow_provider_hubspot_assoc.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.hubapi.com"
+_API_VERSION = re.compile(r"^(v4|\d{4}-\d{2}(-beta)?)$")
+RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
+ARCHIVE = "archive"
+ARCHIVE_LABELS = "archive_labels"
+
+
+def require_safe_url(url: str, what: str = "HubSpot host") -> str:
+    """Return ``url`` without a trailing slash; https is required except for loopback addresses."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{what} must be an http(s) URL, got {url!r}")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ValueError(
+            f"{what} {parts.scheme}://{parts.hostname} must use https: a token is sent with every request "
+            "(plain http is allowed only for loopback addresses such as the simulator)"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class OAuthCredentials:
+    client_id: str
+    client_secret: str
+    refresh_token: str
+    token_url: str = "/oauth/v1/token"
+
+    def __repr__(self) -> str:  # never show secrets
+        return f"OAuthCredentials(client_id={self.client_id!r}, token_url={self.token_url!r})"
+
+
+@dataclass
+class ClientConfig:
+    """How to reach HubSpot and how hard to push it."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_version: str = "v4"
+    access_token: str | None = field(default=None, repr=False)
+    oauth: OAuthCredentials | None = None
+    requests_per_window: int = 190
+    window_seconds: float = 10.0
+    rate_limit_share: float = 1.0  # the part of the app's limit this client may use
+    daily_limit: int | None = None
+    account_timezone: str = "UTC"
+    max_in_flight: int | None = None  # None: chosen from the rate limit and the measured latency
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 8
+    max_retry_seconds: float = 900.0
+    batch_size: int = 100
+    progress_every: int = 50
+    max_isolation_requests: int = 40  # extra requests per refused batch to isolate its bad rows
+
+    def __post_init__(self) -> None:
+        self.base_url = require_safe_url(self.base_url)
+        if not _API_VERSION.match(self.api_version):
+            raise ValueError(
+                f"api_version must be 'v4' or a date version such as '2026-03', got {self.api_version!r}"
+            )
+        if not self.access_token and not self.oauth:
+            raise ValueError("HubSpot needs a private-app access token or OAuth credentials")
+        if not 1 <= self.batch_size <= 1000:
+            raise ValueError(f"batch_size must be between 1 and 1000, got {self.batch_size}")
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    rate_limited: int = 0
+    pairs_sent: int = 0
+    token_refreshes: int = 0
+    isolation_requests: int = 0
+    started: float = field(default_factory=time.monotonic)
+    latency: float | None = None  # moving average of round trips, seconds
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.requests / elapsed if elapsed > 0 else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "rate_limited": self.rate_limited,
+            "pairs_sent": self.pairs_sent,
+            "isolation_requests": self.isolation_requests,
+            "seconds": round(time.monotonic() - self.started, 3),
+        }
+
+
+class _Retryable(Exception):
+    """A failure worth another try; ``wait`` is the least time to wait before it."""
+
+    def __init__(self, reason: str, wait: float = 0.0, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.wait = wait
+        self.status = status
+
+
+class _TokenSource:
+    """Hands out the bearer token; refreshes OAuth access tokens before they expire."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        session: requests.Session,
+        on_new_token: Callable[[str], None] | None,
+        stats: ClientStats,
+    ) -> None:
+        self._config = config
+        self._session = session
+        self._on_new_token = on_new_token
+        self._stats = stats
+        self._lock = threading.Lock()
+        self._token: str | None = config.access_token if not config.oauth else None
+        self._expires_at = math.inf if not config.oauth else 0.0
+
+    @property
+    def refreshable(self) -> bool:
+        return self._config.oauth is not None
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires_at:
+                self._refresh()
+            assert self._token is not None
+            return self._token
+
+    def invalidate(self, token: str) -> None:
+        """Forget ``token`` (HubSpot rejected it) so the next call refreshes, once for all threads."""
+        with self._lock:
+            if self._token == token:
+                self._expires_at = 0.0
+
+    def _refresh(self) -> None:
+        oauth = self._config.oauth
+        assert oauth is not None
+        url = require_safe_url(urljoin(self._config.base_url + "/", oauth.token_url), "OAuth token URL")
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": oauth.client_id,
+            "client_secret": oauth.client_secret,
+            "refresh_token": oauth.refresh_token,
+        }
+        for attempt in Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(5),
+            wait=wait_random_exponential(multiplier=0.5, max=10),
+            reraise=True,
+        ):
+            with attempt:
+                try:
+                    answer = self._session.post(
+                        url, data=form, timeout=(self._config.connect_timeout, self._config.read_timeout)
+                    )
+                except (requests.Timeout, requests.ConnectionError) as error:
+                    raise _Retryable(f"OAuth token refresh: {type(error).__name__}") from None
+                if answer.status_code >= 500 or answer.status_code == 429:
+                    raise _Retryable(
+                        f"OAuth token refresh: HTTP {answer.status_code}", status=answer.status_code
+                    )
+        body = _json(answer)
+        if answer.status_code != 200 or "access_token" not in body:
+            raise HubSpotAuthError.from_answer(answer.status_code, body, "OAuth token refresh failed")
+        token = str(body["access_token"])
+        if self._on_new_token:
+            self._on_new_token(token)
+        lifetime = float(body.get("expires_in") or 1800)
+        # Refresh early: with 10% of the lifetime (at most 5 minutes) left.
+        self._expires_at = time.monotonic() + lifetime - min(300.0, lifetime * 0.1)
+        self._token = token
+        self._stats.token_refreshes += 1
+        log.info("HubSpot OAuth access token refreshed; valid for %d s", int(lifetime))
+
+
+def _json(answer: requests.Response) -> dict[str, Any]:
+    if not answer.content:
+        return {}
+    try:
+        body = answer.json()
+    except ValueError:
+        return {"message": answer.text[:500]}
+    return body if isinstance(body, dict) else {"message": str(body)[:500]}
+
+
+def pairs_of(kind: str, inputs: list[dict[str, Any]]) -> list[Pair]:
+    """The (from id, to id) pairs of a request's native inputs."""
+    if kind == ARCHIVE:
+        return [(str(i["from"]["id"]), str(t["id"])) for i in inputs for t in i["to"]]
+    return [(str(i["from"]["id"]), str(i["to"]["id"])) for i in inputs]
+
+
+class HubSpotClient:
+    """Sends HubSpot association requests at the pace HubSpot allows, retrying what is safe."""
+
+    def __init__(self, config: ClientConfig, on_new_token: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.stats = ClientStats()
+        self.limiter = RateLimiter(
+            config.requests_per_window, config.window_seconds, share=config.rate_limit_share
+        )
+        self.limiter.daily_remaining = config.daily_limit
+        self._max_workers = config.max_in_flight or 32
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self._max_workers, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(
+            {"Accept": "application/json", "User-Agent": "airflow-provider-hubspot-assoc"}
+        )
+        self._tokens = _TokenSource(config, self.session, on_new_token, self.stats)
+        self._labels_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._stats_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> HubSpotClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ paths
+    def path(self, from_type: str, to_type: str, suffix: str) -> str:
+        """The endpoint path; object types are validated so nothing can be injected into it."""
+        from_part = validate_object_type(from_type)
+        to_part = validate_object_type(to_type)
+        version = self.config.api_version
+        if version == "v4":
+            return f"/crm/v4/associations/{from_part}/{to_part}/{suffix}"
+        return f"/crm/associations/{version}/{from_part}/{to_part}/{suffix}"
+
+    # -------------------------------------------------------------- requests
+    def request(
+        self, method: str, path: str, body: Any = None, what: str = "HubSpot request"
+    ) -> tuple[int, dict[str, Any]]:
+        """Send one request with pacing and retries; returns (HTTP status, JSON body or {})."""
+        first_try = True
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(_Retryable),
+                stop=stop_after_attempt(self.config.max_attempts)
+                | stop_after_delay(self.config.max_retry_seconds),
+                wait=self._wait,
+                before_sleep=self._before_retry,
+                reraise=True,
+            ):
+                with attempt:
+                    if not first_try:
+                        with self._stats_lock:
+                            self.stats.retries += 1
+                    first_try = False
+                    return self._send_once(method, path, body, what)
+        except _Retryable as error:
+            raise HubSpotRetriesExhaustedError(
+                f"{what}: gave up after {self.config.max_attempts} attempts or "
+                f"{self.config.max_retry_seconds:g} s; last failure: {error}",
+                status=error.status,
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @staticmethod
+    def _wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        least = error.wait if isinstance(error, _Retryable) else 0.0
+        return max(least, wait_random_exponential(multiplier=0.25, max=30)(state))
+
+    @staticmethod
+    def _before_retry(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "HubSpot: retrying after %s (attempt %d, waiting %.1f s)",
+            error,
+            state.attempt_number,
+            state.next_action.sleep if state.next_action else 0.0,
+        )
+
+    def _send_once(self, method: str, path: str, body: Any, what: str) -> tuple[int, dict[str, Any]]:
+        self.limiter.acquire()
+        token = self._tokens.token()
+        started = time.monotonic()
+        try:
+            answer = self.session.request(
+                method,
+                self.config.base_url + path,
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+            )
+        except requests.Timeout:
+            self._count(None)
+            raise _Retryable("timeout") from None
+        except requests.ConnectionError as error:
+            self._count(None)
+            raise _Retryable(f"connection error ({type(error).__name__})") from None
+        self._count(time.monotonic() - started)
+        self.limiter.observe(answer.headers)
+        status = answer.status_code
+        if status < 300:
+            return status, _json(answer)
+        payload = _json(answer)
+        retry_after = _retry_after(answer.headers.get("Retry-After"))
+        if status == 429:
+            return self._rate_limited(payload, retry_after, what)
+        if status == 401:
+            if self._tokens.refreshable:
+                self._tokens.invalidate(token)
+                raise _Retryable("401: access token refused; refreshing it", status=401)
+            raise HubSpotAuthError.from_answer(status, payload, what)
+        if status == 403:
+            refused = HubSpotScopeError.from_answer(status, payload, what)
+            if refused.missing_scopes:
+                refused.args = (f"{refused.args[0]} Missing scopes: {', '.join(refused.missing_scopes)}",)
+            raise refused
+        if status in RETRYABLE_STATUSES:
+            least = 2.0 if status == 423 else (retry_after or 0.0)
+            raise _Retryable(f"HTTP {status} {payload.get('message', '')}".strip(), least, status)
+        raise HubSpotValidationError.from_answer(status, payload, what)
+
+    def _rate_limited(
+        self, payload: dict[str, Any], retry_after: float | None, what: str
+    ) -> tuple[int, dict[str, Any]]:
+        with self._stats_lock:
+            self.stats.rate_limited += 1
+        if payload.get("policyName") == "DAILY":
+            reset_at = self._daily_reset(retry_after)
+            raise HubSpotDailyLimitError(
+                f"{what}: HubSpot's daily request limit is used up; "
+                f"it resets at {reset_at.to_iso8601_string()}",
+                reset_at=reset_at,
+                status=429,
+                category="DAILY",
+                body=payload,
+            )
+        pause = retry_after if retry_after is not None else self.limiter.interval / 10
+        self.limiter.pause(pause)
+        raise _Retryable(f"429 {payload.get('policyName', 'rate limit')}", 0.0, 429)
+
+    def _daily_reset(self, retry_after: float | None) -> pendulum.DateTime:
+        now = pendulum.now(self.config.account_timezone)
+        if retry_after is not None:
+            return now.add(seconds=retry_after).in_timezone("UTC")
+        return now.add(days=1).start_of("day").in_timezone("UTC")
+
+    def _count(self, latency: float | None) -> None:
+        with self._stats_lock:
+            stats = self.stats
+            stats.requests += 1
+            if latency is not None:
+                stats.latency = latency if stats.latency is None else 0.8 * stats.latency + 0.2 * latency
+            if self.config.progress_every and stats.requests % self.config.progress_every == 0:
+                log.info(
+                    "HubSpot progress: %d requests, %d pairs sent, %d rate-limited (429), %d retries, "
+                    "%.1f requests/s (limit %.1f/s)",
+                    stats.requests,
+                    stats.pairs_sent,
+                    stats.rate_limited,
+                    stats.retries,
+                    stats.rate(),
+                    self.limiter.rate,
+                )
+
+    # ----------------------------------------------------------- endpoints
+    def archive_batch(
+        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Send one archive request (``kind`` is ``archive`` or ``archive_labels``)."""
+        suffix = "batch/archive" if kind == ARCHIVE else "batch/labels/archive"
+        path = self.path(from_type, to_type, suffix)
+        pairs = pairs_of(kind, inputs)
+        requested_at = iso_timestamp()
+        status, body = self.request("POST", path, {"inputs": inputs}, f"POST {path}")
+        with self._stats_lock:
+            self.stats.pairs_sent += len(pairs)
+        return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at)
+
+    def archive_isolating(
+        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Send a batch; if HubSpot refuses it as a whole (a 400 naming no input), find the bad rows.
+
+        The refused batch is split in halves, recursively, until the rows HubSpot refuses are
+        isolated; everything else is sent. Isolated rows come back as failed with HubSpot's message.
+        At most ``max_isolation_requests`` extra requests are spent per batch; rows not isolated
+        within that budget are reported failed with the refusal, never dropped.
+        """
+        try:
+            return self.archive_batch(kind, from_type, to_type, inputs)
+        except HubSpotValidationError as refusal:
+            if len(pairs_of(kind, inputs)) <= 1:
+                return failed_response(kind, inputs, refusal)
+            log.warning(
+                "HubSpot refused a request of %d pairs as a whole (%s); isolating the bad rows by bisection",
+                len(pairs_of(kind, inputs)),
+                refusal,
+            )
+            budget = [self.config.max_isolation_requests]
+            parts = self._bisect(kind, from_type, to_type, split_inputs(kind, inputs), refusal, budget)
+            extra = self.config.max_isolation_requests - budget[0]
+            merged = merge(parts)
+            log.warning(
+                "Isolation done: %d of %d pairs refused, %d extra requests",
+                len(merged.failed_pairs()),
+                merged.pairs_sent,
+                extra,
+            )
+            with self._stats_lock:
+                self.stats.isolation_requests += extra
+            return merged
+
+    def _bisect(
+        self,
+        kind: str,
+        from_type: str,
+        to_type: str,
+        halves: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        refusal: HubSpotValidationError,
+        budget: list[int],
+    ) -> list[BatchResponse]:
+        answers: list[BatchResponse] = []
+        for half in halves:
+            if not half:
+                continue
+            if budget[0] <= 0:
+                answers.append(
+                    failed_response(kind, half, refusal, note="not isolated: bisection budget spent")
+                )
+                continue
+            budget[0] -= 1
+            try:
+                answers.append(self.archive_batch(kind, from_type, to_type, half))
+            except HubSpotValidationError as again:
+                if len(pairs_of(kind, half)) <= 1:
+                    answers.append(failed_response(kind, half, again))
+                else:
+                    answers += self._bisect(kind, from_type, to_type, split_inputs(kind, half), again, budget)
+        return answers
+
+    def in_flight_limit(self) -> int:
+        """Requests in flight: enough to reach the rate limit at the measured latency."""
+        if self.config.max_in_flight:
+            return self.config.max_in_flight
+        latency = self.stats.latency
+        if latency is None:
+            return 4
+        return max(2, min(self._max_workers, math.ceil(self.limiter.rate * latency * 1.5) + 1))
+
+    def run_batches(
+        self, kind: str, from_type: str, to_type: str, batches: Iterable[list[dict[str, Any]]]
+    ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse]]:
+        """Send batches concurrently; yield ``(batch, response)`` as each completes.
+
+        A batch HubSpot refuses as a whole (400, or retries exhausted) comes back as a response whose
+        errors cover all its pairs, so nothing is lost. Auth, scope and daily-limit errors stop the
+        run: in-flight batches finish and are yielded, then the error is raised with ``.batch`` set to
+        the batch it struck (not applied) so a caller can send it again later.
+        """
+        self.path(from_type, to_type, "batch/archive")  # validate before any request
+        source = iter(batches)
+        fatal: HubSpotError | None = None
+        with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="hubspot") as pool:
+            pending: dict[Future[BatchResponse], list[dict[str, Any]]] = {}
+            exhausted = False
+            while True:
+                while fatal is None and not exhausted and len(pending) < self.in_flight_limit():
+                    batch = next(source, None)
+                    if batch is None:
+                        exhausted = True
+                    elif batch:
+                        job = pool.submit(self.archive_isolating, kind, from_type, to_type, batch)
+                        pending[job] = batch
+                if not pending:
+                    break
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch = pending.pop(future)
+                    try:
+                        yield batch, future.result()
+                    except (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError) as error:
+                        error.batch = batch
+                        fatal = fatal or error
+                    except (HubSpotValidationError, HubSpotRetriesExhaustedError) as error:
+                        yield batch, failed_response(kind, batch, error)
+        if fatal is not None:
+            raise fatal
+
+    def archive_many(
+        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Chunk native inputs into requests of at most ``batch_size`` pairs, send, merge."""
+        batches = chunk_inputs(kind, inputs, self.config.batch_size)
+        return merge(response for _, response in self.run_batches(kind, from_type, to_type, batches))
+
+    def get_labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+        """Association type definitions of one direction (cached per client)."""
+        key = (validate_object_type(from_type), validate_object_type(to_type))
+        if key not in self._labels_cache:
+            path = self.path(from_type, to_type, "labels")
+            _, body = self.request("GET", path, None, f"GET {path}")
+            self._labels_cache[key] = list(body.get("results") or [])
+        return self._labels_cache[key]
+
+    def read_associations(
+        self, from_type: str, to_type: str, ids: Iterable[str | int]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Current associations of each from id: ``{from id: [{toObjectId, associationTypes}]}``.
+
+        Ids go in chunks of 1000 with every page followed; an id with no associations maps to [].
+        """
+        path = self.path(from_type, to_type, "batch/read")
+        wanted = [validate_record_id(i, "from id") for i in ids]
+        found: dict[str, list[dict[str, Any]]] = {i: [] for i in wanted}
+        for start in range(0, len(wanted), 1000):
+            queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + 1000]]
+            while queue:
+                _, body = self.request("POST", path, {"inputs": queue}, f"POST {path}")
+                queue = []
+                for result in body.get("results") or []:
+                    from_id = str(result.get("from", {}).get("id"))
+                    for target in result.get("to") or []:
+                        found.setdefault(from_id, []).append(
+                            {
+                                "toObjectId": str(target.get("toObjectId")),
+                                "associationTypes": target.get("associationTypes", []),
+                            }
+                        )
+                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
+                    if after:
+                        queue.append({"id": from_id, "after": str(after)})
+        return found
+
+
+def failed_response(
+    kind: str, batch: list[dict[str, Any]], error: HubSpotError, note: str | None = None
+) -> BatchResponse:
+    """A response in which every pair of ``batch`` failed with ``error`` (a whole-request refusal)."""
+    pairs = pairs_of(kind, batch)
+    response = BatchResponse.from_answer(error.status or 0, None, pairs)
+    response.errors = [
+        BatchError(
+            category=error.category or "REQUEST_FAILED",
+            message=f"{error} ({note})" if note else str(error),
+            context={},
+            pairs=tuple(pairs),
+        )
+    ]
+    return response
+
+
+def split_inputs(
+    kind: str, inputs: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Two halves of a request by pairs; a multi-``to`` input may be cut in two."""
+    if kind != ARCHIVE:
+        middle = len(inputs) // 2
+        return inputs[:middle], inputs[middle:]
+    flat = [{"from": item["from"], "to": [target]} for item in inputs for target in item["to"]]
+    middle = len(flat) // 2
+    return _regroup(flat[:middle]), _regroup(flat[middle:])
+
+
+def _regroup(flat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in flat:
+        grouped.setdefault(str(item["from"]["id"]), []).extend(item["to"])
+    return [{"from": {"id": from_id}, "to": targets} for from_id, targets in grouped.items()]
+
+
+def chunk_inputs(
+    kind: str, inputs: Iterable[dict[str, Any]], batch_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Group native inputs into requests of at most ``batch_size`` pairs.
+
+    An archive input whose ``to`` list would overflow a request is split across requests.
+    """
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in inputs:
+        if kind == ARCHIVE:
+            targets = list(item["to"])
+            while targets:
+                room = batch_size - size
+                part, targets = targets[:room], targets[room:]
+                batch.append({"from": item["from"], "to": part})
+                size += len(part)
+                if size >= batch_size:
+                    yield batch
+                    batch, size = [], 0
+        else:
+            batch.append(item)
+            size += 1
+            if size >= batch_size:
+                yield batch
+                batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)

@@ -1,0 +1,224 @@
+"""HubSpotHook: an Airflow connection of type ``hubspot`` turned into a paced, retrying client.
+
+Connection fields (the ``hubspot`` connection form shows them):
+
+* Password: a private-app access token (``auth_type`` ``private_app``, the default); or
+  ``auth_type`` ``oauth`` with ``client_id``, ``client_secret`` and ``refresh_token`` in the extras,
+  the access token then being obtained and refreshed by the hook before it expires.
+* Host: optional override of ``https://api.hubapi.com`` (a proxy, or the simulator on loopback;
+  https is required for anything but loopback).
+* Extras: ``api_version`` (``v4`` or ``2026-03``...), ``tier`` or ``requests_per_10s`` /
+  ``requests_per_day``, ``account_timezone``, ``max_in_flight``, ``batch_size``, ``token_url``,
+  ``read_timeout``, ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``, ``window_seconds``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_hubspot_assoc.client import (
+    ARCHIVE,
+    ARCHIVE_LABELS,
+    DEFAULT_BASE_URL,
+    ClientConfig,
+    HubSpotClient,
+    OAuthCredentials,
+)
+from airflow_provider_hubspot_assoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotError,
+    HubSpotRetriesExhaustedError,
+    HubSpotScopeError,
+)
+from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_label_input
+from airflow_provider_hubspot_assoc.models import BatchResponse
+from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
+
+
+def _mask(secret: str) -> None:
+    """Register a secret obtained at run time (an OAuth access token) with Airflow's log masker."""
+    from airflow.sdk.log import mask_secret
+
+    mask_secret(secret)
+
+
+class HubSpotHook(BaseHook):
+    """Interact with HubSpot's CRM associations v4 endpoints.
+
+    Both archive endpoints are idempotent: archiving an association that is already gone changes
+    nothing. That is why a request whose answer was lost (timeout, dropped connection, 5xx) is
+    retried, with exponential backoff and jitter, bounded in attempts and in total time.
+
+    :param hubspot_conn_id: the ``hubspot`` connection.
+    :param client_overrides: ``ClientConfig`` fields that win over the connection (for example
+        ``batch_size``, ``max_in_flight``, ``max_attempts``, ``read_timeout``).
+    """
+
+    conn_name_attr = "hubspot_conn_id"
+    default_conn_name = "hubspot_default"
+    conn_type = "hubspot"
+    hook_name = "HubSpot"
+
+    def __init__(self, hubspot_conn_id: str = default_conn_name, **client_overrides: Any) -> None:
+        super().__init__()
+        self.hubspot_conn_id = hubspot_conn_id
+        self.client_overrides = client_overrides
+
+    # ------------------------------------------------------------- connection
+    def _extra(self, extras: dict[str, Any], name: str, default: Any = None) -> Any:
+        for key in (name, f"extra__hubspot__{name}"):
+            value = extras.get(key)
+            if value not in (None, ""):
+                return value
+        return default
+
+    def client_config(self) -> ClientConfig:
+        """Read the connection into a ``ClientConfig`` (no request is made)."""
+        conn = self.get_connection(self.hubspot_conn_id)
+        extras = conn.extra_dejson
+        host = (conn.host or "").strip()
+        if host and "://" not in host:
+            host = f"https://{host}"
+        if host and conn.port:
+            host = f"{host.rstrip('/')}:{conn.port}"
+        auth_type = self._extra(extras, "auth_type", "private_app")
+        oauth = None
+        if auth_type == "oauth":
+            missing = [
+                f for f in ("client_id", "client_secret", "refresh_token") if not self._extra(extras, f)
+            ]
+            if missing:
+                raise ValueError(
+                    f"HubSpot connection {self.hubspot_conn_id!r} uses OAuth but lacks {', '.join(missing)}"
+                )
+            oauth = OAuthCredentials(
+                client_id=str(self._extra(extras, "client_id")),
+                client_secret=str(self._extra(extras, "client_secret")),
+                refresh_token=str(self._extra(extras, "refresh_token")),
+                token_url=str(self._extra(extras, "token_url", "/oauth/v1/token")),
+            )
+        elif auth_type != "private_app":
+            raise ValueError(f"auth_type must be 'private_app' or 'oauth', got {auth_type!r}")
+        elif not conn.password:
+            raise ValueError(
+                f"HubSpot connection {self.hubspot_conn_id!r} has no access token: put the private app's "
+                "token in the Password field, or set auth_type to oauth"
+            )
+        tier = str(self._extra(extras, "tier", "oauth_marketplace" if oauth else "professional"))
+        if tier not in TIER_LIMITS:
+            raise ValueError(f"tier must be one of {', '.join(TIER_LIMITS)}, got {tier!r}")
+        per_window, per_day = TIER_LIMITS[tier]
+        settings: dict[str, Any] = {
+            "base_url": host or DEFAULT_BASE_URL,
+            "api_version": str(self._extra(extras, "api_version", "v4")),
+            "access_token": None if oauth else conn.password,
+            "oauth": oauth,
+            "requests_per_window": int(self._extra(extras, "requests_per_10s", per_window)),
+            "daily_limit": _optional_int(self._extra(extras, "requests_per_day", per_day)),
+            "account_timezone": str(self._extra(extras, "account_timezone", "UTC")),
+            "max_in_flight": _optional_int(self._extra(extras, "max_in_flight")),
+            "batch_size": int(self._extra(extras, "batch_size", 100)),
+        }
+        for name, kind in (
+            ("window_seconds", float),
+            ("read_timeout", float),
+            ("connect_timeout", float),
+            ("max_attempts", int),
+            ("max_retry_seconds", float),
+        ):
+            if self._extra(extras, name) is not None:
+                settings[name] = kind(self._extra(extras, name))
+        settings.update(self.client_overrides)
+        return ClientConfig(**settings)
+
+    @cached_property
+    def client(self) -> HubSpotClient:
+        return HubSpotClient(self.client_config(), on_new_token=_mask)
+
+    def get_conn(self) -> HubSpotClient:
+        """The client, built once per hook; its rate limiter is shared by all its threads."""
+        return self.client
+
+    # -------------------------------------------------------------- endpoints
+    def archive_associations(
+        self, from_object_type: str, to_object_type: str, inputs: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Remove every association between each pair.
+
+        ``inputs`` are HubSpot's native inputs, ``{"from": {"id": "1"}, "to": [{"id": "2"}]}``;
+        they are validated, then sent in requests of at most ``batch_size`` pairs, concurrently.
+        """
+        checked = [native_archive_input(item, row) for row, item in enumerate(inputs, start=1)]
+        return self.client.archive_many(ARCHIVE, from_object_type, to_object_type, checked)
+
+    def archive_labels(
+        self, from_object_type: str, to_object_type: str, inputs: list[dict[str, Any]]
+    ) -> BatchResponse:
+        """Remove specific association labels (removing the unlabeled type removes all labels).
+
+        ``inputs``: ``{"from": {"id"}, "to": {"id"}, "types": [{"associationCategory",
+        "associationTypeId"}]}``.
+        """
+        checked = [native_label_input(item, row) for row, item in enumerate(inputs, start=1)]
+        return self.client.archive_many(ARCHIVE_LABELS, from_object_type, to_object_type, checked)
+
+    def get_labels(self, from_object_type: str, to_object_type: str) -> list[dict[str, Any]]:
+        """Association type definitions ``{category, typeId, label}`` of one direction (cached)."""
+        return self.client.get_labels(from_object_type, to_object_type)
+
+    def read_associations(
+        self, from_object_type: str, to_object_type: str, ids: list[str | int]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Current associations of each id (1000-id chunks, every page); [] where there are none."""
+        return self.client.read_associations(from_object_type, to_object_type, ids)
+
+    def account_details(self) -> dict[str, Any]:
+        """``GET /account-info/v3/details``: portal id and time zone of the account."""
+        return self.client.request("GET", "/account-info/v3/details", None, "account details")[1]
+
+    # ------------------------------------------------------------------- test
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the settings, the token, and read access to associations; never raises.
+
+        Write scopes depend on the object types a DAG archives and cannot be checked without
+        archiving; a missing one is reported by the first archive request, naming the scope.
+        """
+        try:
+            config = self.client_config()
+        except (ValueError, TypeError) as error:
+            return False, f"The connection's settings are not usable: {error}"
+        try:
+            client = self.client
+            client.config.max_attempts = min(client.config.max_attempts, 2)
+            details = self.account_details()
+            client.get_labels("contacts", "companies")
+        except HubSpotScopeError as error:
+            scopes = ", ".join(error.missing_scopes) or "see HubSpot's message"
+            return False, f"The token works but lacks scopes this provider needs: {scopes}."
+        except HubSpotAuthError as error:
+            return False, (
+                "HubSpot refused the credentials: the access token (for OAuth: the client id, client "
+                f"secret or refresh token) is wrong, revoked or expired. {error}"
+            )
+        except HubSpotRetriesExhaustedError as error:
+            return False, f"Could not reach HubSpot: {error}"
+        except HubSpotError as error:
+            return False, f"HubSpot refused the connection: {error}"
+        except Exception as error:
+            return False, f"Could not reach HubSpot at {config.base_url}: {type(error).__name__}: {error}"
+        finally:
+            built = self.__dict__.pop("client", None)
+            if built is not None:
+                built.close()
+        portal = details.get("portalId", "unknown")
+        return (
+            True,
+            f"Connected to HubSpot account {portal}; the token can read contact-company associations.",
+        )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)

@@ -1,0 +1,266 @@
+"""HubSpot's BatchResponse as a typed model, matched to the inputs of the request that produced it.
+
+HubSpot answers an archive with 204 and no body, 200 with a BatchResponse, or 207 with per-input
+errors (all three have been seen on these endpoints). ``BatchResponse.from_answer`` accepts each;
+``merge`` folds the answers of many requests into one. No Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pendulum
+
+STATUSES = ("PENDING", "PROCESSING", "CANCELED", "COMPLETE")
+# Pair = (from id, to id); label removal key = (from id, to id, category, type id).
+Pair = tuple[str, str]
+
+
+def iso_timestamp(moment: pendulum.DateTime | None = None) -> str:
+    """HubSpot's timestamp format (ISO 8601, milliseconds, UTC ``Z``); now when no moment is given."""
+    return (moment or pendulum.now("UTC")).in_timezone("UTC").format("YYYY-MM-DD[T]HH:mm:ss.SSS[Z]")
+
+
+@dataclass(frozen=True)
+class BatchError:
+    """One entry of ``errors[]`` (HubSpot's StandardError), with the pairs it concerns."""
+
+    category: str
+    message: str
+    status: str = "error"
+    sub_category: str | None = None
+    context: dict[str, list[str]] = field(default_factory=dict)
+    pairs: tuple[Pair, ...] = ()
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> BatchError:
+        context = raw.get("context") if isinstance(raw.get("context"), dict) else {}
+        sub = raw.get("subCategory")
+        return cls(
+            category=str(raw.get("category") or "UNKNOWN"),
+            message=str(raw.get("message") or ""),
+            status=str(raw.get("status") or "error"),
+            sub_category=str(sub) if sub is not None else None,
+            context={str(k): [str(x) for x in v] for k, v in (context or {}).items() if isinstance(v, list)},
+            pairs=tuple((str(p[0]), str(p[1])) for p in raw.get("pairs") or [] if len(p) == 2),
+        )
+
+    @property
+    def from_ids(self) -> list[str]:
+        return self.context.get("fromObjectId", [])
+
+    @property
+    def to_ids(self) -> list[str]:
+        return self.context.get("toObjectId", [])
+
+    @property
+    def means_already_gone(self) -> bool:
+        """HubSpot says there was no association to remove (a retried request's first try did)."""
+        return (self.sub_category or "").endswith("NO_ASSOCIATIONS_FOUND")
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.status,
+            "category": self.category,
+            "message": self.message,
+            "context": self.context,
+        }
+        if self.sub_category:
+            data["subCategory"] = self.sub_category
+        if self.pairs:
+            data["pairs"] = [list(p) for p in self.pairs]
+        return data
+
+
+@dataclass
+class BatchResponse:
+    """A BatchResponse, plus which pairs of the request were sent and which failed."""
+
+    status: str = "COMPLETE"
+    errors: list[BatchError] = field(default_factory=list)
+    requested_at: str | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    results: list[Any] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)
+    http_status: int = 204
+    pairs_sent: int = 0
+    unmatched_errors: int = 0
+
+    @classmethod
+    def from_answer(
+        cls,
+        http_status: int,
+        body: dict[str, Any] | None,
+        pairs: list[Pair],
+        *,
+        requested_at: str | None = None,
+    ) -> BatchResponse:
+        """Build from an HTTP answer (204 with no body, 200 or 207) and match errors to ``pairs``."""
+        now = iso_timestamp()
+        body = body or {}
+        status = body.get("status") if body.get("status") in STATUSES else "COMPLETE"
+        errors = [BatchError.from_json(e) for e in body.get("errors") or [] if isinstance(e, dict)]
+        response = cls(
+            status=str(status),
+            requested_at=body.get("requestedAt") or requested_at or now,
+            started_at=body.get("startedAt") or requested_at or now,
+            completed_at=body.get("completedAt") or now,
+            results=list(body.get("results") or []),
+            links=dict(body.get("links") or {}),
+            http_status=http_status,
+            pairs_sent=len(pairs),
+        )
+        response.errors, response.unmatched_errors = match_errors(errors, pairs)
+        return response
+
+    @property
+    def num_errors(self) -> int:
+        return len(self.errors)
+
+    def failed_pairs(self) -> set[Pair]:
+        return {pair for error in self.errors for pair in error.pairs}
+
+    def to_json(self, max_errors: int | None = None) -> dict[str, Any]:
+        """HubSpot's BatchResponse shape (JSON-ready); ``errors`` capped with the count cut."""
+        errors = self.errors if max_errors is None else self.errors[:max_errors]
+        data: dict[str, Any] = {
+            "status": self.status,
+            "requestedAt": self.requested_at,
+            "startedAt": self.started_at,
+            "completedAt": self.completed_at,
+            "numErrors": self.num_errors,
+            "errors": [e.to_json() for e in errors],
+            "results": self.results,
+            "links": self.links,
+        }
+        if len(errors) < len(self.errors):
+            data["errorsTruncated"] = len(self.errors) - len(errors)
+        return data
+
+
+def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[BatchError], int]:
+    """Attach to each error the sent pairs it names (by ``fromObjectId``/``toObjectId`` context).
+
+    An error naming only a from id concerns every sent pair with that from id. Returns the errors
+    and how many of them named no sent pair.
+    """
+    by_from: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        by_from.setdefault(pair[0], []).append(pair)
+    matched: list[BatchError] = []
+    unmatched = 0
+    for error in errors:
+        found: list[Pair] = []
+        for from_id in error.from_ids:
+            candidates = by_from.get(from_id, [])
+            if error.to_ids:
+                candidates = [p for p in candidates if p[1] in error.to_ids]
+            found += [p for p in candidates if p not in found]
+        if not found:
+            unmatched += 1
+        matched.append(
+            BatchError(
+                error.category, error.message, error.status, error.sub_category, error.context, tuple(found)
+            )
+        )
+    return matched, unmatched
+
+
+_HTTP_RANK = {204: 0, 200: 1, 207: 2}  # a merge answers like its most telling part; other codes rank last
+
+
+def merge(responses: Iterable[BatchResponse]) -> BatchResponse:
+    """One BatchResponse for many requests: earliest start, latest completion, all errors.
+
+    The merged status is the least finished one (CANCELED beats PENDING beats PROCESSING beats
+    COMPLETE), so a downstream sensor never sees COMPLETE while part of the work is not.
+    """
+    order = {"CANCELED": 0, "PENDING": 1, "PROCESSING": 2, "COMPLETE": 3}
+    merged = BatchResponse(status="COMPLETE", http_status=204)
+    statuses: list[str] = []
+    for response in responses:
+        statuses.append(response.status)
+        merged.errors += response.errors
+        merged.results += response.results
+        merged.links.update(response.links)
+        merged.pairs_sent += response.pairs_sent
+        merged.unmatched_errors += response.unmatched_errors
+        merged.http_status = max(
+            merged.http_status, response.http_status, key=lambda code: _HTTP_RANK.get(code, 3)
+        )
+        for attr, pick in (("requested_at", min), ("started_at", min), ("completed_at", max)):
+            value = getattr(response, attr)
+            current = getattr(merged, attr)
+            if value is not None:
+                setattr(merged, attr, value if current is None else _pick_time(pick, current, value))
+    if statuses:
+        merged.status = min(statuses, key=lambda s: order.get(s, 3))
+    return merged
+
+
+def _pick_time(pick: Callable[..., Any], current: str, value: str) -> str:
+    """``min``/``max`` of two ISO timestamps compared as instants, not as text.
+
+    HubSpot may leave out a zero fraction ("08:00:01Z" vs "08:00:01.500Z"), which sorts wrongly as
+    text. Timestamps that do not parse are compared as text.
+    """
+    try:
+        instants = (pendulum.parse(current), pendulum.parse(value))
+        return (current, value)[pick((0, 1), key=lambda i: instants[i])]
+    except (ValueError, TypeError):
+        return str(pick(current, value))
+
+
+class ResponseAccumulator:
+    """Merges responses as they arrive, keeping at most ``keep_errors`` errors (and their count).
+
+    A long run can produce errors for millions of pairs; the full list of failed rows is kept by the
+    operator elsewhere, so the merged BatchResponse stays small enough for XCom.
+    """
+
+    def __init__(self, keep_errors: int = 100) -> None:
+        self.keep_errors = keep_errors
+        self.merged = BatchResponse(status="COMPLETE", http_status=204)
+        self.total_errors = 0
+        self.responses = 0
+
+    def add(self, response: BatchResponse) -> None:
+        self.responses += 1
+        self.total_errors += len(response.errors)
+        room = max(self.keep_errors - len(self.merged.errors), 0)
+        trimmed = BatchResponse(**{**response.__dict__, "errors": response.errors[:room], "results": []})
+        self.merged = merge([self.merged, trimmed]) if self.responses > 1 else merge([trimmed])
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "merged": self.merged.to_json(),
+            "total_errors": self.total_errors,
+            "responses": self.responses,
+        }
+
+    @classmethod
+    def from_state(cls, keep_errors: int, state: dict[str, Any]) -> ResponseAccumulator:
+        accumulator = cls(keep_errors)
+        merged = state["merged"]
+        accumulator.merged = BatchResponse(
+            status=merged["status"],
+            errors=[BatchError.from_json(e) for e in merged.get("errors") or []],
+            requested_at=merged.get("requestedAt"),
+            started_at=merged.get("startedAt"),
+            completed_at=merged.get("completedAt"),
+            links=dict(merged.get("links") or {}),
+        )
+        accumulator.total_errors = int(state["total_errors"])
+        accumulator.responses = int(state["responses"])
+        return accumulator
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.merged.to_json()
+        data["numErrors"] = self.total_errors
+        cut = self.total_errors - len(self.merged.errors)
+        if cut:
+            data["errorsTruncated"] = cut
+        return data

@@ -1,0 +1,33 @@
+"""Operators that remove HubSpot associations and association labels in bulk."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from airflow_provider_hubspot_assoc.operators.base import BaseHubSpotArchiveOperator
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS
+
+
+class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
+    """Remove every association between each (from, to) pair.
+
+    Rows: ``{"from_id": .., "to_id": ..}``, ``(from_id, to_id)`` or HubSpot's
+    ``{"from": {"id"}, "to": [{"id"}, ...]}``. Pairs are deduplicated, grouped by from id into
+    HubSpot's multi-``to`` inputs, and sent ``batch_size`` pairs per request.
+
+    Returns (XCom ``return_value``) one merged BatchResponse with a ``summary`` of the buckets; see
+    ``BaseHubSpotArchiveOperator`` for every parameter.
+    """
+
+    kind: ClassVar[str] = ARCHIVE
+
+
+class BatchArchiveLabelsOperator(BaseHubSpotArchiveOperator):
+    """Remove specific association labels of (from, to) pairs.
+
+    Rows name the label by ``association_type_id`` (with or without ``association_category``) or by
+    ``label`` name, resolved through HubSpot's label definitions. Removing the unlabeled type removes
+    the whole association, all labels included (HubSpot's rule).
+    """
+
+    kind: ClassVar[str] = LABELS

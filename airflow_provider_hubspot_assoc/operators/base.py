@@ -1,0 +1,533 @@
+"""The shared machinery of the two archive operators: read, validate, dedupe, batch, send, account.
+
+Rows come from ``inputs`` (a list, or an upstream task's XCom) or from ``sql`` on any common-sql
+connection, streamed at constant memory. Every row ends in exactly one bucket of the result's
+``summary``: archived, rejected, failed, duplicates (or planned, in a dry run).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk import Asset, BaseOperator, ObjectStoragePath
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
+from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
+from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
+from airflow_provider_hubspot_assoc.rows import (
+    ARCHIVE,
+    LabelResolver,
+    Rejection,
+    Removal,
+    RowParser,
+    needs_definitions,
+)
+from airflow_provider_hubspot_assoc.sources import input_rows
+from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
+from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+log = logging.getLogger(__name__)
+PROGRESS_EVERY_BATCHES = 25
+CHECKPOINT_EVERY_SECONDS = 1.0
+CHECKPOINT_KEY = "hubspot_assoc_progress"
+MAX_ROWS_IN_MESSAGE = 20
+
+
+def _templated(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def hubspot_asset(hubspot_conn_id: str, from_object_type: str, to_object_type: str) -> Asset:
+    """The Asset a run updates: one HubSpot account (by connection id) and one object-type pair."""
+    uri = f"hubspot://{hubspot_conn_id}/associations/{from_object_type}/{to_object_type}"
+    return Asset(uri=uri, name=f"hubspot_associations_{hubspot_conn_id}_{from_object_type}_{to_object_type}")
+
+
+class BaseHubSpotArchiveOperator(BaseOperator):
+    """Shared base of ``BatchArchiveAssociationsOperator`` and ``BatchArchiveLabelsOperator``.
+
+    :param from_object_type: e.g. ``contacts``, ``0-1`` or a custom ``2-123`` (templated).
+    :param to_object_type: the other side (templated).
+    :param inputs: rows as a list, or an upstream task's output (templated).
+    :param sql: a query whose rows are the inputs (templated; ``.sql`` files work); needs ``conn_id``.
+    :param conn_id: any Airflow SQL connection (common-sql ``DbApiHook``).
+    :param parameters: query parameters for ``sql`` (templated).
+    :param column_map: our field names to the row's keys, e.g. ``{"from_id": "contact_id"}``.
+    :param hubspot_conn_id: the ``hubspot`` connection.
+    :param batch_size: removals per request (HubSpot's batch limit is 100).
+    :param dry_run: validate and batch, report what would be sent, send nothing.
+    :param on_invalid: ``fail`` (default) or ``skip`` invalid rows. With ``fail``, in-memory inputs fail
+        before anything is sent; streamed SQL rows fail at the end, naming every rejected row.
+    :param max_failed_ratio: share of sent removals HubSpot may fail before the task fails (after
+        sending everything else and pushing the result).
+    :param max_rows_in_xcom: failed/rejected rows kept in the XCom result; all of them go to a
+        JSONL file (``results_path`` or a local temp folder) when there are more.
+    :param results_path: an object-storage folder (``s3://...``, ``file:///...``) for the full
+        failed/rejected row lists (templated).
+    :param fetch_size: rows fetched from the database at a time.
+    :param max_in_flight: concurrent requests (default: from the rate limit and the latency).
+    :param rate_limit_share: the part of the connection's rate limit this task may use, e.g. ``1/3``
+        for each of 3 mapped tasks in a 3-slot pool, so together they stay inside one limit.
+    :param results_table: write one row per input (run, row number, ids, type/label, outcome bucket,
+        HubSpot's error code and message, time) to this table as the run goes (templated).
+    :param results_conn_id: the SQL connection of ``results_table`` (any common-sql connection).
+    :param create_results_table: create ``results_table`` if it does not exist.
+    :param checkpoint_every_seconds: how often confirmed progress is saved to the task's state
+        store (Airflow 3.3+), so a retried try skips what an earlier try confirmed.
+    """
+
+    kind: ClassVar[str] = ARCHIVE
+    template_fields: Sequence[str] = (
+        "from_object_type",
+        "to_object_type",
+        "inputs",
+        "sql",
+        "conn_id",
+        "parameters",
+        "hubspot_conn_id",
+        "results_path",
+        "results_table",
+        "results_conn_id",
+    )
+    template_ext: Sequence[str] = (".sql",)
+    template_fields_renderers = {"sql": "sql", "inputs": "json", "parameters": "json"}
+    ui_color = "#ff7a59"
+
+    def __init__(
+        self,
+        *,
+        from_object_type: str,
+        to_object_type: str,
+        inputs: Any = None,
+        sql: str | None = None,
+        conn_id: str | None = None,
+        parameters: Any = None,
+        column_map: dict[str, str] | None = None,
+        hubspot_conn_id: str = HubSpotHook.default_conn_name,
+        batch_size: int = 100,
+        dry_run: bool = False,
+        on_invalid: str = "fail",
+        max_failed_ratio: float = 0.0,
+        max_rows_in_xcom: int = 100,
+        results_path: str | None = None,
+        fetch_size: int = 10_000,
+        max_in_flight: int | None = None,
+        checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
+        rate_limit_share: float = 1.0,
+        results_table: str | None = None,
+        results_conn_id: str | None = None,
+        create_results_table: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if (inputs is None) == (sql is None):
+            raise ValueError("give exactly one of inputs= (a list or an upstream task's output) or sql=")
+        if sql is not None and not conn_id:
+            raise ValueError("sql= needs conn_id=, the Airflow SQL connection to run it on")
+        if on_invalid not in ("fail", "skip"):
+            raise ValueError(f"on_invalid must be 'fail' or 'skip', got {on_invalid!r}")
+        if not 0.0 <= max_failed_ratio <= 1.0:
+            raise ValueError(f"max_failed_ratio must be between 0 and 1, got {max_failed_ratio!r}")
+        if results_table is not None and not results_conn_id:
+            raise ValueError("results_table= needs results_conn_id=, the SQL connection to write to")
+        if results_table is not None and not _templated(results_table):
+            check_table_name(results_table)
+        if not 0 < rate_limit_share <= 1:
+            raise ValueError(f"rate_limit_share must be in (0, 1], got {rate_limit_share!r}")
+        if not 1 <= batch_size <= 1000:
+            raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size!r}")
+        for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
+            if not _templated(value) and not hasattr(value, "operator"):
+                try:
+                    validate_object_type(value)
+                except InvalidObjectTypeError as error:
+                    raise ValueError(f"{name}: {error}") from None
+        self.parser = RowParser(self.kind, column_map)  # validates column_map now
+        if "outlets" not in kwargs and not any(_templated(v) for v in (from_object_type, to_object_type)):
+            kwargs["outlets"] = [
+                hubspot_asset(
+                    hubspot_conn_id,
+                    validate_object_type(from_object_type),
+                    validate_object_type(to_object_type),
+                )
+            ]
+        super().__init__(**kwargs)
+        self.from_object_type = from_object_type
+        self.to_object_type = to_object_type
+        self.inputs = inputs
+        self.sql = sql
+        self.conn_id = conn_id
+        self.parameters = parameters
+        self.column_map = column_map
+        self.hubspot_conn_id = hubspot_conn_id
+        self.batch_size = batch_size
+        self.is_dry_run = dry_run
+        self.on_invalid = on_invalid
+        self.max_failed_ratio = max_failed_ratio
+        self.max_rows_in_xcom = max_rows_in_xcom
+        self.results_path = results_path
+        self.fetch_size = fetch_size
+        self.max_in_flight = max_in_flight
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.rate_limit_share = rate_limit_share
+        self.results_table = results_table
+        self.results_conn_id = results_conn_id
+        self.create_results_table = create_results_table
+        self._writer: ResultsWriter | None = None
+        if isinstance(inputs, list) and on_invalid == "fail":
+            self._fail_on_rejections(self._prevalidate(inputs, resolver=None), "at DAG definition")
+
+    # ------------------------------------------------------------------ reading
+    def _rows(self) -> Iterator[Any]:
+        return input_rows(self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+
+    def _in_memory(self) -> bool:
+        return self.sql is None
+
+    # --------------------------------------------------------------- validation
+    def _parse_all(
+        self, rows: Iterable[Any], resolver: LabelResolver | None
+    ) -> Iterator[tuple[int, list[Removal] | Rejection]]:
+        for number, raw in enumerate(rows, start=1):
+            parsed = self.parser.parse(raw, number)
+            if resolver is not None and not isinstance(parsed, Rejection):
+                resolved = [resolver.resolve(r) for r in parsed]
+                rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
+                parsed = rejection or [r for r in resolved if isinstance(r, Removal)]
+            yield number, parsed
+
+    def _prevalidate(self, rows: Iterable[Any], resolver: LabelResolver | None) -> list[Rejection]:
+        return [parsed for _, parsed in self._parse_all(rows, resolver) if isinstance(parsed, Rejection)]
+
+    def _fail_on_rejections(self, rejections: list[Rejection], when: str) -> None:
+        if not rejections:
+            return
+        shown = "; ".join(str(r) for r in rejections[:MAX_ROWS_IN_MESSAGE])
+        more = len(rejections) - MAX_ROWS_IN_MESSAGE
+        text = f"{len(rejections)} invalid input row(s) {when}: {shown}"
+        if more > 0:
+            text += f"; and {more} more"
+        text += ". Fix them, or set on_invalid='skip' to send the valid rows only."
+        raise AirflowFailException(text)
+
+    # ------------------------------------------------------------------ running
+    def execute(self, context: Context) -> dict[str, Any]:
+        return self._run(context, checkpoint=self._load_checkpoint(context))
+
+    def execute_resume(
+        self, context: Context, event: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Continue after a deferral (HubSpot's daily limit reset) from the checkpoint it carried.
+
+        The checkpoint rides in the trigger's event (``dag.test()`` keeps only the event of a
+        deferral's kwargs); the task state store, when there is one, holds it as well.
+        """
+        event = event or {}
+        self.log.info("Resuming after %s", event.get("moment", "a deferral"))
+        carried = checkpoint or event.get("checkpoint") or self._load_checkpoint(context)
+        return self._run(context, checkpoint=carried)
+
+    def _fingerprint(self) -> str:
+        return fingerprint(
+            self.kind,
+            self.from_object_type,
+            self.to_object_type,
+            self.inputs if self.sql is None else None,
+            self.sql,
+            self.parameters,
+            self.column_map,
+            self.batch_size,
+        )
+
+    def _run(self, context: Context, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+        started = time.monotonic()
+        from_type = validate_object_type(self.from_object_type)
+        to_type = validate_object_type(self.to_object_type)
+        hook = HubSpotHook(
+            self.hubspot_conn_id,
+            batch_size=self.batch_size,
+            max_in_flight=self.max_in_flight,
+            rate_limit_share=self.rate_limit_share,
+        )
+        resolver = self._resolver(hook, from_type, to_type)
+        run_fingerprint = self._fingerprint()
+        if checkpoint is not None and Progress.usable(checkpoint, run_fingerprint):
+            progress = Progress.from_json(checkpoint, self.max_rows_in_xcom)
+            self.log.info(
+                "Resuming after input row %d, confirmed by an earlier try: %s",
+                progress.rows_done,
+                self._counts(progress.tally),
+            )
+        else:
+            if checkpoint is not None:
+                self.log.warning(
+                    "Ignoring a checkpoint made for other inputs or by another version (%s != %s)",
+                    checkpoint.get("fingerprint"),
+                    run_fingerprint,
+                )
+            progress = Progress.start(run_fingerprint, self.max_rows_in_xcom)
+            if self._in_memory() and self.on_invalid == "fail":
+                self._fail_on_rejections(self._prevalidate(self._rows(), resolver), "(nothing was sent)")
+        if self.sql is not None:
+            self.log.info(
+                "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
+            )
+        self._writer = self._results_writer(context, progress.rows_done)
+        pipeline = Pipeline(
+            self.kind,
+            self.batch_size,
+            progress,
+            dry_run=self.is_dry_run,
+            on_outcomes=self._writer.add if self._writer else None,
+        )
+        batches = pipeline.batches(self._parse_all(self._rows(), resolver))
+        self.log.info(
+            "%s %s -> %s from %s through %s",
+            "Dry run: planning removals" if self.is_dry_run else "Removing",
+            from_type,
+            to_type,
+            f"SQL on {self.conn_id}" if self.sql else "inputs",
+            self.hubspot_conn_id,
+        )
+        try:
+            if self.is_dry_run:
+                for batch in batches:
+                    pipeline.finish(batch, None)
+            else:
+                self._send(context, hook, pipeline, batches, from_type, to_type)
+        except HubSpotDailyLimitError as limit:
+            self._defer_until_reset(context, hook, progress, limit)
+        finally:
+            if hook.__dict__.get("client") is not None:
+                hook.client.close()
+        progress.tally.check()
+        if self._writer is not None:
+            self._writer.flush()
+        result = self._result(context, progress, pipeline, hook, started)
+        progress.close()
+        self._clear_checkpoint(context)
+        self.log.info("Done: %s", self._counts(progress.tally))
+        self._apply_failure_policy(context, result, progress.tally)
+        return result
+
+    def _send(
+        self,
+        context: Context,
+        hook: HubSpotHook,
+        pipeline: Pipeline,
+        batches: Iterator[Batch],
+        from_type: str,
+        to_type: str,
+    ) -> None:
+        """Send every batch; batches with no inputs are confirmed without a request."""
+
+        def with_inputs() -> Iterator[Batch]:
+            for batch in batches:
+                if batch:
+                    yield batch
+                else:
+                    pipeline.finish(batch, None)
+
+        client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
+        last_saved = time.monotonic()
+        for done, (sent, response) in enumerate(
+            hook.client.run_batches(client_kind, from_type, to_type, with_inputs()), start=1
+        ):
+            assert isinstance(sent, Batch)
+            moved = pipeline.finish(sent, response)
+            if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
+                self._save_checkpoint(context, pipeline.progress, hook)
+                last_saved = time.monotonic()
+            if done % PROGRESS_EVERY_BATCHES == 0:
+                self.log.info("Progress: %d requests done; %s", done, self._counts(pipeline.progress.tally))
+
+    def _defer_until_reset(
+        self, context: Context, hook: HubSpotHook, progress: Progress, limit: HubSpotDailyLimitError
+    ) -> None:
+        """Free the worker until HubSpot's daily limit resets, then continue where this stopped."""
+        state = progress.to_json(self._stats(hook))
+        self._save_checkpoint(context, progress, hook, state)
+        self.log.warning(
+            "HubSpot's daily request limit is used up; deferring until %s. Confirmed so far: %s",
+            limit.reset_at.to_iso8601_string(),
+            self._counts(progress.tally),
+        )
+        self.defer(
+            trigger=HubSpotWaitTrigger(
+                limit.reset_at, reason="HubSpot's daily request limit resets", payload={"checkpoint": state}
+            ),
+            method_name="execute_resume",
+        )
+
+    # ------------------------------------------------------------- checkpoints
+    @staticmethod
+    def _state_store(context: Context) -> Any:
+        return context.get("task_state_store")  # Airflow 3.3+; older versions resume only after deferral
+
+    def _load_checkpoint(self, context: Context) -> dict[str, Any] | None:
+        store = self._state_store(context)
+        if store is None:
+            return None
+        state = store.get(CHECKPOINT_KEY)
+        return state if isinstance(state, dict) else None
+
+    def _save_checkpoint(
+        self, context: Context, progress: Progress, hook: HubSpotHook, state: dict[str, Any] | None = None
+    ) -> None:
+        if self._writer is not None:  # the table never runs behind the checkpoint
+            self._writer.flush()
+        store = self._state_store(context)
+        if store is not None:
+            store.set(CHECKPOINT_KEY, state or progress.to_json(self._stats(hook)))
+
+    def _clear_checkpoint(self, context: Context) -> None:
+        store = self._state_store(context)
+        if store is not None:
+            store.delete(CHECKPOINT_KEY)
+
+    @staticmethod
+    def _stats(hook: HubSpotHook) -> dict[str, float]:
+        if hook.__dict__.get("client") is None:
+            return {}
+        stats = hook.client.stats.as_json()
+        return {k: stats[k] for k in ("requests", "retries", "rate_limited", "isolation_requests", "seconds")}
+
+    def _results_writer(self, context: Context, rows_done: int) -> ResultsWriter | None:
+        """The write-back table's writer; first removes what an earlier try wrote past the checkpoint."""
+        if self.results_table is None or self.is_dry_run:
+            return None
+        assert self.results_conn_id is not None
+        ti = context["ti"]
+        writer = ResultsWriter(
+            self.results_conn_id,
+            self.results_table,
+            run_id=str(context["run_id"]),
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            map_index=getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1,
+            create=self.create_results_table,
+        )
+        writer.forget_after(rows_done)
+        return writer
+
+    # ----------------------------------------------------------------- helpers
+    def _resolver(self, hook: HubSpotHook, from_type: str, to_type: str) -> LabelResolver | None:
+        """Label definitions, fetched once when label removals need checking or resolving."""
+        if self.kind == ARCHIVE:
+            return None
+        if self.is_dry_run and not self._needs_definitions():
+            return None
+        return LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type)
+
+    def _needs_definitions(self) -> bool:
+        if not self._in_memory():
+            return True
+        for number, raw in enumerate(self._rows(), start=1):
+            parsed = self.parser.parse(raw, number)
+            if not isinstance(parsed, Rejection) and any(needs_definitions(r) for r in parsed):
+                return True
+        return False
+
+    @staticmethod
+    def _counts(tally: Tally) -> str:
+        return (
+            f"received {tally.received}, archived {tally.archived}, failed {tally.failed}, "
+            f"rejected {tally.rejected}, duplicates {tally.duplicates}"
+            + (f", planned {tally.planned}" if tally.planned else "")
+        )
+
+    # ------------------------------------------------------------------- result
+    def _result(
+        self, context: Context, progress: Progress, pipeline: Pipeline, hook: HubSpotHook, started: float
+    ) -> dict[str, Any]:
+        totals = progress.totals(self._stats(hook))
+        result = progress.responses.to_json()
+        result["summary"] = {
+            **progress.tally.as_json(),
+            "requests": int(totals.get("requests", 0)),
+            "retries": int(totals.get("retries", 0)),
+            "rate_limited": int(totals.get("rate_limited", 0)),
+            "isolation_requests": int(totals.get("isolation_requests", 0)),
+            "seconds": round(time.monotonic() - started + progress.earlier.get("seconds", 0.0), 3),
+        }
+        result["dry_run"] = self.is_dry_run
+        if self._writer is not None:
+            result["results_table"] = self.results_table
+        result["from_object_type"] = validate_object_type(self.from_object_type)
+        result["to_object_type"] = validate_object_type(self.to_object_type)
+        if self.is_dry_run:
+            result["summary"]["planned_requests"] = pipeline.planned_requests
+            result["sample_request"] = {"inputs": pipeline.sample}
+        for spool in (progress.failed, progress.rejected):
+            result[f"{spool.name}_rows"] = spool.head
+            result[f"{spool.name}_rows_path"] = self._save(context, spool) if spool.count else None
+            if spool.not_kept:
+                result[f"{spool.name}_rows_not_kept"] = spool.not_kept
+        return result
+
+    def _save(self, context: Context, spool: RowSpool) -> str | None:
+        """Write all rows of a spool when they do not fit in XCom, or when ``results_path`` is set."""
+        if not spool.overflowed and not self.results_path:
+            return None
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        run_id = str(context.get("run_id", "run")).replace(":", "_").replace("+", "_")
+        leaf = f"{ti.task_id}" + (f"-{map_index}" if map_index is not None and map_index >= 0 else "")
+        relative = f"{ti.dag_id}/{run_id}/{leaf}/{spool.name}.jsonl"
+        if self.results_path:
+            target = ObjectStoragePath(self.results_path.rstrip("/") + "/" + relative)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as handle:  # type: ignore[no-untyped-call]
+                spool.copy_to(handle)
+            return str(target)
+        local = Path(tempfile.gettempdir()) / "hubspot_assoc_results" / relative
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with local.open("wb") as handle:
+            spool.copy_to(handle)
+        self.log.warning(
+            "%d %s rows do not fit in XCom; all of them are in %s on this worker (set results_path= for "
+            "object storage that downstream tasks can read)",
+            spool.count,
+            spool.name,
+            local,
+        )
+        return str(local)
+
+    def _apply_failure_policy(self, context: Context, result: dict[str, Any], tally: Tally) -> None:
+        """Fail the task after the result is pushed: too many HubSpot failures, or rejected rows."""
+        problems = []
+        sent = tally.archived + tally.failed
+        if sent and tally.failed / sent > self.max_failed_ratio:
+            problems.append(
+                f"HubSpot failed {tally.failed} of {sent} removals sent "
+                f"({tally.failed / sent:.1%} > max_failed_ratio {self.max_failed_ratio:.1%})"
+            )
+        if tally.rejected and self.on_invalid == "fail":
+            shown = "; ".join(
+                f"row {r['row']}, {r['field']}: {r['reason']}"
+                for r in result["rejected_rows"][:MAX_ROWS_IN_MESSAGE]
+            )
+            problems.append(f"{tally.rejected} invalid row(s) were not sent: {shown}")
+        if not problems:
+            return
+        context["ti"].xcom_push(key="return_value", value=result)
+        paths = [p for p in (result.get("failed_rows_path"), result.get("rejected_rows_path")) if p]
+        raise AirflowException(
+            "; ".join(problems)
+            + f". Counts: {self._counts(tally)}. Rows are listed in the task's XCom return_value"
+            + (f" and in {', '.join(paths)}" if paths else "")
+            + "."
+        )

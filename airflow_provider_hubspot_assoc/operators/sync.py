@@ -1,0 +1,188 @@
+"""Mirror mode: make HubSpot's associations of some records match a desired set.
+
+The desired rows (SQL or XCom, the archive operators' row shapes) say which associations *should*
+exist for a set of from-ids. The operator reads what HubSpot has for those ids through batch read
+and archives only what is beyond the desired set. ``max_deletes`` is a safety cap checked before
+anything is sent; ``dry_run=True`` reads, plans and reports the deletions without sending any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.object_types import validate_object_type, validate_record_id
+from airflow_provider_hubspot_assoc.operators.base import MAX_ROWS_IN_MESSAGE, BaseHubSpotArchiveOperator
+from airflow_provider_hubspot_assoc.progress import fingerprint
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal
+from airflow_provider_hubspot_assoc.sources import input_rows
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+SAMPLE = 20
+
+
+class _SyncMixin(BaseHubSpotArchiveOperator):
+    """Plans the deletions from desired vs current, then runs them through the archive machinery.
+
+    :param max_deletes: fail before sending anything if more deletions than this are planned.
+    :param from_ids: from-ids to mirror besides those in the desired rows (for example records
+        that should have no association left). Templated.
+
+    Every other parameter is the archive operators'. The plan is made anew by every try (after a
+    retry or a deferral HubSpot's current state is read again), so a resumed run deletes only what
+    is still extra; its ``summary`` counts the deletions of that last plan.
+    """
+
+    template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
+
+    def __init__(self, *, max_deletes: int = 1000, from_ids: Any = None, **kwargs: Any) -> None:
+        if max_deletes < 0:
+            raise ValueError(f"max_deletes must be >= 0, got {max_deletes!r}")
+        super().__init__(**kwargs)
+        self.max_deletes = max_deletes
+        self.from_ids = from_ids
+        self._plan: list[dict[str, Any]] | None = None
+        self._plan_figures: dict[str, Any] = {}
+
+    # The rows the archive machinery sends are the planned deletions, not the desired rows.
+    def _rows(self) -> Iterator[Any]:
+        if self._plan is None:
+            raise RuntimeError("the sync plan is made in execute()")
+        return iter(self._plan)
+
+    def _in_memory(self) -> bool:
+        return True
+
+    def _fingerprint(self) -> str:
+        return fingerprint("sync", super()._fingerprint(), self._plan)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        self._make_plan()
+        return self._with_figures(super().execute(context))
+
+    def execute_resume(
+        self, context: Context, event: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        self._make_plan()
+        return self._with_figures(self._run(context, checkpoint=None))
+
+    def _with_figures(self, result: dict[str, Any]) -> dict[str, Any]:
+        result["sync"] = self._plan_figures
+        return result
+
+    def _make_plan(self) -> None:
+        from_type = validate_object_type(self.from_object_type)
+        to_type = validate_object_type(self.to_object_type)
+        hook = HubSpotHook(self.hubspot_conn_id, max_in_flight=self.max_in_flight)
+        resolver = (
+            LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type)
+            if self.kind == LABELS
+            else None
+        )
+        desired, from_ids = self._desired(resolver)
+        current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
+        plan = self._extras(desired, current, resolver)
+        self._plan = plan
+        self._plan_figures = {
+            "from_ids": len(from_ids),
+            "desired": len(desired),
+            "current": sum(len(targets) for targets in current.values()),
+            "planned_deletions": len(plan),
+            "max_deletes": self.max_deletes,
+            "sample_deletions": plan[:SAMPLE],
+        }
+        self.log.info(
+            "Sync plan for %d %s: %d desired, %d in HubSpot, %d to delete",
+            len(from_ids),
+            from_type,
+            len(desired),
+            self._plan_figures["current"],
+            len(plan),
+        )
+        if len(plan) > self.max_deletes:
+            raise AirflowFailException(
+                f"the sync would delete {len(plan)} associations, more than max_deletes={self.max_deletes}; "
+                f"nothing was sent. First planned deletions: {plan[:MAX_ROWS_IN_MESSAGE]}"
+            )
+
+    def _desired(self, resolver: LabelResolver | None) -> tuple[set[tuple[Any, ...]], set[str]]:
+        desired: set[tuple[Any, ...]] = set()
+        from_ids: set[str] = set()
+        rejections: list[Rejection] = []
+        rows = input_rows(self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+        for number, raw in enumerate(rows, start=1):
+            parsed = self.parser.parse(raw, number)
+            if isinstance(parsed, Rejection):
+                rejections.append(parsed)
+                continue
+            for removal in parsed:
+                resolved: Removal | Rejection = resolver.resolve(removal) if resolver else removal
+                if isinstance(resolved, Rejection):
+                    rejections.append(resolved)
+                    continue
+                desired.add(resolved.key())
+                from_ids.add(resolved.from_id)
+        if rejections:
+            shown = "; ".join(str(r) for r in rejections[:MAX_ROWS_IN_MESSAGE])
+            raise AirflowFailException(
+                f"{len(rejections)} desired row(s) are invalid, so the desired set is unknown; nothing was "
+                f"sent: {shown}"
+            )
+        for value in self.from_ids or []:
+            from_ids.add(validate_record_id(value, "from_ids"))
+        return desired, from_ids
+
+    def _extras(
+        self,
+        desired: set[tuple[Any, ...]],
+        current: dict[str, list[dict[str, Any]]],
+        resolver: LabelResolver | None,
+    ) -> list[dict[str, Any]]:
+        extras: list[dict[str, Any]] = []
+        for from_id in sorted(current, key=int):
+            for target in sorted(current[from_id], key=lambda t: int(t["toObjectId"])):
+                to_id = str(target["toObjectId"])
+                if self.kind == ARCHIVE:
+                    if (from_id, to_id) not in desired:
+                        extras.append({"from_id": from_id, "to_id": to_id})
+                    continue
+                assert resolver is not None
+                for spec in target.get("associationTypes") or []:
+                    category, type_id = str(spec.get("category")), int(spec.get("typeId", 0))
+                    if not spec.get("label"):
+                        continue  # the unlabeled type is the association itself: never removed here
+                    if (from_id, to_id, category, str(type_id)) not in desired:
+                        extras.append(
+                            {
+                                "from_id": from_id,
+                                "to_id": to_id,
+                                "association_category": category,
+                                "association_type_id": type_id,
+                            }
+                        )
+        return extras
+
+
+class SyncAssociationsOperator(_SyncMixin):
+    """Archive every association HubSpot has, for the desired rows' from-ids, that is not desired.
+
+    Example: desired ``(contact_id, company_id)`` pairs from the warehouse; HubSpot keeps those and
+    loses every other company association of those contacts.
+    """
+
+    kind: ClassVar[str] = ARCHIVE
+
+
+class SyncAssociationLabelsOperator(_SyncMixin):
+    """Remove every association label HubSpot has, for the desired rows' from-ids, that is not desired.
+
+    Desired rows name labels (by ``label`` or ``association_type_id``); associations themselves (the
+    unlabeled type) are never removed by this operator.
+    """
+
+    kind: ClassVar[str] = LABELS

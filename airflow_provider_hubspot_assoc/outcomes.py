@@ -1,0 +1,110 @@
+"""Where every input row ends up: the buckets, and the rejected/failed rows in full.
+
+Every removal read lands in exactly one bucket: ``archived``, ``rejected`` (invalid, with the
+reason), ``failed`` (HubSpot's error), ``duplicates``, or, in a dry run, ``planned``. ``received``
+always equals their sum. No Airflow import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from typing import IO, Any
+
+BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")
+
+
+@dataclass
+class Tally:
+    received: int = 0
+    archived: int = 0
+    rejected: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    planned: int = 0
+    already_absent: int = 0  # part of archived: HubSpot said the association was already gone
+
+    def accounted(self) -> int:
+        return sum(getattr(self, bucket) for bucket in BUCKETS)
+
+    def check(self) -> None:
+        """Raise if a row is missing from the buckets or counted twice (a bug, never user error)."""
+        if self.accounted() != self.received:
+            raise RuntimeError(f"bucket sums do not add up: {asdict(self)}")
+
+    def as_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+class RowSpool:
+    """Collects rows of one kind; the first ``keep`` in memory, all of them in a JSONL file beyond."""
+
+    def __init__(self, name: str, keep: int) -> None:
+        self.name = name
+        self.keep = keep
+        self.count = 0
+        self.not_kept = 0  # rows counted by an earlier try whose spill file is not on this worker
+        self._head: list[dict[str, Any]] = []
+        self._file: IO[str] | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """What a checkpoint keeps: the head, the count, and the spill file (left in place)."""
+        if self._file is not None:
+            self._file.flush()
+        return {
+            "head": self._head,
+            "count": self.count,
+            "not_kept": self.not_kept,
+            "file": self._file.name if self._file is not None else None,
+        }
+
+    @classmethod
+    def from_state(cls, name: str, keep: int, state: dict[str, Any]) -> RowSpool:
+        spool = cls(name, keep)
+        spool._head = list(state.get("head") or [])
+        spool.count = int(state.get("count") or 0)
+        spool.not_kept = int(state.get("not_kept") or 0)
+        path = state.get("file")
+        if path and os.path.exists(path):
+            spool._file = open(path, "a+")  # noqa: SIM115 - kept open until close()
+        elif spool.count > len(spool._head):
+            spool.not_kept += spool.count - len(spool._head)
+        return spool
+
+    def add(self, item: dict[str, Any]) -> None:
+        self.count += 1
+        if self._file is None and len(self._head) < self.keep:
+            self._head.append(item)
+            return
+        if self._file is None:
+            self._file = tempfile.NamedTemporaryFile("w+", suffix=f"-{self.name}.jsonl", delete=False)  # noqa: SIM115
+            for earlier in self._head:
+                self._file.write(json.dumps(earlier) + "\n")
+        self._file.write(json.dumps(item) + "\n")
+
+    @property
+    def head(self) -> list[dict[str, Any]]:
+        return list(self._head)
+
+    @property
+    def overflowed(self) -> bool:
+        return self._file is not None
+
+    def copy_to(self, open_destination: Any) -> None:
+        """Write every row (JSONL) into a writable binary or text file object."""
+        if self._file is None:
+            for item in self._head:
+                open_destination.write((json.dumps(item) + "\n").encode())
+            return
+        self._file.flush()
+        with open(self._file.name, "rb") as source:
+            shutil.copyfileobj(source, open_destination)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            os.unlink(self._file.name)
+            self._file = None

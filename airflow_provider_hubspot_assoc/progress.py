@@ -1,0 +1,258 @@
+"""A run's progress: rows turned into batches, batches' outcomes confirmed in order, and a checkpoint.
+
+Batches finish out of order (several requests are in flight), but they are *confirmed* in the
+order they were made. Confirming a batch puts its rows into their buckets and moves
+``rows_done`` to the last input row it covers. A checkpoint therefore says "rows 1..N are done,
+with these counts", and a resumed run skips rows 1..N (replaying them only to remember duplicates),
+so a batch is sent again only if it was not confirmed: each pair at most once more than needed.
+No Airflow import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
+from airflow_provider_hubspot_assoc.models import BatchResponse, ResponseAccumulator
+from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.rows import Rejection, Removal
+
+CHECKPOINT_VERSION = 1
+UNKNOWN_OUTCOME = "HubSpot's error named no input of this request; its outcome is unknown"
+
+
+def fingerprint(*parts: Any) -> str:
+    """Identifies a run's inputs, so a checkpoint is used only by the run it belongs to."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Progress:
+    """Everything confirmed so far, as it goes into a checkpoint."""
+
+    fingerprint: str
+    keep_rows: int = 100
+    rows_done: int = 0
+    tally: Tally = field(default_factory=Tally)
+    failed: RowSpool = field(default_factory=lambda: RowSpool("failed", 100))
+    rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", 100))
+    responses: ResponseAccumulator = field(default_factory=ResponseAccumulator)
+    earlier: dict[str, float] = field(default_factory=dict)  # requests, retries... of earlier tries
+
+    @classmethod
+    def start(cls, run_fingerprint: str, keep_rows: int) -> Progress:
+        return cls(
+            run_fingerprint,
+            keep_rows,
+            failed=RowSpool("failed", keep_rows),
+            rejected=RowSpool("rejected", keep_rows),
+            responses=ResponseAccumulator(keep_rows),
+        )
+
+    def to_json(self, current_stats: dict[str, float] | None = None) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION,
+            "fingerprint": self.fingerprint,
+            "rows_done": self.rows_done,
+            "tally": self.tally.as_json(),
+            "failed": self.failed.to_state(),
+            "rejected": self.rejected.to_state(),
+            "responses": self.responses.to_state(),
+            "earlier": self.totals(current_stats or {}),
+        }
+
+    @classmethod
+    def from_json(cls, state: dict[str, Any], keep_rows: int) -> Progress:
+        return cls(
+            fingerprint=str(state["fingerprint"]),
+            keep_rows=keep_rows,
+            rows_done=int(state["rows_done"]),
+            tally=Tally(**state["tally"]),
+            failed=RowSpool.from_state("failed", keep_rows, state["failed"]),
+            rejected=RowSpool.from_state("rejected", keep_rows, state["rejected"]),
+            responses=ResponseAccumulator.from_state(keep_rows, state["responses"]),
+            earlier=dict(state.get("earlier") or {}),
+        )
+
+    @classmethod
+    def usable(cls, state: Any, run_fingerprint: str) -> bool:
+        return (
+            isinstance(state, dict)
+            and state.get("version") == CHECKPOINT_VERSION
+            and state.get("fingerprint") == run_fingerprint
+        )
+
+    def totals(self, current: dict[str, float]) -> dict[str, float]:
+        """Request counters of this try plus those of earlier tries and deferrals."""
+        keys = set(current) | set(self.earlier)
+        return {k: self.earlier.get(k, 0) + current.get(k, 0) for k in keys}
+
+    def close(self) -> None:
+        self.failed.close()
+        self.rejected.close()
+
+
+class Pipeline:
+    """Turns parsed rows into batches and confirms finished batches in order into ``progress``."""
+
+    def __init__(
+        self,
+        kind: str,
+        batch_size: int,
+        progress: Progress,
+        dry_run: bool = False,
+        on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.on_outcomes = on_outcomes  # receives one record per input row as batches are confirmed
+        self.batch_size = batch_size
+        self.progress = progress
+        self.dry_run = dry_run
+        self.deduplicator = Deduplicator()
+        self.planned_requests = 0
+        self.sample: list[dict[str, Any]] = []
+        self._made = 0
+        self._next = 1
+        self._finished: dict[int, tuple[Batch, BatchResponse | None]] = {}
+
+    def batches(self, parsed_rows: Iterable[tuple[int, list[Removal] | Rejection]]) -> Iterator[Batch]:
+        """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check."""
+        batcher = Batcher(self.kind, self.batch_size)
+        done = self.progress.rows_done
+        try:
+            for number, parsed in parsed_rows:
+                if number <= done:
+                    if not isinstance(parsed, Rejection):
+                        for removal in parsed:
+                            self.deduplicator.is_duplicate(removal)
+                    continue
+                for closed in self._feed(batcher, number, parsed):
+                    yield self._number(closed)
+            last = batcher.flush()
+            if last is not None:
+                yield self._number(last)
+        finally:
+            self.deduplicator.close()
+
+    def _feed(self, batcher: Batcher, number: int, parsed: list[Removal] | Rejection) -> Iterator[Batch]:
+        if isinstance(parsed, Rejection):
+            closed = batcher.add_rejection(parsed)
+            if closed is not None:
+                yield closed
+            return
+        for removal in parsed:
+            if self.deduplicator.is_duplicate(removal):
+                closed = batcher.add_duplicate(removal)
+            else:
+                closed = batcher.add(removal, number)
+            if closed is not None:
+                yield closed
+
+    def _number(self, batch: Batch) -> Batch:
+        self._made += 1
+        batch.seq = self._made
+        if batch and not self.sample:
+            self.sample = list(batch)
+        if batch:
+            self.planned_requests += 1
+        return batch
+
+    def finish(self, batch: Batch, response: BatchResponse | None) -> bool:
+        """Record a batch's outcome (None: not sent); True if this confirmed more rows."""
+        self._finished[batch.seq] = (batch, response)
+        moved = False
+        while self._next in self._finished:
+            done_batch, done_response = self._finished.pop(self._next)
+            self._confirm(done_batch, done_response)
+            self._next += 1
+            moved = True
+        return moved
+
+    def _confirm(self, batch: Batch, response: BatchResponse | None) -> None:
+        progress, tally = self.progress, self.progress.tally
+        keep = self.on_outcomes is not None  # records are built only for a write-back sink
+        records: list[dict[str, Any]] = []
+        tally.received += batch.rows_accounted
+        tally.duplicates += batch.duplicates
+        tally.rejected += len(batch.rejections)
+        for rejection in batch.rejections:
+            progress.rejected.add(rejection.describe())
+            if keep:
+                records.append(outcome_record(rejection, "rejected", "INVALID_INPUT", str(rejection)))
+        if keep:
+            records += [outcome_record(r, "duplicate") for r in batch.duplicate_removals]
+        if response is None:
+            if self.dry_run:
+                tally.planned += len(batch.removals)
+                if keep:
+                    records += [outcome_record(r, "planned") for r in batch.removals]
+            elif batch.removals:
+                raise RuntimeError("a batch with removals was confirmed without a response")
+        else:
+            progress.responses.add(response)
+            records += self._account(batch, response, keep)
+        progress.rows_done = max(progress.rows_done, batch.last_row)
+        if self.on_outcomes is not None:
+            self.on_outcomes(records)
+
+    def _account(self, batch: Batch, response: BatchResponse, keep: bool) -> list[dict[str, Any]]:
+        """Put each removal of a finished request into archived or failed."""
+        tally, failed = self.progress.tally, self.progress.failed
+        errors_by_pair = {pair: error for error in response.errors for pair in error.pairs}
+        unmatched = next((e for e in response.errors if not e.pairs), None)
+        records = []
+        for removal in batch.removals:
+            error = errors_by_pair.get(removal.pair) or unmatched
+            if error is None:
+                tally.archived += 1
+                if keep:
+                    records.append(outcome_record(removal, "archived"))
+            elif error.means_already_gone and error is not unmatched:
+                tally.archived += 1
+                tally.already_absent += 1
+                if keep:
+                    records.append(outcome_record(removal, "archived", error.category, error.message))
+            else:
+                tally.failed += 1
+                detail: dict[str, Any] = {"category": error.category, "message": error.message}
+                if error.sub_category:
+                    detail["subCategory"] = error.sub_category
+                if error is unmatched:
+                    detail["note"] = UNKNOWN_OUTCOME
+                failed.add({**removal.describe(), "error": detail})
+                if keep:
+                    records.append(outcome_record(removal, "failed", error.category, error.message))
+        return records
+
+
+def outcome_record(
+    item: Removal | Rejection, outcome: str, error_code: str | None = None, error_message: str | None = None
+) -> dict[str, Any]:
+    """One input row's outcome, as the write-back table stores it."""
+    if isinstance(item, Rejection):
+        return {
+            "row_number": item.row,
+            "from_id": None,
+            "to_id": None,
+            "association_category": None,
+            "association_type_id": None,
+            "label": None,
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message,
+        }
+    return {
+        "row_number": item.row,
+        "from_id": item.from_id,
+        "to_id": item.to_id,
+        "association_category": item.category,
+        "association_type_id": item.type_id,
+        "label": item.label,
+        "outcome": outcome,
+        "error_code": error_code,
+        "error_message": error_message,
+    }

@@ -1,0 +1,135 @@
+"""Client-side pacing for HubSpot's rolling 10-second limit, shared by every thread of one client.
+
+The limiter keeps the send times of the last window and lets a request go only while fewer than
+``limit`` were sent in the last ``interval`` (stretched by a small margin, because HubSpot counts
+arrivals, not sends). HubSpot's ``X-HubSpot-RateLimit-*`` headers correct it: a different ``Max``
+or interval is adopted, and a server count above ours (another client of the same app) is added.
+A 429 pauses every thread. No Airflow import.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+
+# Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025).
+TIER_LIMITS: dict[str, tuple[int, int | None]] = {
+    "free": (100, 250_000),
+    "starter": (100, 250_000),
+    "professional": (190, 625_000),
+    "enterprise": (190, 1_000_000),
+    "api_limit_increase": (250, 2_000_000),
+    "oauth_marketplace": (110, None),
+}
+
+
+class RateLimiter:
+    """Paces sends to ``share`` of HubSpot's per-app limit per rolling ``interval``, for all threads.
+
+    HubSpot counts the limit per app. Several tasks may share one app (mapped tasks in a pool);
+    each then takes a ``share``. The headers tell how much of the app's budget is used in total;
+    what this limiter did not send is someone else's, and this limiter keeps the sum under the
+    app's limit as well.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        interval: float = 10.0,
+        *,
+        share: float = 1.0,
+        margin: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if limit < 1 or interval <= 0:
+            raise ValueError("a rate limit needs limit >= 1 and interval > 0")
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], got {share!r}")
+        self.app_limit = limit
+        self.share = share
+        self.interval = interval
+        self.margin = margin
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._paused_until = 0.0
+        self._others = 0  # the app's requests in the window that someone else sent
+        self._others_seen_at = -math.inf
+        self._condition = threading.Condition()
+        self.daily_remaining: int | None = None
+
+    @property
+    def limit(self) -> int:
+        """Requests per window this limiter may send: its share of the app's limit."""
+        return max(1, math.floor(self.app_limit * self.share))
+
+    @property
+    def window(self) -> float:
+        """The window we pace by: the interval plus a margin for the travel time of a request."""
+        return self.interval * (1 + self.margin) + 0.01
+
+    @property
+    def rate(self) -> float:
+        """Allowed requests per second."""
+        return self.limit / self.interval
+
+    def _trim(self, now: float) -> None:
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()
+
+    def _others_now(self, now: float) -> int:
+        return self._others if now - self._others_seen_at < self.window else 0
+
+    def acquire(self) -> float:
+        """Block until a request may be sent; returns the seconds waited."""
+        started = self._clock()
+        with self._condition:
+            while True:
+                now = self._clock()
+                self._trim(now)
+                used = len(self._sent)
+                if now < self._paused_until:
+                    wait = self._paused_until - now
+                elif used < self.limit and used + self._others_now(now) < self.app_limit:
+                    self._sent.append(now)
+                    return now - started
+                elif self._sent:
+                    wait = self._sent[0] + self.window - now
+                else:  # only others' requests fill the app's budget: wait for them to age out
+                    wait = self._others_seen_at + self.window - now
+                self._condition.wait(timeout=max(wait, 0.001))
+
+    def pause(self, seconds: float) -> None:
+        """Hold every thread for ``seconds`` (after a 429)."""
+        with self._condition:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            self._condition.notify_all()
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Correct the pacing from HubSpot's rate-limit headers (case-insensitive mapping)."""
+        max_value = _int(headers.get("X-HubSpot-RateLimit-Max"))
+        remaining = _int(headers.get("X-HubSpot-RateLimit-Remaining"))
+        interval_ms = _int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"))
+        daily_remaining = _int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
+        with self._condition:
+            if daily_remaining is not None:
+                self.daily_remaining = daily_remaining
+            if interval_ms and interval_ms > 0:
+                self.interval = interval_ms / 1000
+            if max_value and max_value > 0:
+                self.app_limit = max_value
+                if remaining is not None:
+                    now = self._clock()
+                    self._trim(now)
+                    self._others = max(0, (max_value - remaining) - len(self._sent))
+                    self._others_seen_at = now
+            self._condition.notify_all()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,309 @@
+"""Turn user rows into removals, or into rejections that name the row, the field and the reason.
+
+Accepted row shapes (``kind`` is ``archive`` for pairs, ``labels`` for label removals):
+
+* dicts: ``{"from_id": 1, "to_id": 2}``; for labels also ``association_type_id`` and
+  ``association_category``, or ``label`` (a label name); keys renamed through ``column_map``;
+* tuples/lists: ``(from_id, to_id)``; for labels ``(from_id, to_id, type_id_or_label[, category])``;
+* HubSpot's native inputs: ``{"from": {"id"}, "to": [{"id"}, ...]}`` for archive,
+  ``{"from": {"id"}, "to": {"id"}, "types": [{"associationCategory", "associationTypeId"}]}`` for labels.
+
+One removal is one pair (archive) or one (pair, label) (labels); a native input naming several
+targets or types yields several removals with the same row number. No Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.object_types import is_record_id
+
+ARCHIVE = "archive"
+LABELS = "labels"
+FIELDS = ("from_id", "to_id", "association_type_id", "association_category", "label")
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """One association (or one label of one association) to remove; ``row`` is 1-based."""
+
+    row: int
+    from_id: str
+    to_id: str
+    category: str | None = None
+    type_id: int | None = None
+    label: str | None = None
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return (self.from_id, self.to_id)
+
+    def key(self) -> tuple[str, ...]:
+        """What makes two removals the same request (duplicates are sent once)."""
+        if self.type_id is None:
+            return (self.from_id, self.to_id)
+        return (self.from_id, self.to_id, str(self.category), str(self.type_id))
+
+    def describe(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"row": self.row, "from_id": self.from_id, "to_id": self.to_id}
+        if self.type_id is not None:
+            data.update(association_category=self.category, association_type_id=self.type_id)
+        if self.label is not None:
+            data["label"] = self.label
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row that cannot be sent."""
+
+    row: int
+    field: str
+    reason: str
+    value: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "reason": self.reason, "value": _printable(self.value)}
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.field}: {self.reason}"
+
+
+def _printable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return repr(value)[:200]
+
+
+def _record_id(value: Any) -> str | None:
+    if type(value) is int:  # the common case from SQL: no further checks needed beyond range
+        return str(value) if 0 < value < 10**20 else None
+    if type(value) is str and value.isdigit() and value.isascii() and value[0] != "0" and len(value) <= 20:
+        return value
+    if isinstance(value, str):
+        value = value.strip()
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)  # numeric SQL columns can arrive as floats
+    return str(value) if is_record_id(value) else None
+
+
+class RowParser:
+    """Parses rows of one operator run. ``column_map`` maps our field names to the row's keys."""
+
+    def __init__(self, kind: str, column_map: Mapping[str, str] | None = None) -> None:
+        if kind not in (ARCHIVE, LABELS):
+            raise ValueError(f"kind must be {ARCHIVE!r} or {LABELS!r}")
+        unknown = set(column_map or {}) - set(FIELDS)
+        if unknown:
+            raise ValueError(
+                f"column_map keys must be among {', '.join(FIELDS)}; got {', '.join(sorted(unknown))}"
+            )
+        self.kind = kind
+        self.column_map = dict(column_map or {})
+        self._keys = {name: self.column_map.get(name, name) for name in FIELDS}
+        needed = ("from_id", "to_id") if kind == ARCHIVE else FIELDS
+        self._needed = tuple((name, self._keys[name]) for name in needed)
+
+    def parse(self, raw: Any, row: int) -> list[Removal] | Rejection:
+        if isinstance(raw, Mapping):
+            if "from" in raw and "to" in raw and self._mapped("from_id") not in raw:
+                return self._native(raw, row)
+            return self._mapping(raw, row)
+        if isinstance(raw, Sequence) and not isinstance(raw, str | bytes):
+            return self._sequence(raw, row)
+        return Rejection(row, "row", "must be a dict, a tuple/list, or a HubSpot input object", raw)
+
+    def _mapped(self, name: str) -> str:
+        return self._keys[name]
+
+    def _mapping(self, raw: Mapping[str, Any], row: int) -> list[Removal] | Rejection:
+        values = {name: raw.get(key) for name, key in self._needed}
+        for name in ("from_id", "to_id"):
+            if self._keys[name] not in raw:
+                expected = self._mapped(name)
+                hint = (
+                    ""
+                    if name in self.column_map
+                    else f" (map another column with column_map={{'{name}': ...}})"
+                )
+                return Rejection(
+                    row, expected, f"missing; the row has {', '.join(map(str, raw)) or 'no keys'}{hint}"
+                )
+        return self._build(row, **values)
+
+    def _sequence(self, raw: Sequence[Any], row: int) -> list[Removal] | Rejection:
+        if self.kind == ARCHIVE:
+            if len(raw) != 2:
+                return Rejection(
+                    row, "row", f"a tuple row needs (from_id, to_id), got {len(raw)} values", raw
+                )
+            return self._build(row, from_id=raw[0], to_id=raw[1])
+        if len(raw) not in (3, 4):
+            return Rejection(
+                row, "row", "a tuple row needs (from_id, to_id, type id or label[, category])", raw
+            )
+        third = raw[2]
+        category = raw[3] if len(raw) == 4 else None
+        if isinstance(third, int) or (isinstance(third, str) and third.strip().isdigit()):
+            return self._build(row, raw[0], raw[1], association_type_id=third, association_category=category)
+        return self._build(row, raw[0], raw[1], association_category=category, label=third)
+
+    def _native(self, raw: Mapping[str, Any], row: int) -> list[Removal] | Rejection:
+        source = raw.get("from")
+        if not isinstance(source, Mapping) or "id" not in source:
+            return Rejection(row, "from.id", 'missing: a HubSpot input needs "from": {"id": ...}', source)
+        target = raw["to"]
+        if self.kind == ARCHIVE:
+            if not isinstance(target, list) or not target:
+                return Rejection(row, "to", 'must be a non-empty list of {"id": ...}', target)
+            removals: list[Removal] = []
+            for position, item in enumerate(target):
+                if not isinstance(item, Mapping) or "id" not in item:
+                    return Rejection(row, f"to[{position}].id", 'missing: expected {"id": ...}', item)
+                built = self._build(row, source["id"], item["id"])
+                if isinstance(built, Rejection):
+                    return built
+                removals += built
+            return removals
+        if not isinstance(target, Mapping) or "id" not in target:
+            return Rejection(row, "to.id", 'missing: a label input needs "to": {"id": ...}', target)
+        types = raw.get("types")
+        if not isinstance(types, list) or not types:
+            return Rejection(row, "types", "must be a non-empty list of association types", types)
+        removals = []
+        for spec in types:
+            if not isinstance(spec, Mapping):
+                return Rejection(row, "types", "each type must be an object", spec)
+            built = self._build(
+                row,
+                source["id"],
+                target["id"],
+                association_type_id=spec.get("associationTypeId"),
+                association_category=spec.get("associationCategory"),
+            )
+            if isinstance(built, Rejection):
+                return built
+            removals += built
+        return removals
+
+    def _build(
+        self,
+        row: int,
+        from_id: Any,
+        to_id: Any,
+        association_type_id: Any = None,
+        association_category: Any = None,
+        label: Any = None,
+    ) -> list[Removal] | Rejection:
+        checked_from = _record_id(from_id)
+        if checked_from is None:
+            return Rejection(
+                row, self._mapped("from_id"), "not a HubSpot record id (a positive whole number)", from_id
+            )
+        checked_to = _record_id(to_id)
+        if checked_to is None:
+            return Rejection(
+                row, self._mapped("to_id"), "not a HubSpot record id (a positive whole number)", to_id
+            )
+        if self.kind == ARCHIVE:
+            return [Removal(row, checked_from, checked_to)]
+        category = association_category.strip().upper() if isinstance(association_category, str) else None
+        if association_category not in (None, "") and category not in CATEGORIES:
+            return Rejection(
+                row,
+                self._mapped("association_category"),
+                f"must be one of {', '.join(CATEGORIES)}",
+                association_category,
+            )
+        if association_type_id not in (None, ""):
+            type_id = association_type_id
+            if isinstance(type_id, str) and type_id.strip().isdigit():
+                type_id = int(type_id)
+            if isinstance(type_id, float) and type_id.is_integer():
+                type_id = int(type_id)
+            if isinstance(type_id, bool) or not isinstance(type_id, int) or not 0 < type_id < 2**31:
+                return Rejection(
+                    row,
+                    self._mapped("association_type_id"),
+                    "must be a positive 32-bit whole number",
+                    association_type_id,
+                )
+            return [Removal(row, checked_from, checked_to, category, type_id)]
+        if isinstance(label, str) and label.strip():
+            return [Removal(row, checked_from, checked_to, category, None, label.strip())]
+        return Rejection(
+            row,
+            self._mapped("association_type_id"),
+            "a label removal needs association_type_id or a label name",
+            association_type_id,
+        )
+
+
+class LabelResolver:
+    """Resolves label names, and categories of bare type ids, from HubSpot's label definitions."""
+
+    def __init__(self, definitions: list[dict[str, Any]], from_type: str, to_type: str) -> None:
+        self.from_type, self.to_type = from_type, to_type
+        self.by_name: dict[str, tuple[str, int]] = {}
+        self.by_id: dict[int, set[str]] = {}
+        for item in definitions:
+            category, type_id = str(item.get("category")), int(item.get("typeId", 0))
+            self.by_id.setdefault(type_id, set()).add(category)
+            if item.get("label"):
+                self.by_name.setdefault(str(item["label"]).casefold(), (category, type_id))
+
+    def resolve(self, removal: Removal) -> Removal | Rejection:
+        if removal.type_id is None:
+            found = self.by_name.get(str(removal.label).casefold())
+            if found is None:
+                known = ", ".join(sorted(repr(k) for k in self.by_name)) or "none"
+                return Rejection(
+                    removal.row,
+                    "label",
+                    f"no label named {removal.label!r} from {self.from_type} to {self.to_type} "
+                    f"(known: {known})",
+                    removal.label,
+                )
+            if removal.category and removal.category != found[0]:
+                return Rejection(
+                    removal.row,
+                    "association_category",
+                    f"label {removal.label!r} is {found[0]}",
+                    removal.category,
+                )
+            return Removal(removal.row, removal.from_id, removal.to_id, found[0], found[1], removal.label)
+        categories = self.by_id.get(removal.type_id, set())
+        if not categories:
+            return Rejection(
+                removal.row,
+                "association_type_id",
+                f"no association type {removal.type_id} from {self.from_type} to {self.to_type}",
+                removal.type_id,
+            )
+        if removal.category is None:
+            if len(categories) > 1:
+                return Rejection(
+                    removal.row,
+                    "association_category",
+                    f"type {removal.type_id} exists in several categories; say which",
+                    None,
+                )
+            return Removal(
+                removal.row, removal.from_id, removal.to_id, next(iter(categories)), removal.type_id
+            )
+        if removal.category not in categories:
+            return Rejection(
+                removal.row,
+                "association_category",
+                f"type {removal.type_id} is {', '.join(sorted(categories))}, not {removal.category}",
+                removal.category,
+            )
+        return removal
+
+
+def needs_definitions(removal: Removal) -> bool:
+    """A label removal given by name, or by type id without category, needs the definitions."""
+    return removal.type_id is None or removal.category is None

@@ -1,0 +1,198 @@
+"""Sensors downstream of the archive operators.
+
+* ``HubSpotBatchResponseSensor`` reads a BatchResponse from XCom: succeeds on COMPLETE within the
+  allowed error ratio, fails clearly on CANCELED or too many errors, waits on PENDING/PROCESSING.
+* ``HubSpotAssociationsArchivedSensor`` checks through HubSpot's batch read that the given pairs (or
+  labels) are really gone: HubSpot is eventually consistent.
+
+Both work in ``poke`` and ``reschedule`` mode, and with ``deferrable=True`` they free the worker
+between checks (the check itself always runs on the worker; the trigger only waits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
+
+from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.object_types import validate_object_type
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.sources import input_rows
+from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
+from airflow_provider_hubspot_assoc.verification import judge, still_present
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+SHOW_REMAINING = 20
+
+
+class _DeferrableSensor(BaseSensorOperator):
+    """Adds ``deferrable=True``: wait in a trigger between checks, check on the worker."""
+
+    def __init__(self, *, deferrable: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        return self.execute_complete(context, {"started": datetime.now(timezone.utc).isoformat()})
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        started = datetime.fromisoformat(
+            (event or {}).get("started") or datetime.now(timezone.utc).isoformat()
+        )
+        if self.poke(context):
+            return
+        if (datetime.now(timezone.utc) - started).total_seconds() > self.timeout:
+            raise AirflowSensorTimeout(f"{self.task_id}: not done after {self.timeout:g} s")
+        self.defer(
+            trigger=HubSpotWaitTrigger(
+                datetime.now(timezone.utc) + timedelta(seconds=self.poke_interval),
+                reason=f"{self.task_id} checks again",
+                payload={"started": started.isoformat()},
+            ),
+            method_name="execute_complete",
+        )
+
+
+class HubSpotBatchResponseSensor(_DeferrableSensor):
+    """Wait for BatchResponse(s) pushed by an archive operator to be COMPLETE and good enough.
+
+    :param response: the BatchResponse (e.g. ``archive.output``), or a list of them (a mapped
+        task's output). Templated.
+    :param upstream_task_id: instead of ``response``: pull the XCom of this task at every check.
+    :param xcom_key: the XCom key to pull (``return_value``).
+    :param max_error_ratio: share of failed removals allowed (0 = none).
+
+    HubSpot's archive endpoints answer synchronously (COMPLETE); PENDING or PROCESSING comes from a
+    producer that updates its XCom later, so give ``upstream_task_id`` to re-read it at every check.
+    """
+
+    template_fields: Sequence[str] = ("response",)
+    ui_color = "#ffbda8"
+
+    def __init__(
+        self,
+        *,
+        response: Any = None,
+        upstream_task_id: str | None = None,
+        xcom_key: str = "return_value",
+        max_error_ratio: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        if (response is None) == (upstream_task_id is None):
+            raise ValueError("give exactly one of response= (e.g. archive.output) or upstream_task_id=")
+        if not 0.0 <= max_error_ratio <= 1.0:
+            raise ValueError(f"max_error_ratio must be between 0 and 1, got {max_error_ratio!r}")
+        super().__init__(**kwargs)
+        self.response = response
+        self.upstream_task_id = upstream_task_id
+        self.xcom_key = xcom_key
+        self.max_error_ratio = max_error_ratio
+
+    def _responses(self, context: Context) -> list[Any]:
+        value = self.response
+        if self.upstream_task_id is not None:
+            value = context["ti"].xcom_pull(task_ids=self.upstream_task_id, key=self.xcom_key)
+        if value is None:
+            return []
+        if isinstance(value, Mapping):
+            return [value]
+        return list(value)
+
+    def poke(self, context: Context) -> bool:
+        responses = self._responses(context)
+        verdict = judge(responses, self.max_error_ratio)
+        if verdict.failure:
+            raise AirflowFailException(
+                f"{verdict.failure}. The BatchResponse is in the upstream task's XCom."
+            )
+        if not verdict.done:
+            self.log.info("Waiting: %s", verdict.waiting_for)
+        return verdict.done
+
+
+class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
+    """Wait until HubSpot's batch read no longer shows the given pairs (or labels).
+
+    Rows come as for the operators: ``pairs=`` (a list or an upstream task's output) or ``sql=`` +
+    ``conn_id=``, in any of the operators' row shapes. With ``labels=True`` a row names a label
+    (``association_type_id`` or ``label``), which must be gone while the pair may stay.
+    """
+
+    template_fields: Sequence[str] = ("from_object_type", "to_object_type", "pairs", "sql", "parameters")
+    template_ext: Sequence[str] = (".sql",)
+    ui_color = "#ffbda8"
+
+    def __init__(
+        self,
+        *,
+        from_object_type: str,
+        to_object_type: str,
+        pairs: Any = None,
+        sql: str | None = None,
+        conn_id: str | None = None,
+        parameters: Any = None,
+        column_map: dict[str, str] | None = None,
+        labels: bool = False,
+        hubspot_conn_id: str = HubSpotHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        if (pairs is None) == (sql is None):
+            raise ValueError("give exactly one of pairs= or sql=")
+        super().__init__(**kwargs)
+        self.from_object_type = from_object_type
+        self.to_object_type = to_object_type
+        self.pairs = pairs
+        self.sql = sql
+        self.conn_id = conn_id
+        self.parameters = parameters
+        self.column_map = column_map
+        self.labels = labels
+        self.hubspot_conn_id = hubspot_conn_id
+        self.parser = RowParser(LABELS if labels else ARCHIVE, column_map)
+
+    @cached_property
+    def hook(self) -> HubSpotHook:
+        """One hook for every check of this task instance: one session, label definitions read once."""
+        return HubSpotHook(self.hubspot_conn_id)
+
+    def poke(self, context: Context) -> bool:
+        from_type = validate_object_type(self.from_object_type)
+        to_type = validate_object_type(self.to_object_type)
+        hook = self.hook
+        resolver = (
+            LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type) if self.labels else None
+        )
+        removals: list[Removal] = []
+        for number, raw in enumerate(
+            input_rows(self.pairs, self.sql, self.conn_id, self.parameters), start=1
+        ):
+            parsed = self.parser.parse(raw, number)
+            if isinstance(parsed, Rejection):
+                raise AirflowFailException(f"cannot check an invalid row: {parsed}")
+            for removal in parsed:
+                resolved = resolver.resolve(removal) if resolver else removal
+                if isinstance(resolved, Rejection):
+                    raise AirflowFailException(f"cannot check an invalid row: {resolved}")
+                removals.append(resolved)
+        current = hook.read_associations(from_type, to_type, sorted({r.from_id for r in removals}))
+        remaining = still_present(removals, current)
+        if not remaining:
+            self.log.info("All %d removals confirmed gone from HubSpot", len(removals))
+            return True
+        shown = ", ".join(f"row {r.row} ({r.from_id}->{r.to_id})" for r in remaining[:SHOW_REMAINING])
+        self.log.info(
+            "%d of %d removals still visible in HubSpot (it is eventually consistent): %s",
+            len(remaining),
+            len(removals),
+            shown,
+        )
+        return False

@@ -1,0 +1,122 @@
+"""Settings of the HubSpot simulator: limits, tokens, documented-but-uncertain behaviours, faults.
+
+Defaults follow HubSpot's documentation (``shared/hubspot-notes.md``); where HubSpot's behaviour is
+not documented, the default is the one named there and a setting switches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
+
+ALL_SCOPES: frozenset[str] = frozenset(
+    {
+        "crm.objects.contacts.read",
+        "crm.objects.contacts.write",
+        "crm.objects.companies.read",
+        "crm.objects.companies.write",
+        "crm.objects.deals.read",
+        "crm.objects.deals.write",
+        "tickets",
+        "crm.objects.custom.read",
+        "crm.objects.custom.write",
+        "crm.objects.line_items.read",
+        "crm.objects.line_items.write",
+        "crm.objects.quotes.read",
+        "crm.objects.quotes.write",
+        "crm.objects.products.read",
+        "crm.objects.products.write",
+        "crm.objects.leads.read",
+        "crm.objects.leads.write",
+        "crm.objects.notes.read",
+        "crm.objects.notes.write",
+        "crm.objects.orders.read",
+        "crm.objects.orders.write",
+        "crm.objects.invoices.read",
+        "crm.objects.invoices.write",
+        *(
+            f"crm.objects.{name}.{access}"
+            for name in ("calls", "emails", "meetings", "tasks", "communications", "appointments", "courses")
+            for access in ("read", "write")
+        ),
+        *(
+            f"crm.objects.{name}.{access}"
+            for name in ("listings", "services", "subscriptions", "carts", "goal_targets", "projects")
+            for access in ("read", "write")
+        ),
+    }
+)
+
+TIERS = TIER_LIMITS
+
+
+@dataclass
+class FaultConfig:
+    """Faults injected per request. Fractions are drawn from the simulator's seeded random source.
+
+    Faults hit authenticated API requests after the auth and rate-limit checks. With
+    ``apply_before_fault`` the archive is carried out first and then the fault is answered, the way a
+    proxy or load balancer can lose the answer of a request HubSpot did carry out.
+    """
+
+    server_error_rate: float = 0.0
+    server_error_statuses: tuple[int, ...] = (500, 502, 503, 504)
+    rate_limit_rate: float = 0.0
+    burst_429_every: int = 0  # after every N requests ...
+    burst_429_length: int = 0  # ... answer the next M with a TEN_SECONDLY_ROLLING 429
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0  # extra delay of a slow answer (set it past the client's timeout)
+    drop_rate: float = 0.0  # close the connection without any answer
+    expire_tokens_after: int = 0  # OAuth access tokens expire after N requests made with them
+    apply_before_fault: bool = False
+    poison_ids: tuple[str, ...] = ()
+    """Record ids that make HubSpot refuse a whole archive request with a 400 naming no input."""
+    scripted: list[int | str] = field(default_factory=list)
+    """Answers for the next requests, in order: an HTTP status (429 = TEN_SECONDLY_ROLLING, 5xx),
+    ``"daily"`` (a DAILY 429), ``"drop"`` or ``"slow"``; ``0`` passes one request through."""
+
+
+@dataclass
+class SimulatorConfig:
+    """Everything the simulator can be told. Times are in real seconds (scale them for tests)."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: a free port chosen by the OS
+    seed: str = "empty"
+    random_seed: int = 0
+    # --- auth
+    tokens: dict[str, frozenset[str]] = field(default_factory=lambda: {"sim-private-app-token": ALL_SCOPES})
+    oauth_clients: dict[str, str] = field(default_factory=lambda: {"sim-client-id": "sim-client-secret"})
+    oauth_refresh_tokens: dict[str, frozenset[str]] = field(
+        default_factory=lambda: {"sim-refresh-token": ALL_SCOPES}
+    )
+    access_token_lifetime_seconds: float = 1800.0
+    # --- limits
+    ten_second_limit: int = 190
+    window_seconds: float = 10.0
+    daily_limit: int | None = 1_000_000
+    daily_reset_seconds: float | None = None  # None: midnight in account_timezone
+    account_timezone: str = "UTC"
+    enforce_ten_secondly: bool = True  # the specs mark associations "ten-secondly" exempt (unconfirmed)
+    retry_after_on_429: bool = False  # not documented for 429; switch on to test clients that use it
+    max_inputs: int = 100  # inputs per archive request (undocumented; HubSpot's batch norm)
+    max_pairs: int | None = None  # optional cap on (from, to) pairs per archive request
+    max_read_inputs: int = 1000
+    read_page_size: int = 500
+    latency_seconds: float = 0.0
+    # --- uncertain success answers and semantics
+    v4_success_status: Literal[200, 204] = 204
+    dated_success_status: Literal[200, 204] = 200
+    missing_association: Literal["noop", "error"] = "noop"
+    unknown_record: Literal["error", "noop", "reject"] = "error"
+    unknown_object_type_status: Literal[400, 404] = 400
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    @classmethod
+    def for_tier(cls, tier: str, **overrides: Any) -> SimulatorConfig:
+        """A config with the request limits of a HubSpot account tier; ``overrides`` win."""
+        per_window, per_day = TIERS[tier]
+        settings: dict[str, Any] = {"ten_second_limit": per_window, "daily_limit": per_day, **overrides}
+        return cls(**settings)

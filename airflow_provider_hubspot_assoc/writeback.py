@@ -1,0 +1,125 @@
+"""Write every input row's outcome back to a table on any common-sql connection, as the run goes.
+
+One row per input: run id, task, row number, from id, to id, type/label, outcome bucket, HubSpot's
+error code and message, and when it was recorded. Rows are inserted in batches at each confirmed
+request. A retried or resumed try first deletes what an earlier try wrote past its checkpoint, so
+the table holds exactly one row per input whatever happened to the worker.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pendulum
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowFailException
+
+COLUMNS = (
+    "run_id",
+    "dag_id",
+    "task_id",
+    "map_index",
+    "row_number",
+    "from_id",
+    "to_id",
+    "association_category",
+    "association_type_id",
+    "label",
+    "outcome",
+    "error_code",
+    "error_message",
+    "recorded_at",
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
+    run_id VARCHAR(250) NOT NULL,
+    dag_id VARCHAR(250) NOT NULL,
+    task_id VARCHAR(250) NOT NULL,
+    map_index INTEGER NOT NULL,
+    row_number BIGINT NOT NULL,
+    from_id VARCHAR(32),
+    to_id VARCHAR(32),
+    association_category VARCHAR(32),
+    association_type_id INTEGER,
+    label VARCHAR(255),
+    outcome VARCHAR(16) NOT NULL,
+    error_code VARCHAR(64),
+    error_message TEXT,
+    recorded_at VARCHAR(40) NOT NULL
+)"""
+
+
+def check_table_name(name: str) -> str:
+    """A table name (``table`` or ``schema.table``) that is safe to put in SQL text."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"results_table must be a plain table name such as 'hubspot_results', got {name!r}")
+    return name
+
+
+class ResultsWriter:
+    """Buffers outcome records of one task instance and inserts them in batches."""
+
+    def __init__(
+        self,
+        conn_id: str,
+        table: str,
+        *,
+        run_id: str,
+        dag_id: str,
+        task_id: str,
+        map_index: int,
+        create: bool = False,
+        flush_every: int = 1000,
+    ) -> None:
+        from airflow.providers.common.sql.hooks.sql import DbApiHook
+
+        self.table = check_table_name(table)
+        hook = BaseHook.get_connection(conn_id).get_hook()
+        if not isinstance(hook, DbApiHook):
+            raise AirflowFailException(f"results_conn_id {conn_id!r} is not a SQL connection")
+        self.hook = hook
+        self.key = (run_id, dag_id, task_id, map_index)
+        self.flush_every = flush_every
+        self.written = 0
+        self._buffer: list[tuple[Any, ...]] = []
+        if create:
+            self.hook.run(CREATE_TABLE.format(table=self.table))
+
+    def forget_after(self, row_number: int) -> None:
+        """Delete what an earlier try of this task instance wrote past ``row_number``."""
+        mark = self.hook.placeholder
+        self.hook.run(
+            f"DELETE FROM {self.table} WHERE run_id = {mark} AND dag_id = {mark} AND task_id = {mark} "
+            f"AND map_index = {mark} AND row_number > {mark}",
+            parameters=(*self.key, row_number),
+        )
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        now = pendulum.now("UTC").to_iso8601_string()
+        for record in records:
+            message = record["error_message"]
+            self._buffer.append(
+                (
+                    *self.key,
+                    record["row_number"],
+                    record["from_id"],
+                    record["to_id"],
+                    record["association_category"],
+                    record["association_type_id"],
+                    record["label"],
+                    record["outcome"],
+                    record["error_code"],
+                    message[:2000] if isinstance(message, str) else message,
+                    now,
+                )
+            )
+        if len(self._buffer) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        rows, self._buffer = self._buffer, []
+        self.hook.insert_rows(self.table, rows, target_fields=list(COLUMNS), commit_every=self.flush_every)
+        self.written += len(rows)

@@ -1,0 +1,20 @@
+"""Run every benchmark once, each appending its section to benchmarks/RESULTS.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RUNS = [
+    ["bench_throughput.py", "--pairs", "50000"],
+    ["bench_throughput.py", "--pairs", "20000", "--approaches", "ours"],
+    ["bench_cpu.py", "--rows", "1000000"],
+    ["bench_memory.py", "--rows", "1000000", "5000000", "--postgres"],
+]
+
+if __name__ == "__main__":
+    for script, *args in RUNS:
+        print(f"\n== {script} {' '.join(args)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *args], check=True)

@@ -1,0 +1,55 @@
+"""Backfill: replay past days of "contact left company" events, one DAG run per day.
+
+``catchup=True`` creates a run for every past day; each run's SQL is templated with its data
+interval. The day is cut into 3 shards that run as mapped tasks in the ``hubspot_api`` pool
+(3 slots, create it with ``airflow pools set hubspot_api 3 "HubSpot rate limit"``); each task takes
+a third of the connection's rate limit (``rate_limit_share``), so all of them together stay inside
+one HubSpot limit however many days run at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, task
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
+
+SHARDS = 3
+POOL = "hubspot_api"
+DAY_OF_MOVES = """
+SELECT contact_id AS from_id, company_id AS to_id
+FROM contact_company_moves
+WHERE moved_at >= '{{ data_interval_start | ds }}' AND moved_at < '{{ data_interval_end | ds }}'
+  AND contact_id % :shards = :shard
+ORDER BY contact_id
+"""
+
+
+@task
+def shards() -> list[dict[str, Any]]:
+    """One parameter set per shard of the day (SQLite-style named parameters)."""
+    return [{"shard": shard, "shards": SHARDS} for shard in range(SHARDS)]
+
+
+with DAG(
+    dag_id="hubspot_backfill_contact_moves",
+    # A data-interval timetable: each run covers one whole day (Airflow 3's "@daily" has none).
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=True,
+    max_active_runs=3,
+    tags=["hubspot", "example", "backfill"],
+) as hubspot_backfill_contact_moves:
+    BatchArchiveAssociationsOperator.partial(
+        task_id="archive_moves",
+        from_object_type="contacts",
+        to_object_type="companies",
+        conn_id="hubspot_warehouse",
+        sql=DAY_OF_MOVES,
+        pool=POOL,
+        rate_limit_share=1 / SHARDS,
+        on_invalid="skip",
+    ).expand(parameters=shards())

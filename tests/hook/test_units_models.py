@@ -1,0 +1,185 @@
+"""BatchResponse: the three success answers, errors matched to pairs, merging, and the JSON shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, match_errors, merge
+
+PAIRS = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "10"), ("2", "20"), ("3", "30")]
+
+
+def error(message: str, **context: list[str]) -> dict[str, Any]:
+    return {"status": "error", "category": "VALIDATION_ERROR", "message": message, "context": context}
+
+
+def answer(
+    status: str = "COMPLETE", errors: list[dict[str, Any]] | None = None, **times: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": status,
+        "results": [],
+        "startedAt": times.get("started", "2026-11-23T08:00:00.100Z"),
+        "completedAt": times.get("completed", "2026-11-23T08:00:00.900Z"),
+    }
+    if "requested" in times:
+        body["requestedAt"] = times["requested"]
+    if errors is not None:
+        body["errors"] = errors
+        body["numErrors"] = len(errors)
+    return body
+
+
+def test_204_without_a_body_is_a_complete_answer_with_no_errors() -> None:
+    response = BatchResponse.from_answer(204, None, PAIRS, requested_at="2026-11-23T08:00:00.000Z")
+    assert (response.http_status, response.status, response.pairs_sent) == (204, "COMPLETE", 6)
+    assert (response.errors, response.failed_pairs(), response.unmatched_errors) == ([], set(), 0)
+    assert response.requested_at == response.started_at == "2026-11-23T08:00:00.000Z"
+    assert response.completed_at is not None and response.completed_at >= response.started_at
+    assert BatchResponse.from_answer(204, {}, PAIRS).to_json()["numErrors"] == 0
+
+
+def test_200_body_is_read_as_hubspot_sent_it() -> None:
+    body = answer("PROCESSING", requested="2026-11-23T07:59:59.000Z")
+    body["links"] = {"self": "https://example.test/1"}
+    response = BatchResponse.from_answer(200, body, PAIRS, requested_at="2026-11-23T09:00:00.000Z")
+    assert (response.http_status, response.status, response.num_errors) == (200, "PROCESSING", 0)
+    assert response.requested_at == "2026-11-23T07:59:59.000Z"  # HubSpot's own timestamps win
+    assert response.started_at == "2026-11-23T08:00:00.100Z"
+    assert response.completed_at == "2026-11-23T08:00:00.900Z"
+    assert response.links == {"self": "https://example.test/1"}
+
+
+def test_an_unknown_status_is_read_as_complete() -> None:
+    assert BatchResponse.from_answer(200, answer("WEIRD"), PAIRS).status == "COMPLETE"
+
+
+def test_207_errors_are_matched_to_the_pairs_they_name() -> None:
+    body = answer(
+        errors=[
+            error("from id only: every pair of contact 1", fromObjectId=["1"]),
+            error("from and to: that one pair", fromObjectId=["2"], toObjectId=["20"]),
+            error("two to ids", fromObjectId=["1"], toObjectId=["10", "12", "99"]),
+            error("names nothing we sent", fromObjectId=["404"]),
+            error("no context at all"),
+            {"message": "a to id alone names no pair", "context": {"toObjectId": ["30"]}},
+        ]
+    )
+    response = BatchResponse.from_answer(207, body, PAIRS)
+
+    assert response.http_status == 207
+    assert [e.pairs for e in response.errors] == [
+        (("1", "10"), ("1", "11"), ("1", "12")),
+        (("2", "20"),),
+        (("1", "10"), ("1", "12")),
+        (),
+        (),
+        (),
+    ]
+    assert response.failed_pairs() == {("1", "10"), ("1", "11"), ("1", "12"), ("2", "20")}
+    assert (response.num_errors, response.unmatched_errors) == (6, 3)
+    assert response.errors[5].category == "UNKNOWN"  # every field of an error is optional
+
+
+def test_match_errors_keeps_every_error_and_its_hubspot_fields() -> None:
+    raw = BatchError.from_json(
+        {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+            "message": "gone",
+            "context": {"fromObjectId": ["3"], "toObjectId": ["30"], "ignored": "not a list"},
+        }
+    )
+    matched, unmatched = match_errors([raw], PAIRS)
+    assert unmatched == 0
+    assert matched[0].pairs == (("3", "30"),)
+    assert matched[0].means_already_gone
+    assert matched[0].context == {"fromObjectId": ["3"], "toObjectId": ["30"]}
+    assert matched[0].to_json()["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
+
+
+def test_merge_takes_the_least_finished_status() -> None:
+    def with_status(*statuses: str) -> str:
+        return merge(BatchResponse.from_answer(200, answer(s), PAIRS) for s in statuses).status
+
+    assert with_status("COMPLETE", "COMPLETE") == "COMPLETE"
+    assert with_status("COMPLETE", "PROCESSING", "COMPLETE") == "PROCESSING"
+    assert with_status("PROCESSING", "PENDING", "COMPLETE") == "PENDING"
+    assert with_status("PENDING", "CANCELED", "COMPLETE") == "CANCELED"
+
+
+@pytest.mark.parametrize(
+    ("codes", "merged"),
+    [((204, 204), 204), ((204, 200, 204), 200), ((200, 207, 204), 207), ((207, 200), 207)],
+)
+def test_merge_answers_like_its_most_telling_part(codes: tuple[int, ...], merged: int) -> None:
+    parts = [BatchResponse.from_answer(code, None if code == 204 else answer(), PAIRS) for code in codes]
+    assert merge(parts).http_status == merged
+
+
+def test_merge_spans_earliest_start_to_latest_completion_and_keeps_every_error() -> None:
+    first = BatchResponse.from_answer(
+        207,
+        answer(
+            errors=[error("a", fromObjectId=["1"])],
+            requested="2026-11-23T08:00:01.000Z",
+            started="2026-11-23T08:00:01.500Z",
+            completed="2026-11-23T08:00:05.000Z",
+        ),
+        PAIRS[:3],
+    )
+    second = BatchResponse.from_answer(
+        207,
+        answer(
+            errors=[error("b", fromObjectId=["2"]), error("c", fromObjectId=["9"])],
+            requested="2026-11-23T08:00:00.250Z",
+            started="2026-11-23T08:00:00.750Z",
+            completed="2026-11-23T08:00:03.000Z",
+        ),
+        PAIRS[3:],
+    )
+    merged = merge([first, second])
+    assert merged.requested_at == "2026-11-23T08:00:00.250Z"
+    assert merged.started_at == "2026-11-23T08:00:00.750Z"
+    assert merged.completed_at == "2026-11-23T08:00:05.000Z"
+    assert [e.message for e in merged.errors] == ["a", "b", "c"]
+    assert (merged.pairs_sent, merged.unmatched_errors, merged.num_errors) == (6, 1, 3)
+    assert merged.failed_pairs() == set(PAIRS[:5])
+
+
+def test_merge_compares_timestamps_as_times_not_as_text() -> None:
+    # HubSpot's timestamps are ISO instants whose fraction may be left out when it is zero (Java's
+    # Instant.toString()): "08:00:01Z" is earlier than "08:00:01.500Z" though it sorts after it as text.
+    early = BatchResponse.from_answer(
+        200, answer(started="2026-11-23T08:00:01Z", completed="2026-11-23T08:00:02Z"), PAIRS
+    )
+    late = BatchResponse.from_answer(
+        200, answer(started="2026-11-23T08:00:01.500Z", completed="2026-11-23T08:00:02.250Z"), PAIRS
+    )
+    for parts in ([early, late], [late, early]):
+        merged = merge(parts)
+        assert merged.started_at == "2026-11-23T08:00:01Z"
+        assert merged.completed_at == "2026-11-23T08:00:02.250Z"
+
+
+def test_merge_of_nothing_is_an_empty_complete_answer() -> None:
+    merged = merge([])
+    assert (merged.status, merged.http_status, merged.errors, merged.pairs_sent) == ("COMPLETE", 204, [], 0)
+
+
+@pytest.mark.parametrize(
+    ("max_errors", "kept", "truncated"), [(None, 5, None), (2, 2, 3), (0, 0, 5), (9, 5, None)]
+)
+def test_to_json_caps_errors_and_counts_what_it_cut(
+    max_errors: int | None, kept: int, truncated: int | None
+) -> None:
+    body = answer(errors=[error(f"e{i}", fromObjectId=["1"]) for i in range(5)])
+    data = BatchResponse.from_answer(207, body, PAIRS).to_json(max_errors=max_errors)
+    assert [e["message"] for e in data["errors"]] == [f"e{i}" for i in range(kept)]
+    assert data["numErrors"] == 5
+    assert data.get("errorsTruncated") == truncated
+    assert {"status", "results", "startedAt", "completedAt", "requestedAt", "links"} <= data.keys()
+    assert data["errors"][:1] == [] or data["errors"][0]["pairs"] == [["1", "10"], ["1", "11"], ["1", "12"]]

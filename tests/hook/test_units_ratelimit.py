@@ -1,0 +1,173 @@
+"""RateLimiter on a fake clock: the window, the margin, HubSpot's headers, shares and pauses.
+
+The limiter waits on a condition variable; the fake clock only moves when a test moves it, and
+``observe({})`` (an answer without rate-limit headers) wakes the waiters to look at the clock again.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from requests.structures import CaseInsensitiveDict
+
+from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS, RateLimiter
+
+STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
+
+
+class FakeClock:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Waiter:
+    """``limiter.acquire()`` in a thread, to see whether (and after how long) it gets through."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self.waited: float | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        self.waited = self.limiter.acquire()
+        self.done.set()
+
+    def passes_after(self, clock: FakeClock, at: float) -> bool:
+        """Move the clock to ``at``, wake the limiter, and tell whether the acquire got through."""
+        clock.now = at
+        self.limiter.observe({})
+        return self.done.wait(STILL)
+
+
+def headers(**values: str) -> CaseInsensitiveDict[str]:
+    """Rate-limit headers as ``requests`` hands them over (lower case here: lookups must not care)."""
+    names = {
+        "max": "x-hubspot-ratelimit-max",
+        "remaining": "x-hubspot-ratelimit-remaining",
+        "interval_ms": "x-hubspot-ratelimit-interval-milliseconds",
+        "daily_remaining": "x-hubspot-ratelimit-daily-remaining",
+    }
+    return CaseInsensitiveDict({names[key]: value for key, value in values.items()})
+
+
+def test_acquire_lets_the_limit_through_then_waits_for_the_oldest_send_to_leave_the_window() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(3, 10.0, margin=0.0, clock=clock)
+    assert [limiter.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+
+    fourth = Waiter(limiter)
+    assert not fourth.done.wait(STILL)
+    assert not fourth.passes_after(clock, 1005.0)  # half a window later: still three sends in it
+    assert not fourth.passes_after(clock, 1009.99)
+    assert fourth.passes_after(clock, 1010.5)
+    assert fourth.waited == pytest.approx(10.5)
+
+    # The three sends of 1000 have left the window and 1010.5 is in it: two more fit, not three.
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0
+    assert not Waiter(limiter).done.wait(STILL)
+
+
+def test_window_is_stretched_by_the_margin_for_travel_time() -> None:
+    clock = FakeClock(0.0)
+    limiter = RateLimiter(1, 10.0, clock=clock)  # default margin 2 %: window 10.21 s
+    assert limiter.window == pytest.approx(10.21)
+    limiter.acquire()
+    second = Waiter(limiter)
+    assert not second.passes_after(clock, 10.0)  # HubSpot's window has passed, ours not yet
+    assert not second.passes_after(clock, 10.2)
+    assert second.passes_after(clock, 10.22)
+
+
+def test_share_takes_part_of_the_apps_limit() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, 10.0, share=0.5, clock=clock)
+    assert (limiter.limit, limiter.rate) == (5, 0.5)
+    for _ in range(5):
+        assert limiter.acquire() == 0.0
+    assert not Waiter(limiter).done.wait(STILL)
+
+
+@pytest.mark.parametrize(("limit", "interval", "share"), [(0, 10.0, 1.0), (5, 0.0, 1.0), (5, 10.0, 0.0)])
+def test_nonsense_limits_are_refused(limit: int, interval: float, share: float) -> None:
+    with pytest.raises(ValueError, match=r"limit|share"):
+        RateLimiter(limit, interval, share=share)
+
+
+def test_observe_adopts_hubspots_max_and_interval() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(190, 10.0, margin=0.0, clock=clock)
+    limiter.observe(headers(max="2", interval_ms="1000", remaining="2"))
+    assert (limiter.app_limit, limiter.limit, limiter.interval) == (2, 2, 1.0)
+    assert limiter.rate == 2.0
+
+    limiter.acquire()
+    limiter.acquire()
+    third = Waiter(limiter)
+    assert not third.passes_after(clock, 1000.5)
+    assert third.passes_after(clock, 1001.02)  # the adopted 1 s window, not the configured 10 s
+
+
+def test_observe_counts_what_other_clients_of_the_app_sent() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, 10.0, margin=0.0, clock=clock)
+    limiter.acquire()
+    limiter.acquire()
+    # HubSpot has counted 7 requests of the app: our 2 and 5 from someone else.
+    limiter.observe(headers(max="10", remaining="3", interval_ms="10000"))
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 0.0  # 5 ours + 5 others = 10 = the app's limit
+    blocked = Waiter(limiter)
+    assert not blocked.done.wait(STILL)
+    # When our own sends and the others' leave the window, there is room again.
+    assert blocked.passes_after(clock, 1010.5)
+
+
+def test_only_other_clients_fill_the_budget_until_their_count_ages_out() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(10, 10.0, margin=0.0, clock=clock)
+    limiter.observe(headers(max="10", remaining="0"))  # someone else used all 10
+    blocked = Waiter(limiter)
+    assert not blocked.passes_after(clock, 1009.0)
+    assert blocked.passes_after(clock, 1010.02)
+
+
+def test_observe_keeps_the_daily_remaining_and_ignores_garbage() -> None:
+    limiter = RateLimiter(100, 10.0)
+    limiter.observe(headers(daily_remaining="4321"))
+    assert limiter.daily_remaining == 4321
+    limiter.observe(headers(max="lots", interval_ms="soon", remaining="-", daily_remaining="x"))
+    assert (limiter.app_limit, limiter.interval, limiter.daily_remaining) == (100, 10.0, 4321)
+    limiter.observe(headers(max="0", interval_ms="0"))
+    assert (limiter.app_limit, limiter.interval) == (100, 10.0)
+
+
+def test_pause_holds_every_request_until_it_ends() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, 10.0, clock=clock)
+    limiter.pause(5.0)
+    first, second = Waiter(limiter), Waiter(limiter)
+    assert not first.passes_after(clock, 1004.9)
+    assert not second.done.is_set()
+    assert first.passes_after(clock, 1005.0)
+    assert second.done.wait(STILL)
+    assert first.waited == pytest.approx(5.0)
+    limiter.pause(2.0)
+    limiter.pause(1.0)  # a shorter pause never shortens a longer one
+    third = Waiter(limiter)
+    assert not third.passes_after(clock, 1006.5)
+    assert third.passes_after(clock, 1007.0)
+
+
+def test_tier_limits_match_hubspots_published_figures() -> None:
+    assert TIER_LIMITS["free"][0] == TIER_LIMITS["starter"][0] == 100
+    assert TIER_LIMITS["professional"][0] == TIER_LIMITS["enterprise"][0] == 190
+    assert TIER_LIMITS["api_limit_increase"][0] == 250
+    assert TIER_LIMITS["oauth_marketplace"] == (110, None)  # OAuth apps: no daily limit

@@ -1,0 +1,28 @@
+"""The suite-wide leak guard (tests/conftest.py) really fails a test whose output holds a secret."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_the_guard_fails_tests_that_print_or_log_a_secret(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    probe = repo / "tests" / f"test_probe_leak_{tmp_path.name}.py"
+    probe.write_text(
+        "import logging\n"
+        "def test_prints():\n    print('token sim-private-app-token')\n"
+        "def test_logs():\n    logging.getLogger('x').warning('sim-oauth-abc')\n"
+        "def test_clean():\n    print('nothing secret')\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", str(probe), "-q", "-p", "no:cacheprovider"],
+            capture_output=True,
+            text=True,
+            cwd=repo,
+        )
+    finally:
+        probe.unlink()
+    assert "2 failed, 1 passed" in done.stdout, done.stdout[-2000:]

@@ -1,0 +1,1 @@
+"""Tests of the HubSpot associations simulator (``airflow_provider_hubspot_assoc.testing``) over HTTP."""

@@ -1,0 +1,154 @@
+"""Every example DAG runs with real Airflow against the simulator and a SQLite "warehouse"."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from tests.airflow_helpers import run_dag, use_simulator
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "example_dags"
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sqlite3.Connection:
+    path = tmp_path / "warehouse.db"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HUBSPOT_WAREHOUSE", json.dumps({"conn_type": "sqlite", "host": str(path)})
+    )
+    db = sqlite3.connect(path, isolation_level=None)
+    return db
+
+
+def test_nightly_cleanup_removes_closed_lost_deal_contacts(
+    hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = hubspot_simulator
+    deals = {"9001": "closedlost", "9002": "closedwon", "9003": "closedlost"}
+    links = [("9001", "101"), ("9001", "102"), ("9002", "101"), ("9003", "103")]
+    for deal, contact in links:
+        sim.state.associate("deals", deal, "contacts", contact)
+    warehouse.execute("CREATE TABLE deals (deal_id INTEGER, stage TEXT)")
+    warehouse.execute("CREATE TABLE deal_contacts (deal_id INTEGER, contact_id INTEGER)")
+    warehouse.executemany("INSERT INTO deals VALUES (?, ?)", deals.items())
+    warehouse.executemany("INSERT INTO deal_contacts VALUES (?, ?)", links)
+    use_simulator(monkeypatch, sim)
+
+    result = run_dag("hubspot_nightly_closed_lost_cleanup", EXAMPLES / "example_hubspot_nightly_cleanup.py")
+
+    assert result.state == "success"
+    assert result.xcom("archive_closed_lost_deal_contacts")["summary"]["archived"] == 3
+    assert sim.state.pairs("deals", "contacts") == {("9002", "101")}
+
+
+def test_warehouse_sync_removes_labels_and_confirms(
+    hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = hubspot_simulator
+    billing = sim.state.define_label("contacts", "companies", "Billing contact")
+    key = (billing.category, billing.type_id)
+    for contact in ("101", "102", "103"):
+        sim.state.associate("contacts", contact, "companies", "5000", [key])
+    warehouse.execute(
+        "CREATE TABLE label_removals (contact_id INTEGER, company_id INTEGER, label TEXT, synced_at TEXT)"
+    )
+    warehouse.executemany(
+        "INSERT INTO label_removals VALUES (?, ?, 'Billing contact', ?)",
+        [(101, 5000, None), (102, 5000, None), (103, 5000, "2026-11-01")],
+    )
+    use_simulator(monkeypatch, sim)
+
+    result = run_dag("hubspot_warehouse_label_sync", EXAMPLES / "example_hubspot_warehouse_sync.py")
+
+    assert result.state == "success"
+    assert result.task_states[("confirm_labels_gone", -1)] == "success"
+    assert key not in sim.state.types_of("contacts", "101", "companies", "5000")
+    assert key not in sim.state.types_of("contacts", "102", "companies", "5000")
+    assert key in sim.state.types_of("contacts", "103", "companies", "5000")  # already synced: untouched
+    assert sim.state.count("contacts", "companies") == 3  # the associations themselves stay
+
+
+def test_backfill_runs_one_day_in_three_pooled_shards(
+    hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "pools", "set", "hubspot_api", "3", "HubSpot rate limit"],
+        check=True,
+        capture_output=True,
+    )
+    sim = hubspot_simulator
+    moves = [(100 + i, 5000 + i % 4, "2026-11-02" if i < 30 else "2026-11-03") for i in range(40)]
+    for contact, company, _ in moves:
+        sim.state.associate("contacts", contact, "companies", company)
+    warehouse.execute(
+        "CREATE TABLE contact_company_moves (contact_id INTEGER, company_id INTEGER, moved_at TEXT)"
+    )
+    warehouse.executemany("INSERT INTO contact_company_moves VALUES (?, ?, ?)", moves)
+    use_simulator(monkeypatch, sim)
+
+    result = run_dag(
+        "hubspot_backfill_contact_moves",
+        EXAMPLES / "example_hubspot_backfill.py",
+        # A manual run's data interval ends at its logical date: this run covers 2 November.
+        logical_date=pendulum.datetime(2026, 11, 3, tz="UTC"),
+    )
+
+    assert result.state == "success"
+    archived = [result.xcom("archive_moves", shard)["summary"]["archived"] for shard in range(3)]
+    assert sum(archived) == 30 and all(archived)
+    assert {int(f) for f, _ in sim.state.pairs("contacts", "companies")} == {100 + i for i in range(30, 40)}
+
+
+def test_demo_command_prints_counts_that_match_the_simulator() -> None:
+    """The README's first command, end to end (its own Airflow home under .demo/)."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "run_demo.py")], capture_output=True, text=True, timeout=300, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "matches the simulator's state:     yes" in done.stdout
+    assert "archived:                          71" in done.stdout
+
+
+def test_warehouse_mirror_deletes_extras_and_writes_outcomes_back(
+    hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = hubspot_simulator
+    for contact in ("101", "102", "103"):
+        for company in ("5000", "5001", "5002"):
+            sim.state.associate("contacts", contact, "companies", company)
+    warehouse.execute("CREATE TABLE contact_companies (contact_id INTEGER, company_id INTEGER)")
+    warehouse.executemany(
+        "INSERT INTO contact_companies VALUES (?, ?)", [(101, 5000), (102, 5000), (102, 5001), (103, 5002)]
+    )
+    use_simulator(monkeypatch, sim)
+
+    result = run_dag("hubspot_warehouse_mirror", EXAMPLES / "example_hubspot_warehouse_mirror.py")
+
+    assert result.state == "success"
+    assert sim.state.pairs("contacts", "companies") == {
+        ("101", "5000"),
+        ("102", "5000"),
+        ("102", "5001"),
+        ("103", "5002"),
+    }
+    written = warehouse.execute(
+        "SELECT from_id, to_id, outcome FROM hubspot_sync_results ORDER BY 1, 2"
+    ).fetchall()
+    assert written == [
+        ("101", "5001", "archived"),
+        ("101", "5002", "archived"),
+        ("102", "5002", "archived"),
+        ("103", "5000", "archived"),
+        ("103", "5001", "archived"),
+    ]
+    assert result.xcom("mirror_contact_companies")["summary"]["archived"] == 5

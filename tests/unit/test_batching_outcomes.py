@@ -1,0 +1,95 @@
+"""Deduplication, request filling, bucket accounting and row spooling (pure logic)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from airflow_provider_hubspot_assoc.batching import Batcher, Deduplicator
+from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.rows import Removal
+
+
+def test_deduplicator_is_exact_for_pairs_and_labels() -> None:
+    dedupe = Deduplicator()
+    assert not dedupe.is_duplicate(Removal(1, "1", "23"))
+    assert not dedupe.is_duplicate(Removal(2, "12", "3"))  # no collision between 1|23 and 12|3
+    assert dedupe.is_duplicate(Removal(3, "1", "23"))
+    assert not dedupe.is_duplicate(Removal(4, "1", "23", "USER_DEFINED", 5))
+    assert not dedupe.is_duplicate(Removal(5, "1", "23", "HUBSPOT_DEFINED", 5))
+    assert dedupe.is_duplicate(Removal(6, "1", "23", "USER_DEFINED", 5))
+    assert not dedupe.is_duplicate(Removal(7, "99999999999999999999", "99999999999999999999"))
+    assert len(dedupe) == 5
+
+
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.integers(1, 30)), max_size=300),
+    st.integers(1, 100),
+)
+def test_batcher_groups_by_from_id_and_never_exceeds_the_batch_size(
+    pairs: list[tuple[int, int]], batch_size: int
+) -> None:
+    batcher = Batcher("archive", batch_size)
+    batches = [b for b in (batcher.add(Removal(i, str(f), str(t))) for i, (f, t) in enumerate(pairs)) if b]
+    last = batcher.flush()
+    batches += [last] if last else []
+    sent = [(item["from"]["id"], to["id"]) for batch in batches for item in batch for to in item["to"]]
+    assert sorted(sent) == sorted((str(f), str(t)) for f, t in pairs)
+    for batch in batches:
+        assert sum(len(item["to"]) for item in batch) == len(batch.removals) <= batch_size
+        from_ids = [item["from"]["id"] for item in batch]
+        assert len(from_ids) == len(set(from_ids))  # one input per from id
+
+
+def test_label_batches_group_types_by_pair() -> None:
+    batcher = Batcher("labels", 10)
+    for row, type_id in enumerate((1, 28, 1)):
+        batcher.add(Removal(row, "1", "2" if row < 2 else "3", "USER_DEFINED", type_id))
+    batch = batcher.flush()
+    assert batch == [
+        {
+            "from": {"id": "1"},
+            "to": {"id": "2"},
+            "types": [
+                {"associationCategory": "USER_DEFINED", "associationTypeId": 1},
+                {"associationCategory": "USER_DEFINED", "associationTypeId": 28},
+            ],
+        },
+        {
+            "from": {"id": "1"},
+            "to": {"id": "3"},
+            "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 1}],
+        },
+    ]
+
+
+def test_tally_check_catches_a_lost_row() -> None:
+    tally = Tally(received=3, archived=1, failed=1, rejected=1)
+    tally.check()
+    tally.received += 1
+    with pytest.raises(RuntimeError, match="do not add up"):
+        tally.check()
+
+
+def test_row_spool_keeps_a_head_and_spills_everything_to_a_file() -> None:
+    spool = RowSpool("failed", keep=2)
+    for i in range(5):
+        spool.add({"row": i})
+    assert spool.count == 5 and spool.head == [{"row": 0}, {"row": 1}] and spool.overflowed
+    out = io.BytesIO()
+    spool.copy_to(out)
+    assert [json.loads(line)["row"] for line in out.getvalue().splitlines()] == [0, 1, 2, 3, 4]
+    spool.close()
+
+
+def test_deduplicator_spills_to_disk_and_stays_exact() -> None:
+    dedupe = Deduplicator(max_in_memory=10)
+    removals = [Removal(i, str(1 + i % 25), str(7 + i % 25)) for i in range(100)]
+    flags = [dedupe.is_duplicate(r) for r in removals]
+    assert flags == [i >= 25 for i in range(100)]
+    assert len(dedupe) == 25
+    dedupe.close()

@@ -1,0 +1,109 @@
+"""Row parsing and label resolution (pure logic)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_hubspot_assoc.rows import LabelResolver, Rejection, Removal, RowParser
+
+DEFINITIONS = [
+    {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
+    {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"},
+    {"category": "USER_DEFINED", "typeId": 28, "label": "Billing contact"},
+]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"from_id": "1", "to_id": "2"}, [("1", "2")]),
+        ({"from_id": 1, "to_id": 2.0}, [("1", "2")]),
+        ((" 7 ", "8"), [("7", "8")]),
+        ({"from": {"id": "1"}, "to": [{"id": "2"}, {"id": 3}]}, [("1", "2"), ("1", "3")]),
+    ],
+)
+def test_archive_rows_in_every_shape(raw: Any, expected: list[tuple[str, str]]) -> None:
+    parsed = RowParser("archive").parse(raw, 4)
+    assert isinstance(parsed, list)
+    assert [r.pair for r in parsed] == expected
+    assert {r.row for r in parsed} == {4}
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "reason_part"),
+    [
+        ({"from_id": "x", "to_id": "2"}, "from_id", "not a HubSpot record id"),
+        ({"from_id": "1", "to_id": -2}, "to_id", "not a HubSpot record id"),
+        ({"from_id": "1"}, "to_id", "missing"),
+        (("1", "2", "3"), "row", "(from_id, to_id)"),
+        ("1,2", "row", "must be a dict"),
+        ({"from": {"id": "1"}, "to": []}, "to", "non-empty"),
+        ({"from": {"id": "1"}, "to": [{"id": "1e3"}]}, "to_id", "not a HubSpot record id"),
+        ({"from": "1", "to": [{"id": "2"}]}, "from.id", "missing"),
+    ],
+)
+def test_archive_rejections_name_row_field_and_reason(raw: Any, field: str, reason_part: str) -> None:
+    parsed = RowParser("archive").parse(raw, 9)
+    assert isinstance(parsed, Rejection)
+    assert (parsed.row, parsed.field) == (9, field)
+    assert reason_part in parsed.reason
+    assert str(parsed).startswith(f"row 9, {field}: ")
+
+
+def test_column_map_renames_fields_and_names_the_users_column_in_rejections() -> None:
+    parser = RowParser("archive", {"from_id": "contact_id", "to_id": "company_id"})
+    assert parser.parse({"contact_id": 5, "company_id": 6}, 1) == [Removal(1, "5", "6")]
+    rejection = parser.parse({"contact_id": "five", "company_id": 6}, 2)
+    assert isinstance(rejection, Rejection) and rejection.field == "contact_id"
+    with pytest.raises(ValueError, match="column_map keys"):
+        RowParser("archive", {"contact": "x"})
+
+
+def test_label_rows_by_id_name_tuple_and_native() -> None:
+    parser = RowParser("labels")
+    assert parser.parse({"from_id": 1, "to_id": 2, "association_type_id": "28"}, 1) == [
+        Removal(1, "1", "2", None, 28)
+    ]
+    assert parser.parse((1, 2, "Primary"), 2) == [Removal(2, "1", "2", None, None, "Primary")]
+    assert parser.parse((1, 2, 279, "hubspot_defined"), 3) == [Removal(3, "1", "2", "HUBSPOT_DEFINED", 279)]
+    native = {
+        "from": {"id": "1"},
+        "to": {"id": "2"},
+        "types": [
+            {"associationCategory": "USER_DEFINED", "associationTypeId": 28},
+            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1},
+        ],
+    }
+    assert [r.type_id for r in parser.parse(native, 4)] == [28, 1]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        ({"from_id": 1, "to_id": 2}, "association_type_id"),
+        ({"from_id": 1, "to_id": 2, "association_type_id": 0}, "association_type_id"),
+        ({"from_id": 1, "to_id": 2, "association_type_id": 2**31}, "association_type_id"),
+        (
+            {"from_id": 1, "to_id": 2, "association_type_id": 5, "association_category": "NOPE"},
+            "association_category",
+        ),
+    ],
+)
+def test_label_rejections(raw: Any, field: str) -> None:
+    parsed = RowParser("labels").parse(raw, 1)
+    assert isinstance(parsed, Rejection) and parsed.field == field
+
+
+def test_label_resolver() -> None:
+    resolver = LabelResolver(DEFINITIONS, "contacts", "companies")
+    by_name = resolver.resolve(Removal(1, "1", "2", None, None, "billing CONTACT"))
+    assert by_name == Removal(1, "1", "2", "USER_DEFINED", 28, "billing CONTACT")
+    assert resolver.resolve(Removal(2, "1", "2", None, 279)) == Removal(2, "1", "2", "HUBSPOT_DEFINED", 279)
+    unknown = resolver.resolve(Removal(3, "1", "2", None, None, "Nope"))
+    assert isinstance(unknown, Rejection) and "'billing contact'" in unknown.reason
+    wrong_category = resolver.resolve(Removal(4, "1", "2", "USER_DEFINED", 1))
+    assert isinstance(wrong_category, Rejection) and wrong_category.field == "association_category"
+    undefined = resolver.resolve(Removal(5, "1", "2", "USER_DEFINED", 99))
+    assert isinstance(undefined, Rejection) and "no association type 99" in undefined.reason
