@@ -52,6 +52,7 @@ _API_VERSION = re.compile(r"^(v4|\d{4}-\d{2}(-beta)?)$")
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
 ARCHIVE = "archive"
 ARCHIVE_LABELS = "archive_labels"
+DEFAULT_BATCH_SIZE = 100  # HubSpot's documented limit of inputs per batch request
 
 
 def require_safe_url(url: str, what: str = "HubSpot host") -> str:
@@ -105,7 +106,7 @@ class ClientConfig:
     read_timeout: float = 60.0
     max_attempts: int = 8
     max_retry_seconds: float = 900.0
-    batch_size: int = 100
+    batch_size: int = DEFAULT_BATCH_SIZE
     progress_every: int = 50
     max_isolation_requests: int = 40  # extra requests per refused batch to isolate its bad rows
 

@@ -54,7 +54,8 @@ class HubSpotHook(BaseHook):
 
     :param hubspot_conn_id: the ``hubspot`` connection.
     :param client_overrides: ``ClientConfig`` fields that win over the connection (for example
-        ``batch_size``, ``max_in_flight``, ``max_attempts``, ``read_timeout``).
+        ``batch_size``, ``max_in_flight``, ``max_attempts``, ``read_timeout``); a ``None`` value
+        means "not set here" and leaves the connection's setting in force.
     """
 
     conn_name_attr = "hubspot_conn_id"
@@ -131,7 +132,7 @@ class HubSpotHook(BaseHook):
         ):
             if self._extra(extras, name) is not None:
                 settings[name] = kind(self._extra(extras, name))
-        settings.update(self.client_overrides)
+        settings.update({name: value for name, value in self.client_overrides.items() if value is not None})
         return ClientConfig(**settings)
 
     @cached_property

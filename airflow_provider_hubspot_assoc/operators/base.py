@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import Asset, BaseOperator, ObjectStoragePath
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowNotFoundException
 
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
 from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
+from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
@@ -68,7 +69,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     :param parameters: query parameters for ``sql`` (templated).
     :param column_map: our field names to the row's keys, e.g. ``{"from_id": "contact_id"}``.
     :param hubspot_conn_id: the ``hubspot`` connection.
-    :param batch_size: removals per request (HubSpot's batch limit is 100).
+    :param batch_size: removals per request (default: the connection's ``batch_size``, else 100,
+        HubSpot's batch limit).
     :param dry_run: validate and batch, report what would be sent, send nothing.
     :param on_invalid: ``fail`` (default) or ``skip`` invalid rows. With ``fail``, in-memory inputs fail
         before anything is sent; streamed SQL rows fail at the end, naming every rejected row.
@@ -118,7 +120,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         parameters: Any = None,
         column_map: dict[str, str] | None = None,
         hubspot_conn_id: str = HubSpotHook.default_conn_name,
-        batch_size: int = 100,
+        batch_size: int | None = None,
         dry_run: bool = False,
         on_invalid: str = "fail",
         max_failed_ratio: float = 0.0,
@@ -147,7 +149,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             check_table_name(results_table)
         if not 0 < rate_limit_share <= 1:
             raise ValueError(f"rate_limit_share must be in (0, 1], got {rate_limit_share!r}")
-        if not 1 <= batch_size <= 1000:
+        if batch_size is not None and not 1 <= batch_size <= 1000:
             raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size!r}")
         for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
             if not _templated(value) and not hasattr(value, "operator"):
@@ -240,7 +242,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         carried = checkpoint or event.get("checkpoint") or self._load_checkpoint(context)
         return self._run(context, checkpoint=carried)
 
-    def _fingerprint(self) -> str:
+    def _fingerprint(self, batch_size: int) -> str:
         return fingerprint(
             self.kind,
             self.from_object_type,
@@ -249,8 +251,19 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             self.sql,
             self.parameters,
             self.column_map,
-            self.batch_size,
+            batch_size,
         )
+
+    def _batch_size(self, hook: HubSpotHook) -> int:
+        """This task's ``batch_size``, else the connection's; a dry run needs no connection."""
+        if self.batch_size is not None:
+            return self.batch_size
+        try:
+            return hook.client_config().batch_size
+        except AirflowNotFoundException:
+            if not self.is_dry_run:
+                raise
+            return DEFAULT_BATCH_SIZE
 
     def _run(self, context: Context, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
@@ -263,7 +276,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             rate_limit_share=self.rate_limit_share,
         )
         resolver = self._resolver(hook, from_type, to_type)
-        run_fingerprint = self._fingerprint()
+        batch_size = self._batch_size(hook)
+        run_fingerprint = self._fingerprint(batch_size)
         if checkpoint is not None and Progress.usable(checkpoint, run_fingerprint):
             progress = Progress.from_json(checkpoint, self.max_rows_in_xcom)
             self.log.info(
@@ -288,7 +302,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self._writer = self._results_writer(context, progress.rows_done)
         pipeline = Pipeline(
             self.kind,
-            self.batch_size,
+            batch_size,
             progress,
             dry_run=self.is_dry_run,
             on_outcomes=self._writer.add if self._writer else None,

@@ -58,8 +58,8 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     def _in_memory(self) -> bool:
         return True
 
-    def _fingerprint(self) -> str:
-        return fingerprint("sync", super()._fingerprint(), self._plan)
+    def _fingerprint(self, batch_size: int) -> str:
+        return fingerprint("sync", super()._fingerprint(batch_size), self._plan)
 
     def execute(self, context: Context) -> dict[str, Any]:
         self._make_plan()

@@ -163,6 +163,7 @@ class SimulatorStats:
     archived_labels: int = 0
     pairs_received: int = 0
     token_refreshes: int = 0
+    peak_in_flight: int = 0  # most API requests being answered at one time
     pair_sends: Counter[tuple[str, str]] = field(default_factory=Counter)  # archive sends per (from, to)
     log: deque[RequestRecord] = field(default_factory=lambda: deque(maxlen=200_000))
 
@@ -178,6 +179,7 @@ class SimulatorStats:
             "archived_labels": self.archived_labels,
             "pairs_received": self.pairs_received,
             "token_refreshes": self.token_refreshes,
+            "peak_in_flight": self.peak_in_flight,
         }
 
 
@@ -197,6 +199,7 @@ class HubSpotSimulator:
         self.state.seed(self.config.seed)
         self.stats = SimulatorStats()
         self._lock = threading.RLock()
+        self._in_flight = 0
         self._random = random.Random(self.config.random_seed)
         self._issued: dict[str, IssuedToken] = {}
         self._counted = 0  # authenticated API requests, for burst faults
@@ -304,6 +307,20 @@ class HubSpotSimulator:
         self, method: str, raw_path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         """Answer one request: (status, headers, body). Raises ``_Drop`` to close without answer."""
+        if raw_path.startswith("/_sim/"):
+            return self._answer(method, raw_path, headers, body)
+        with self._lock:
+            self._in_flight += 1
+            self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+        try:
+            return self._answer(method, raw_path, headers, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         split = urlsplit(raw_path)
         path = split.path
         answer_headers = {"X-HubSpot-Correlation-Id": str(uuid.uuid4())}

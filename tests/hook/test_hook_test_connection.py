@@ -217,6 +217,14 @@ def test_the_tier_sets_the_limits_unless_overridden(monkeypatch: pytest.MonkeyPa
     assert HubSpotHook(batch_size=5).client_config().batch_size == 5  # hook overrides win
 
 
+def test_an_override_left_unset_keeps_the_connections_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Operators pass ``max_in_flight=None`` etc. when the user set nothing: the connection decides."""
+    set_connection(monkeypatch, None, password="pat-x", max_in_flight=1, batch_size=40)
+    config = HubSpotHook(max_in_flight=None, batch_size=None).client_config()
+    assert (config.max_in_flight, config.batch_size) == (1, 40)
+    assert HubSpotHook(max_in_flight=3).client_config().max_in_flight == 3
+
+
 def test_providers_manager_knows_the_hubspot_connection_type() -> None:
     from airflow.providers_manager import ProvidersManager
 

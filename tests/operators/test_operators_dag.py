@@ -72,6 +72,24 @@ def test_xcom_rows_are_archived_and_downstream_reads_the_response(
     assert result.xcom("downstream") == {"status": "COMPLETE", "archived": 101}
 
 
+def test_the_connections_batch_size_and_concurrency_apply_when_the_task_sets_none(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = hubspot_simulator
+    pairs = seed_pairs(sim, 40)  # 120 pairs
+    sim.reconfigure(latency_seconds=0.05)  # long enough for requests to overlap if allowed
+    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=30)
+    set_rows(monkeypatch, [list(p) for p in pairs])
+
+    summary = run_dag("t_xcom_archive").xcom("archive")["summary"]
+
+    assert summary["archived"] == 120
+    assert_buckets_add_up(summary)
+    sizes = [r.pairs for r in sim.stats.log if r.endpoint == "archive"]
+    assert max(sizes) == 30 and sum(sizes) == 120
+    assert sim.stats.peak_in_flight == 1
+
+
 def test_partial_failure_207_puts_each_row_in_its_bucket(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
