@@ -15,19 +15,26 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WORK = HERE.parent / ".demo"
+WORK = Path(os.environ.get("HUBSPOT_ASSOC_DEMO_DIR") or HERE.parent / ".demo")  # created if missing
 
 
 def configure_airflow() -> None:
-    """Point Airflow at a private home and at this folder, before Airflow is imported."""
-    os.environ.setdefault("AIRFLOW_HOME", str(WORK / "airflow"))
+    """Point Airflow at a private home and at this folder, before Airflow is imported.
+
+    The demo always uses its own home and metadata database under ``.demo/`` (or
+    ``$HUBSPOT_ASSOC_DEMO_DIR``), whatever ``AIRFLOW_HOME`` the shell has, so it never touches
+    a real Airflow installation.
+    """
+    home = WORK / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(HERE)
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 
 def migrate_metadata_db() -> None:
-    Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -109,14 +110,28 @@ def test_backfill_runs_one_day_in_three_pooled_shards(
     assert {int(f) for f, _ in sim.state.pairs("contacts", "companies")} == {100 + i for i in range(30, 40)}
 
 
-def test_demo_command_prints_counts_that_match_the_simulator() -> None:
-    """The README's first command, end to end (its own Airflow home under .demo/)."""
+def test_demo_command_prints_counts_that_match_the_simulator(tmp_path: Path) -> None:
+    """The README's first command, end to end (its own Airflow home, here in a new folder).
+
+    It runs as a user's shell would: without the test suite's Airflow settings, but with an
+    ``AIRFLOW_HOME`` of the user's own that the demo must leave alone.
+    """
+    users_home = tmp_path / "users-airflow"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env["AIRFLOW_HOME"] = str(users_home)
+    env["HUBSPOT_ASSOC_DEMO_DIR"] = str(tmp_path / "demo")  # not there yet, as on a fresh clone
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "run_demo.py")], capture_output=True, text=True, timeout=300, cwd=REPO
+        [sys.executable, str(EXAMPLES / "run_demo.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "matches the simulator's state:     yes" in done.stdout
     assert "archived:                          71" in done.stdout
+    assert not users_home.exists()  # the user's own Airflow home was not touched
 
 
 def test_warehouse_mirror_deletes_extras_and_writes_outcomes_back(
