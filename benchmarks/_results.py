@@ -1,4 +1,4 @@
-"""Append a dated, machine-labelled section to ``benchmarks/RESULTS.md``."""
+"""Write a dated, machine-labelled section to ``benchmarks/RESULTS.md`` (replacing an older one)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,17 @@ def machine() -> str:
 
 
 def append_results(title: str, lines: list[str]) -> None:
-    if not RESULTS.exists():
-        RESULTS.write_text(HEADER)
+    """Put this run's section in place of the section with the same title, or at the end."""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    with RESULTS.open("a") as handle:
-        handle.write(f"\n## {title}\n\n{stamp} on {machine()}\n\n" + "\n".join(lines) + "\n")
-    print(f"results appended to {RESULTS}")
+    section = f"## {title}\n\n{stamp} on {machine()}\n\n" + "\n".join(lines) + "\n"
+    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+    head, *sections = text.split("\n## ")
+    sections = ["## " + body for body in sections]
+    for index, existing in enumerate(sections):
+        if existing.splitlines()[0] == f"## {title}":
+            sections[index] = section
+            break
+    else:
+        sections.append(section)
+    RESULTS.write_text("\n".join([head.rstrip("\n") + "\n", *sections]))
+    print(f"results written to {RESULTS}")
