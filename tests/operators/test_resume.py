@@ -28,6 +28,7 @@ def test_daily_limit_defers_until_the_reset_and_completes(
     assert_buckets_add_up(summary)
     assert sim.stats.daily_limited >= 2  # it hit the limit at least twice and waited each time
     assert sim.state.count("contacts", "companies") == 0
+    assert sim.stats.peak_in_flight == 1  # the connection's max_in_flight=1 held
     assert max(sim.stats.pair_sends.values()) == 1  # a DAILY 429 applies nothing: nothing re-sent
 
 
