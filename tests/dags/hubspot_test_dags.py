@@ -136,7 +136,9 @@ def response() -> Any:
     return json.loads(os.environ["HUBSPOT_TEST_RESPONSE"])
 
 
-SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 3}
+SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 3}  # a PENDING response must time out quickly
+# The archived-sensor tests end when the pairs are gone; the long timeout only guards a busy machine.
+ARCHIVED_SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 30}
 
 with DAG("t_response_sensor", schedule=None, start_date=START) as t_response_sensor:
     HubSpotBatchResponseSensor(task_id="check", response=response(), max_error_ratio=0.1, **SENSOR_TIMING)
@@ -152,15 +154,20 @@ with DAG("t_response_sensor_reschedule", schedule=None, start_date=START) as t_r
     )
 
 with DAG("t_archived_sensor", schedule=None, start_date=START) as t_archived_sensor:
+    HubSpotAssociationsArchivedSensor(task_id="confirm", pairs=rows(), **PAIR, **ARCHIVED_SENSOR_TIMING)
+
+with DAG("t_archived_sensor_times_out", schedule=None, start_date=START) as t_archived_sensor_times_out:
     HubSpotAssociationsArchivedSensor(task_id="confirm", pairs=rows(), **PAIR, **SENSOR_TIMING)
 
 with DAG("t_archived_sensor_deferrable", schedule=None, start_date=START) as t_archived_sensor_deferrable:
     HubSpotAssociationsArchivedSensor(
-        task_id="confirm", pairs=rows(), deferrable=True, **PAIR, **SENSOR_TIMING
+        task_id="confirm", pairs=rows(), deferrable=True, **PAIR, **ARCHIVED_SENSOR_TIMING
     )
 
 with DAG("t_archived_labels_sensor", schedule=None, start_date=START) as t_archived_labels_sensor:
-    HubSpotAssociationsArchivedSensor(task_id="confirm", pairs=rows(), labels=True, **PAIR, **SENSOR_TIMING)
+    HubSpotAssociationsArchivedSensor(
+        task_id="confirm", pairs=rows(), labels=True, **PAIR, **ARCHIVED_SENSOR_TIMING
+    )
 
 WRITE_BACK = {
     "results_table": "hubspot_results",

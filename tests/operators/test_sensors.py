@@ -91,7 +91,7 @@ def test_archived_sensor_times_out_while_pairs_remain(
     use_simulator(monkeypatch, sim)
     set_rows(monkeypatch, [["101", "5000"]])
 
-    result = run_dag("t_archived_sensor")
+    result = run_dag("t_archived_sensor_times_out")
 
     assert result.task_states[("confirm", -1)] == "failed"
 
