@@ -237,10 +237,15 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         The checkpoint rides in the trigger's event (``dag.test()`` keeps only the event of a
         deferral's kwargs); the task state store, when there is one, holds it as well.
         """
+        return self._run(context, checkpoint=self._carried_checkpoint(context, event, checkpoint))
+
+    def _carried_checkpoint(
+        self, context: Context, event: dict[str, Any] | None, checkpoint: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The checkpoint a deferral carried (in its kwargs or its event), else the stored one."""
         event = event or {}
         self.log.info("Resuming after %s", event.get("moment", "a deferral"))
-        carried = checkpoint or event.get("checkpoint") or self._load_checkpoint(context)
-        return self._run(context, checkpoint=carried)
+        return checkpoint or event.get("checkpoint") or self._load_checkpoint(context)
 
     def _fingerprint(self, batch_size: int) -> str:
         return fingerprint(
@@ -372,7 +377,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self, context: Context, hook: HubSpotHook, progress: Progress, limit: HubSpotDailyLimitError
     ) -> None:
         """Free the worker until HubSpot's daily limit resets, then continue where this stopped."""
-        state = progress.to_json(self._stats(hook))
+        state = self._checkpoint_state(progress, hook)
         self._save_checkpoint(context, progress, hook, state)
         self.log.warning(
             "HubSpot's daily request limit is used up; deferring until %s. Confirmed so far: %s",
@@ -405,7 +410,11 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             self._writer.flush()
         store = self._state_store(context)
         if store is not None:
-            store.set(CHECKPOINT_KEY, state or progress.to_json(self._stats(hook)))
+            store.set(CHECKPOINT_KEY, state or self._checkpoint_state(progress, hook))
+
+    def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
+        """What a later try needs to continue: confirmed progress (subclasses add their own)."""
+        return progress.to_json(self._stats(hook))
 
     def _clear_checkpoint(self, context: Context) -> None:
         store = self._state_store(context)

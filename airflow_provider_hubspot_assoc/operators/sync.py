@@ -16,7 +16,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import validate_object_type, validate_record_id
 from airflow_provider_hubspot_assoc.operators.base import MAX_ROWS_IN_MESSAGE, BaseHubSpotArchiveOperator
-from airflow_provider_hubspot_assoc.progress import fingerprint
+from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal
 from airflow_provider_hubspot_assoc.sources import input_rows
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 SAMPLE = 20
+PLAN_CARRY_LIMIT = 10_000  # planned deletions carried in a checkpoint (about 40 bytes each)
 
 
 class _SyncMixin(BaseHubSpotArchiveOperator):
@@ -33,9 +34,11 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     :param from_ids: from-ids to mirror besides those in the desired rows (for example records
         that should have no association left). Templated.
 
-    Every other parameter is the archive operators'. The plan is made anew by every try (after a
-    retry or a deferral HubSpot's current state is read again), so a resumed run deletes only what
-    is still extra; its ``summary`` counts the deletions of that last plan.
+    Every other parameter is the archive operators'. The plan is made once and carried in the
+    checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
+    with the same plan: HubSpot is not read again, its ``summary`` and the results table count every
+    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is not carried; such
+    a run re-reads HubSpot on resume and plans what is still extra.
     """
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
@@ -62,14 +65,72 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         return fingerprint("sync", super()._fingerprint(batch_size), self._plan)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        self._make_plan()
-        return self._with_figures(super().execute(context))
+        checkpoint = self._load_checkpoint(context)
+        self._adopt_or_make_plan(checkpoint)
+        return self._with_figures(self._run(context, checkpoint=checkpoint))
 
     def execute_resume(
         self, context: Context, event: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None
     ) -> dict[str, Any]:
+        carried = self._carried_checkpoint(context, event, checkpoint)
+        self._adopt_or_make_plan(carried)
+        return self._with_figures(self._run(context, checkpoint=carried))
+
+    def _desired_fingerprint(self) -> str:
+        """What the plan was made from (not HubSpot's state, which the deletions change)."""
+        return fingerprint(
+            "sync-desired",
+            self.kind,
+            self.from_object_type,
+            self.to_object_type,
+            self.inputs if self.sql is None else None,
+            self.sql,
+            self.parameters,
+            self.column_map,
+            self.from_ids,
+        )
+
+    def _adopt_or_make_plan(self, checkpoint: dict[str, Any] | None) -> None:
+        """Go on with the plan an earlier try carried in its checkpoint, or make one now."""
+        carried = (checkpoint or {}).get("sync")
+        if (
+            isinstance(carried, dict)
+            and carried.get("desired") == self._desired_fingerprint()
+            and isinstance(carried.get("plan"), list)
+        ):
+            self._plan = [self._deletion(item) for item in carried["plan"]]
+            self._plan_figures = dict(carried.get("figures") or {})
+            self.log.info("Continuing the sync plan an earlier try made: %d deletions", len(self._plan))
+            return
         self._make_plan()
-        return self._with_figures(self._run(context, checkpoint=None))
+
+    def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
+        state = super()._checkpoint_state(progress, hook)
+        if self._plan is not None and len(self._plan) <= PLAN_CARRY_LIMIT:
+            state["sync"] = {
+                "desired": self._desired_fingerprint(),
+                "plan": [self._compact(item) for item in self._plan],
+                "figures": self._plan_figures,
+            }
+        return state
+
+    @staticmethod
+    def _compact(deletion: dict[str, Any]) -> list[Any]:
+        if "association_type_id" in deletion:
+            return [
+                deletion["from_id"],
+                deletion["to_id"],
+                deletion["association_category"],
+                deletion["association_type_id"],
+            ]
+        return [deletion["from_id"], deletion["to_id"]]
+
+    @staticmethod
+    def _deletion(compact: list[Any]) -> dict[str, Any]:
+        deletion: dict[str, Any] = {"from_id": str(compact[0]), "to_id": str(compact[1])}
+        if len(compact) == 4:
+            deletion.update(association_category=str(compact[2]), association_type_id=int(compact[3]))
+        return deletion
 
     def _with_figures(self, result: dict[str, Any]) -> dict[str, Any]:
         result["sync"] = self._plan_figures

@@ -204,5 +204,17 @@ with DAG("t_sync_capped", schedule=None, start_date=START) as t_sync_capped:
 with DAG("t_sync_dry_run", schedule=None, start_date=START) as t_sync_dry_run:
     SyncAssociationsOperator(task_id="sync", inputs=rows(), dry_run=True, max_deletes=50, **PAIR)
 
+with DAG("t_sync_deferring", schedule=None, start_date=START) as t_sync_deferring:
+    SyncAssociationsOperator(
+        task_id="sync",
+        inputs=rows(),
+        from_ids=["120"],
+        max_deletes=50,
+        batch_size=5,
+        max_in_flight=1,
+        **WRITE_BACK,
+        **PAIR,
+    )
+
 with DAG("t_sync_labels", schedule=None, start_date=START) as t_sync_labels:
     SyncAssociationLabelsOperator(task_id="sync", inputs=rows(), max_deletes=50, **PAIR)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
+
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
@@ -44,6 +48,33 @@ def test_mirror_deletes_exactly_the_extra_associations(
     assert result["sync"]["from_ids"] == 11
     summary = result["summary"]
     assert (summary["received"], summary["archived"], summary["failed"]) == (25, 25, 0)
+
+
+@pytest.mark.hubspot_simulator(daily_limit=3, daily_reset_seconds=2.0, retry_after_on_429=True)
+def test_a_mirror_deferred_by_the_daily_limit_finishes_its_plan_and_counts_every_deletion(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The plan made before the deferral is carried on, not remade: nothing is lost from the counts
+    or from the results table, and HubSpot is not read again (its daily budget goes to deletions)."""
+    db = tmp_path / "results.db"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HUBSPOT_TEST_RESULTS", json.dumps({"conn_type": "sqlite", "host": str(db)})
+    )
+    set_rows(monkeypatch, desired_rows())
+
+    result = run_dag("t_sync_deferring").xcom("sync")
+
+    assert account.stats.daily_limited >= 1  # 1 read + 5 deletion requests, 3 requests per "day"
+    expected = {(c, k) for c in CONTACTS for k in COMPANIES[:3]} | {("130", k) for k in COMPANIES}
+    assert account.state.pairs("contacts", "companies") == expected
+    assert account.stats.by_endpoint["read"] == 1
+    assert max(account.stats.pair_sends.values()) == 1
+    summary = result["summary"]
+    assert (summary["received"], summary["archived"], summary["failed"]) == (25, 25, 0)
+    assert result["sync"]["planned_deletions"] == 25
+    with sqlite3.connect(db) as conn:
+        written = conn.execute("SELECT row_number, outcome FROM hubspot_results ORDER BY 1").fetchall()
+    assert written == [(n, "archived") for n in range(1, 26)]
 
 
 def test_mirror_refuses_before_sending_when_max_deletes_is_exceeded(
@@ -92,3 +123,17 @@ def test_label_mirror_removes_undesired_labels_and_keeps_associations(
     assert sim.state.types_of("contacts", "101", "companies", "5001") == {unlabeled}
     assert sim.state.types_of("contacts", "102", "companies", "5000") == {unlabeled}
     assert result["summary"]["archived"] == 3
+
+
+@pytest.mark.parametrize(
+    "deletion",
+    [
+        {"from_id": "101", "to_id": "5003"},
+        {"from_id": "101", "to_id": "5003", "association_category": "USER_DEFINED", "association_type_id": 7},
+    ],
+)
+def test_a_planned_deletion_survives_the_checkpoints_compact_form(deletion: dict[str, object]) -> None:
+    from airflow_provider_hubspot_assoc.operators.sync import SyncAssociationLabelsOperator as Sync
+
+    restored = Sync._deletion(json.loads(json.dumps(Sync._compact(deletion))))
+    assert list(restored.items()) == list(deletion.items())  # same plan, same fingerprint
