@@ -83,8 +83,9 @@ class Batch(list[dict[str, Any]]):
     """HubSpot's native inputs of one request, plus the rows it accounts for.
 
     Besides its removals, a batch carries the rows rejected or found duplicate while it was filled,
-    and ``last_row``, the number of the last input row read before it was closed: once the batch and
-    every batch before it are finished, every row up to ``last_row`` is accounted for.
+    and ``last_row``, the number of the last input row it completes: once the batch and every batch
+    before it are finished, every row up to ``last_row`` is accounted for. ``mid_row`` says the batch
+    was closed inside a row whose other removals (a native input with many targets) come later.
     """
 
     def __init__(self, kind: str) -> None:
@@ -95,6 +96,7 @@ class Batch(list[dict[str, Any]]):
         self.rejections: list[Rejection] = []
         self.duplicate_removals: list[Removal] = []
         self.last_row = 0
+        self.mid_row = False
 
     @property
     def duplicates(self) -> int:
@@ -118,25 +120,35 @@ class Batcher:
         self.max_ledger = max_ledger or batch_size * 10
         self._open = Batch(kind)
 
-    def add(self, removal: Removal, row: int | None = None) -> Batch | None:
+    def add(self, removal: Removal, row: int | None = None, row_complete: bool = True) -> Batch | None:
+        """Add a removal; ``row_complete=False`` when more removals of the same row follow."""
         self._open.removals.append(removal)
         return self._advance(
-            row if row is not None else removal.row, len(self._open.removals) >= self.batch_size
+            row if row is not None else removal.row,
+            len(self._open.removals) >= self.batch_size,
+            row_complete,
         )
 
     def add_rejection(self, rejection: Rejection) -> Batch | None:
         self._open.rejections.append(rejection)
         return self._advance(rejection.row, self._ledger_full())
 
-    def add_duplicate(self, removal: Removal) -> Batch | None:
+    def add_duplicate(self, removal: Removal, row_complete: bool = True) -> Batch | None:
         self._open.duplicate_removals.append(removal)
-        return self._advance(removal.row, self._ledger_full())
+        return self._advance(removal.row, self._ledger_full(), row_complete)
+
+    @property
+    def open_removals(self) -> int:
+        """Removals in the batch being filled."""
+        return len(self._open.removals)
 
     def _ledger_full(self) -> bool:
         return len(self._open.rejections) + self._open.duplicates >= self.max_ledger
 
-    def _advance(self, row: int, close: bool) -> Batch | None:
-        self._open.last_row = max(self._open.last_row, row)
+    def _advance(self, row: int, close: bool, row_complete: bool = True) -> Batch | None:
+        if row_complete:
+            self._open.last_row = max(self._open.last_row, row)
+        self._open.mid_row = not row_complete
         return self.flush() if close else None
 
     def flush(self) -> Batch | None:

@@ -51,14 +51,18 @@ class RowSpool:
         self._file: IO[str] | None = None
 
     def to_state(self) -> dict[str, Any]:
-        """What a checkpoint keeps: the head, the count, and the spill file (left in place)."""
+        """What a checkpoint keeps: the head, the count, and the spill file (left in place) with its
+        size then, so a resume cuts off rows written after the checkpoint instead of repeating them."""
+        size = None
         if self._file is not None:
             self._file.flush()
+            size = os.path.getsize(self._file.name)
         return {
-            "head": self._head,
+            "head": list(self._head),
             "count": self.count,
             "not_kept": self.not_kept,
             "file": self._file.name if self._file is not None else None,
+            "size": size,
         }
 
     @classmethod
@@ -69,6 +73,8 @@ class RowSpool:
         spool.not_kept = int(state.get("not_kept") or 0)
         path = state.get("file")
         if path and os.path.exists(path):
+            if state.get("size") is not None:
+                os.truncate(path, int(state["size"]))  # rows past the checkpoint come again
             spool._file = open(path, "a+")  # noqa: SIM115 - kept open until close()
         elif spool.count > len(spool._head):
             spool.not_kept += spool.count - len(spool._head)

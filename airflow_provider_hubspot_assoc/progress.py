@@ -42,6 +42,10 @@ class Progress:
     rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", 100))
     responses: ResponseAccumulator = field(default_factory=ResponseAccumulator)
     earlier: dict[str, float] = field(default_factory=dict)  # requests, retries... of earlier tries
+    # While the confirmed batches end inside an input row, a checkpoint must not record that row's
+    # first removals as done (a resume skips whole rows): it keeps the state at the last row boundary.
+    mid_row: bool = False
+    _at_boundary: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, run_fingerprint: str, keep_rows: int) -> Progress:
@@ -54,16 +58,33 @@ class Progress:
         )
 
     def to_json(self, current_stats: dict[str, float] | None = None) -> dict[str, Any]:
+        """The checkpoint: confirmed state at the last input-row boundary, plus request counters."""
+        confirmed = self._at_boundary if self.mid_row and self._at_boundary else self._confirmed()
         return {
             "version": CHECKPOINT_VERSION,
             "fingerprint": self.fingerprint,
+            **confirmed,
+            "earlier": self.totals(current_stats or {}),
+        }
+
+    def _confirmed(self) -> dict[str, Any]:
+        return {
             "rows_done": self.rows_done,
             "tally": self.tally.as_json(),
             "failed": self.failed.to_state(),
             "rejected": self.rejected.to_state(),
             "responses": self.responses.to_state(),
-            "earlier": self.totals(current_stats or {}),
         }
+
+    def enter_batch(self, mid_row: bool) -> None:
+        """Called before a batch is confirmed: keep the boundary state if this one ends mid-row."""
+        if mid_row and not self.mid_row:
+            self._at_boundary = self._confirmed()
+
+    def leave_batch(self, mid_row: bool) -> None:
+        self.mid_row = mid_row
+        if not mid_row:
+            self._at_boundary = None
 
     @classmethod
     def from_json(cls, state: dict[str, Any], keep_rows: int) -> Progress:
@@ -144,11 +165,18 @@ class Pipeline:
             if closed is not None:
                 yield closed
             return
-        for removal in parsed:
+        last = len(parsed) - 1
+        fits = len(parsed) <= self.batch_size
+        if fits and batcher.open_removals and batcher.open_removals + len(parsed) > self.batch_size:
+            closed = batcher.flush()  # a row that fits in one request is not split across two
+            if closed is not None:
+                yield closed
+        for index, removal in enumerate(parsed):
+            complete = index == last  # a native input with many targets gives several removals
             if self.deduplicator.is_duplicate(removal):
-                closed = batcher.add_duplicate(removal)
+                closed = batcher.add_duplicate(removal, complete)
             else:
-                closed = batcher.add(removal, number)
+                closed = batcher.add(removal, number, complete)
             if closed is not None:
                 yield closed
 
@@ -174,6 +202,7 @@ class Pipeline:
 
     def _confirm(self, batch: Batch, response: BatchResponse | None) -> None:
         progress, tally = self.progress, self.progress.tally
+        progress.enter_batch(batch.mid_row)
         keep = self.on_outcomes is not None  # records are built only for a write-back sink
         records: list[dict[str, Any]] = []
         tally.received += batch.rows_accounted
@@ -196,6 +225,7 @@ class Pipeline:
             progress.responses.add(response)
             records += self._account(batch, response, keep)
         progress.rows_done = max(progress.rows_done, batch.last_row)
+        progress.leave_batch(batch.mid_row)
         if self.on_outcomes is not None:
             self.on_outcomes(records)
 

@@ -55,3 +55,25 @@ def test_a_crashed_try_resumes_from_its_checkpoint(
     resent = sum(1 for n in sends.values() if n == 2)
     assert resent < 60  # the confirmed prefix of the first try was not sent again
     assert sum(1 for r in sim.stats.log if r.status == 401) == 1
+
+
+@pytest.mark.hubspot_simulator(daily_limit=10, daily_reset_seconds=2.0, retry_after_on_429=True)
+def test_native_rows_split_across_requests_survive_a_deferral(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows with 7 targets in requests of 5 pairs: a deferral inside a row loses none of its pairs."""
+    sim = hubspot_simulator
+    seed_pairs(sim, 20, companies=7)  # 140 pairs, at least 28 requests, 10 allowed per "day"
+    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=5)
+    targets = [{"id": str(5000 + k)} for k in range(7)]
+    set_rows(monkeypatch, [{"from": {"id": str(100 + c)}, "to": targets} for c in range(20)])
+
+    result = run_dag("t_xcom_archive")
+
+    assert result.state == "success"
+    summary = result.xcom("archive")["summary"]
+    assert (summary["received"], summary["archived"], summary["failed"]) == (140, 140, 0)
+    assert_buckets_add_up(summary)
+    assert sim.stats.daily_limited >= 2
+    assert sim.state.count("contacts", "companies") == 0
+    assert max(sim.stats.pair_sends.values()) <= 2  # a split row's first part may go once more
