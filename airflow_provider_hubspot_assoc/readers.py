@@ -44,6 +44,9 @@ def stream_rows(
             if columns is None:
                 columns = [str(d[0]) for d in cursor.description]
             for row in rows:
-                yield dict(zip(columns, row, strict=True))
+                if isinstance(row, Mapping):  # a dict cursor (e.g. a connection's cursor extra)
+                    yield dict(row)
+                else:
+                    yield dict(zip(columns, row, strict=True))
     finally:
         cursor.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from airflow_provider_hubspot_assoc.inputs import CATEGORIES
@@ -85,8 +86,10 @@ def _record_id(value: Any) -> str | None:
         return value
     if isinstance(value, str):
         value = value.strip()
-    elif isinstance(value, float) and value.is_integer():
-        value = int(value)  # numeric SQL columns can arrive as floats
+    elif isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        value = int(value)  # numeric SQL columns can arrive as floats (exact up to 2**53)
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)  # NUMERIC/DECIMAL columns
     return str(value) if is_record_id(value) else None
 
 
@@ -210,8 +213,13 @@ class RowParser:
             )
         if self.kind == ARCHIVE:
             return [Removal(row, checked_from, checked_to)]
-        category = association_category.strip().upper() if isinstance(association_category, str) else None
-        if association_category not in (None, "") and category not in CATEGORIES:
+        category = (
+            (association_category.strip().upper() or None) if isinstance(association_category, str) else None
+        )
+        blank = association_category is None or (
+            isinstance(association_category, str) and not association_category.strip()
+        )  # an empty cell means "not given": the category comes from the label definitions
+        if not blank and category not in CATEGORIES:
             return Rejection(
                 row,
                 self._mapped("association_category"),
@@ -220,7 +228,7 @@ class RowParser:
             )
         if association_type_id not in (None, ""):
             type_id = association_type_id
-            if isinstance(type_id, str) and type_id.strip().isdigit():
+            if isinstance(type_id, str) and type_id.strip().isascii() and type_id.strip().isdigit():
                 type_id = int(type_id)
             if isinstance(type_id, float) and type_id.is_integer():
                 type_id = int(type_id)

@@ -199,12 +199,17 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     def _in_memory(self) -> bool:
         return self.sql is None
 
+    def _sent_rows_parser(self) -> RowParser:
+        """Parses the rows ``_rows()`` yields (the user's rows, in the user's column names)."""
+        return self.parser
+
     # --------------------------------------------------------------- validation
     def _parse_all(
         self, rows: Iterable[Any], resolver: LabelResolver | None
     ) -> Iterator[tuple[int, list[Removal] | Rejection]]:
+        parser = self._sent_rows_parser()
         for number, raw in enumerate(rows, start=1):
-            parsed = self.parser.parse(raw, number)
+            parsed = parser.parse(raw, number)
             if resolver is not None and not isinstance(parsed, Rejection):
                 resolved = [resolver.resolve(r) for r in parsed]
                 rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
@@ -458,8 +463,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     def _needs_definitions(self) -> bool:
         if not self._in_memory():
             return True
+        parser = self._sent_rows_parser()
         for number, raw in enumerate(self._rows(), start=1):
-            parsed = self.parser.parse(raw, number)
+            parsed = parser.parse(raw, number)
             if not isinstance(parsed, Rejection) and any(needs_definitions(r) for r in parsed):
                 return True
         return False

@@ -8,16 +8,21 @@ anything is sent; ``dry_run=True`` reads, plans and reports the deletions withou
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
-from airflow_provider_hubspot_assoc.object_types import validate_object_type, validate_record_id
+from airflow_provider_hubspot_assoc.object_types import (
+    InvalidRecordIdError,
+    validate_object_type,
+    validate_record_id,
+)
 from airflow_provider_hubspot_assoc.operators.base import MAX_ROWS_IN_MESSAGE, BaseHubSpotArchiveOperator
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
 from airflow_provider_hubspot_assoc.sources import input_rows
 
 if TYPE_CHECKING:
@@ -60,6 +65,9 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def _in_memory(self) -> bool:
         return True
+
+    def _sent_rows_parser(self) -> RowParser:
+        return RowParser(self.kind)  # planned deletions use our field names, whatever column_map says
 
     def _fingerprint(self, batch_size: int) -> str:
         return fingerprint("sync", super()._fingerprint(batch_size), self._plan)
@@ -194,9 +202,26 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
                 f"{len(rejections)} desired row(s) are invalid, so the desired set is unknown; nothing was "
                 f"sent: {shown}"
             )
-        for value in self.from_ids or []:
-            from_ids.add(validate_record_id(value, "from_ids"))
+        for value in self._extra_from_ids():
+            try:
+                from_ids.add(validate_record_id(value, "from_ids"))
+            except InvalidRecordIdError as error:
+                raise AirflowFailException(f"{error}; nothing was sent") from None
         return desired, from_ids
+
+    def _extra_from_ids(self) -> list[Any]:
+        """``from_ids`` as a list; a template may render it as a JSON string."""
+        value = self.from_ids
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = [part for part in value.replace(",", " ").split() if part]
+        if value is None:
+            return []
+        if isinstance(value, str | int):
+            return [value]
+        return list(value)
 
     def _extras(
         self,

@@ -216,5 +216,15 @@ with DAG("t_sync_deferring", schedule=None, start_date=START) as t_sync_deferrin
         **PAIR,
     )
 
+with DAG("t_sync_column_map", schedule=None, start_date=START) as t_sync_column_map:
+    SyncAssociationsOperator(
+        task_id="sync",
+        inputs=rows(),
+        column_map={"from_id": "contact_id", "to_id": "company_id"},
+        from_ids="{{ ['120'] | tojson }}",  # a template renders a list as a JSON string
+        max_deletes=50,
+        **PAIR,
+    )
+
 with DAG("t_sync_labels", schedule=None, start_date=START) as t_sync_labels:
     SyncAssociationLabelsOperator(task_id="sync", inputs=rows(), max_deletes=50, **PAIR)

@@ -245,6 +245,32 @@ def test_postgres_table_is_streamed_with_a_server_side_cursor(
     assert sim.state.pairs("contacts", "companies") == set(pairs[80:])
 
 
+@pytest.mark.postgres
+def test_postgres_numeric_ids_through_a_dict_cursor(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, postgres_table: Any
+) -> None:
+    """NUMERIC columns arrive as Decimal, and a ``cursor`` extra makes rows dicts: both still work."""
+    conn, schema = postgres_table
+    sim = hubspot_simulator
+    pairs = seed_pairs(sim, 5)
+    with conn.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {schema}.pairs_to_remove ALTER COLUMN contact_id TYPE NUMERIC(20)")
+        cursor.executemany(
+            f"INSERT INTO {schema}.pairs_to_remove VALUES (%s, %s)", [(int(f), t) for f, t in pairs]
+        )
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HUBSPOT_TEST_SQL",
+        postgres_connection(options=f"-c search_path={schema}", cursor="dictcursor"),
+    )
+    use_simulator(monkeypatch, sim)
+
+    response = run_dag("t_sql_archive").xcom("archive")
+
+    assert response.get("rejected_rows") in (None, []), response["rejected_rows"][:2]
+    assert (response["summary"]["received"], response["summary"]["archived"]) == (15, 15)
+    assert sim.state.count("contacts", "companies") == 0
+
+
 def test_mapped_over_three_chunks(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -77,6 +77,20 @@ def test_a_mirror_deferred_by_the_daily_limit_finishes_its_plan_and_counts_every
     assert written == [(n, "archived") for n in range(1, 26)]
 
 
+def test_mirror_with_column_map_and_templated_from_ids(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Desired rows in the user's column names; the plan itself is never read through column_map."""
+    set_rows(monkeypatch, [{"contact_id": c, "company_id": k} for c, k in desired_rows()])
+
+    result = run_dag("t_sync_column_map")
+
+    assert result.state == "success", result.task_states
+    expected = {(c, k) for c in CONTACTS for k in COMPANIES[:3]} | {("130", k) for k in COMPANIES}
+    assert account.state.pairs("contacts", "companies") == expected  # 120 (from_ids) lost all five
+    assert result.xcom("sync")["summary"]["archived"] == 25
+
+
 def test_mirror_refuses_before_sending_when_max_deletes_is_exceeded(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.rows import LabelResolver, Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
 
 DEFINITIONS = [
     {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
@@ -107,3 +108,35 @@ def test_label_resolver() -> None:
     assert isinstance(wrong_category, Rejection) and wrong_category.field == "association_category"
     undefined = resolver.resolve(Removal(5, "1", "2", "USER_DEFINED", 99))
     assert isinstance(undefined, Rejection) and "no association type 99" in undefined.reason
+
+
+def test_numeric_ids_from_sql_and_floats_beyond_exact_range() -> None:
+    parser = RowParser(ARCHIVE)
+    assert parser.parse((Decimal("101"), Decimal("5000.0")), 1) == [Removal(1, "101", "5000")]
+    assert isinstance(parser.parse((Decimal("101.5"), 5000), 2), Rejection)
+    assert parser.parse((101.0, 5000), 3) == [Removal(3, "101", "5000")]
+    too_big = parser.parse((float(2**60), 5000), 4)  # a float this big is not an exact id any more
+    assert isinstance(too_big, Rejection) and too_big.field == "from_id"
+
+
+def test_an_empty_category_cell_is_resolved_from_the_definitions() -> None:
+    parser = RowParser(LABELS)
+    resolver = LabelResolver(
+        [
+            {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
+            {"category": "USER_DEFINED", "typeId": 28, "label": "Billing contact"},
+        ],
+        "contacts",
+        "companies",
+    )
+    for blank in ("", "  ", None):
+        row = {"from_id": "101", "to_id": "5000", "association_type_id": 28, "association_category": blank}
+        parsed = parser.parse(row, 1)
+        assert isinstance(parsed, list)
+        assert resolver.resolve(parsed[0]) == Removal(1, "101", "5000", "USER_DEFINED", 28)
+
+
+def test_a_non_ascii_digit_type_id_is_rejected_naming_the_field() -> None:
+    parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "association_type_id": "²"}, 7)
+    assert isinstance(parsed, Rejection)
+    assert (parsed.row, parsed.field) == (7, "association_type_id")
