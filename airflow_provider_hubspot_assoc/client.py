@@ -13,6 +13,7 @@ import math
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -508,40 +509,56 @@ class HubSpotClient:
 
     def run_batches(
         self, kind: str, from_type: str, to_type: str, batches: Iterable[list[dict[str, Any]]]
-    ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse]]:
-        """Send batches concurrently; yield ``(batch, response)`` as each completes.
+    ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse | None]]:
+        """Send batches concurrently; yield ``(batch, response)`` in the order the batches came.
 
-        A batch HubSpot refuses as a whole (400, or retries exhausted) comes back as a response whose
-        errors cover all its pairs, so nothing is lost. Auth, scope and daily-limit errors stop the
-        run: in-flight batches finish and are yielded, then the error is raised with ``.batch`` set to
-        the batch it struck (not applied) so a caller can send it again later.
+        An empty batch is yielded with ``None`` (nothing to send). Requests run concurrently, but
+        at most ``window`` batches are held between the oldest unfinished one and the newest, so
+        memory stays bounded behind one slow request. A batch HubSpot refuses as a whole (400, or
+        retries exhausted) comes back as a response whose errors cover all its pairs, so nothing is
+        lost. Auth, scope and daily-limit errors stop the run: batches already sent are finished
+        and yielded, then the error is raised with ``.batch`` set to the batch it struck (not
+        applied) so a caller can send it again later.
         """
         self.path(from_type, to_type, "batch/archive")  # validate before any request
         source = iter(batches)
         fatal: HubSpotError | None = None
+        queue: deque[tuple[list[dict[str, Any]], Future[BatchResponse] | None]] = deque()
         with ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="hubspot") as pool:
-            pending: dict[Future[BatchResponse], list[dict[str, Any]]] = {}
             exhausted = False
             while True:
-                while fatal is None and not exhausted and len(pending) < self.in_flight_limit():
+                limit = self.in_flight_limit()
+                while fatal is None and not exhausted and len(queue) < max(4 * limit, 16):
+                    if sum(1 for _, job in queue if job is not None and not job.done()) >= limit:
+                        break
                     batch = next(source, None)
                     if batch is None:
                         exhausted = True
-                    elif batch:
-                        job = pool.submit(self.archive_isolating, kind, from_type, to_type, batch)
-                        pending[job] = batch
-                if not pending:
+                    else:
+                        job = (
+                            pool.submit(self.archive_isolating, kind, from_type, to_type, batch)
+                            if batch
+                            else None
+                        )
+                        queue.append((batch, job))
+                if not queue:
                     break
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    batch = pending.pop(future)
-                    try:
-                        yield batch, future.result()
-                    except (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError) as error:
-                        error.batch = batch
-                        fatal = fatal or error
-                    except (HubSpotValidationError, HubSpotRetriesExhaustedError) as error:
-                        yield batch, failed_response(kind, batch, error)
+                batch, job = queue[0]
+                if job is not None and not job.done():
+                    running = [j for _, j in queue if j is not None and not j.done()]
+                    wait(running, return_when=FIRST_COMPLETED)
+                    continue
+                queue.popleft()
+                if job is None:
+                    yield batch, None
+                    continue
+                try:
+                    yield batch, job.result()
+                except (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError) as error:
+                    error.batch = batch
+                    fatal = fatal or error
+                except (HubSpotValidationError, HubSpotRetriesExhaustedError) as error:
+                    yield batch, failed_response(kind, batch, error)
         if fatal is not None:
             raise fatal
 
@@ -550,7 +567,8 @@ class HubSpotClient:
     ) -> BatchResponse:
         """Chunk native inputs into requests of at most ``batch_size`` pairs, send, merge."""
         batches = chunk_inputs(kind, inputs, self.config.batch_size)
-        return merge(response for _, response in self.run_batches(kind, from_type, to_type, batches))
+        sent = self.run_batches(kind, from_type, to_type, batches)
+        return merge(response for _, response in sent if response is not None)
 
     def get_labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
         """Association type definitions of one direction (cached per client)."""

@@ -356,27 +356,22 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         from_type: str,
         to_type: str,
     ) -> None:
-        """Send every batch; batches with no inputs are confirmed without a request."""
-
-        def with_inputs() -> Iterator[Batch]:
-            for batch in batches:
-                if batch:
-                    yield batch
-                else:
-                    pipeline.finish(batch, None)
-
+        """Send every batch, in order; batches with no inputs are confirmed without a request."""
         client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
         last_saved = time.monotonic()
-        for done, (sent, response) in enumerate(
-            hook.client.run_batches(client_kind, from_type, to_type, with_inputs()), start=1
-        ):
+        requests_done = 0
+        for sent, response in hook.client.run_batches(client_kind, from_type, to_type, batches):
             assert isinstance(sent, Batch)
             moved = pipeline.finish(sent, response)
             if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
                 self._save_checkpoint(context, pipeline.progress, hook)
                 last_saved = time.monotonic()
-            if done % PROGRESS_EVERY_BATCHES == 0:
-                self.log.info("Progress: %d requests done; %s", done, self._counts(pipeline.progress.tally))
+            if response is not None:
+                requests_done += 1
+                if requests_done % PROGRESS_EVERY_BATCHES == 0:
+                    self.log.info(
+                        "Progress: %d requests done; %s", requests_done, self._counts(pipeline.progress.tally)
+                    )
 
     def _defer_until_reset(
         self, context: Context, hook: HubSpotHook, progress: Progress, limit: HubSpotDailyLimitError
