@@ -147,14 +147,20 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     def _make_plan(self) -> None:
         from_type = validate_object_type(self.from_object_type)
         to_type = validate_object_type(self.to_object_type)
-        hook = HubSpotHook(self.hubspot_conn_id, max_in_flight=self.max_in_flight)
-        resolver = (
-            LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type)
-            if self.kind == LABELS
-            else None
+        hook = HubSpotHook(
+            self.hubspot_conn_id, max_in_flight=self.max_in_flight, rate_limit_share=self.rate_limit_share
         )
-        desired, from_ids = self._desired(resolver)
-        current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
+        try:
+            resolver = (
+                LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type)
+                if self.kind == LABELS
+                else None
+            )
+            desired, from_ids = self._desired(resolver)
+            current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
+        finally:
+            if hook.__dict__.get("client") is not None:
+                hook.client.close()
         plan = self._extras(desired, current, resolver)
         self._plan = plan
         self._plan_figures = {
