@@ -4,7 +4,9 @@ The limiter keeps the send times of the last window and lets a request go only w
 ``limit`` were sent in the last ``interval`` (stretched by a small margin, because HubSpot counts
 arrivals, not sends). HubSpot's ``X-HubSpot-RateLimit-*`` headers correct it: a different ``Max``
 or interval is adopted, and a server count above ours (another client of the same app) is added.
-A 429 pauses every thread. No Airflow import.
+A 429 pauses every thread and slows the limiter down (to 70%, recovering by 5% of the limit per
+window), the way TCP shares a link: clients of one app that race for the same headroom settle
+on shares that fit instead of answering each other's 429s with more requests. No Airflow import.
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ class RateLimiter:
     HubSpot counts the limit per app. Several tasks may share one app (mapped tasks in a pool);
     each then takes a ``share``. The headers tell how much of the app's budget is used in total;
     what this limiter did not send is someone else's, and this limiter keeps the sum under the
-    app's limit as well.
+    app's limit as well. The headers arrive a request late, so clients sending at once can still
+    overshoot together; the slow-down after a 429 is what keeps that from becoming a storm.
+    Giving each task its ``share`` (with a pool) avoids the 429s altogether.
     """
+
+    SLOWDOWN = 0.7  # the part of the current limit kept after a 429
+    RECOVERY = 0.05  # the part of the full limit regained per interval without a 429
+    FLOOR = 0.1  # never below this part of the limit
 
     def __init__(
         self,
@@ -59,11 +67,18 @@ class RateLimiter:
         self._others_seen_at = -math.inf
         self._condition = threading.Condition()
         self.daily_remaining: int | None = None
+        self._slowdown = 1.0  # the part of the limit in use, after 429s
+        self._slowed_at = -math.inf
 
     @property
     def limit(self) -> int:
-        """Requests per window this limiter may send: its share of the app's limit."""
-        return max(1, math.floor(self.app_limit * self.share))
+        """Requests per window this limiter may send: its share of the app's limit, slowed after 429s."""
+        return max(1, math.floor(self.app_limit * self.share * self._factor(self._clock())))
+
+    def _factor(self, now: float) -> float:
+        if self._slowdown >= 1.0:
+            return 1.0
+        return min(1.0, self._slowdown + self.RECOVERY * (now - self._slowed_at) / self.interval)
 
     @property
     def window(self) -> float:
@@ -102,9 +117,17 @@ class RateLimiter:
                 self._condition.wait(timeout=max(wait, 0.001))
 
     def pause(self, seconds: float) -> None:
-        """Hold every thread for ``seconds`` (after a 429)."""
+        """After a 429: hold every thread for ``seconds`` and slow down.
+
+        The 429s of requests that were in flight together count as one (within a tenth of the
+        interval), so one burst slows the limiter once.
+        """
         with self._condition:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+            now = self._clock()
+            self._paused_until = max(self._paused_until, now + seconds)
+            if now - self._slowed_at >= self.interval / 10:
+                self._slowdown = max(self.FLOOR, self._factor(now) * self.SLOWDOWN)
+                self._slowed_at = now
             self._condition.notify_all()
 
     def observe(self, headers: Mapping[str, str]) -> None:

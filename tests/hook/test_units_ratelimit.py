@@ -171,3 +171,21 @@ def test_tier_limits_match_hubspots_published_figures() -> None:
     assert TIER_LIMITS["professional"][0] == TIER_LIMITS["enterprise"][0] == 190
     assert TIER_LIMITS["api_limit_increase"][0] == 250
     assert TIER_LIMITS["oauth_marketplace"] == (110, None)  # OAuth apps: no daily limit
+
+
+def test_a_429_slows_the_limiter_once_per_burst_and_it_recovers() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(100, 10.0, clock=clock)
+    limiter.pause(0.5)
+    limiter.pause(0.5)  # a second 429 of the same burst (requests in flight together)
+    assert limiter.limit == 70
+    clock.now += 10.0  # one window without a 429: 5% of the limit regained
+    assert limiter.limit == 75
+    limiter.pause(0.5)  # a later burst slows it again, from where it stands
+    assert limiter.limit == 52
+    clock.now += 200.0
+    assert limiter.limit == 100
+    for _ in range(30):  # however many 429s, a tenth of the limit stays
+        clock.now += 2.0
+        limiter.pause(0.1)
+    assert limiter.limit == 10
