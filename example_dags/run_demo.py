@@ -53,7 +53,12 @@ def main() -> int:
 
     from airflow_provider_hubspot_assoc.testing import HubSpotSimulator, SimulatorConfig
 
-    with HubSpotSimulator(SimulatorConfig(seed="demo", latency_seconds=0.02)) as sim:
+    # HubSpot does not document what archiving a record it does not know does; the simulator's default
+    # follows the facts file and treats it as a silent no-op. The demo shows the 207 partial-failure
+    # path instead (one row names a contact HubSpot lacks and ends up "failed" with HubSpot's error),
+    # so it asks for that behaviour explicitly.
+    config = SimulatorConfig(seed="demo", latency_seconds=0.02, unknown_record="error")
+    with HubSpotSimulator(config) as sim:
         all_pairs = sorted(sim.state.pairs("contacts", "companies"))
         churned = {f"{1001 + i}" for i in range(0, 200, 4)}  # every 4th contact left its companies
         to_remove = [pair for pair in all_pairs if pair[0] in churned]

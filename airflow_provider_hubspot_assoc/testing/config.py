@@ -110,7 +110,11 @@ class SimulatorConfig:
     v4_success_status: Literal[200, 204] = 204
     dated_success_status: Literal[200, 204] = 200
     missing_association: Literal["noop", "error"] = "noop"
-    unknown_record: Literal["error", "noop", "reject"] = "error"
+    # Archiving with record ids HubSpot does not know is undocumented (facts §i): "noop" (default, like a
+    # missing pair), "reject" (400 VALIDATION_ERROR INVALID_OBJECT_IDS for the whole batch, the body seen
+    # on v4 association writes) or "error" (not documented: 207 with a per-input error, the rest applied;
+    # for exercising partial failures).
+    unknown_record: Literal["noop", "reject", "error"] = "noop"
     unknown_object_type_status: Literal[400, 404] = 400
     faults: FaultConfig = field(default_factory=FaultConfig)
 

@@ -74,6 +74,7 @@ def test_a_200_batch_response_is_read(hubspot_simulator: HubSpotSimulator, make_
     assert [r.status for r in sim.stats.log] == [200]
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_207_errors_name_exactly_the_pairs_with_unknown_records(
     hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
 ) -> None:

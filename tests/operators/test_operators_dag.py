@@ -90,6 +90,7 @@ def test_the_connections_batch_size_and_concurrency_apply_when_the_task_sets_non
     assert sim.stats.peak_in_flight == 1
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_partial_failure_207_puts_each_row_in_its_bucket(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -113,6 +114,7 @@ def test_partial_failure_207_puts_each_row_in_its_bucket(
     assert sim.state.count("contacts", "companies") == 0
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_failed_ratio_above_limit_fails_after_sending_everything_and_pushing_the_result(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -391,6 +393,7 @@ def test_templated_object_types(hubspot_simulator: HubSpotSimulator, monkeypatch
     assert sim.state.count("contacts", "companies") == 0
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_failed_and_rejected_rows_beyond_the_xcom_cap_go_to_results_path(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -422,6 +425,7 @@ def test_failed_and_rejected_rows_beyond_the_xcom_cap_go_to_results_path(
     assert str(tmp_path) in str(failed_file)
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_the_token_appears_in_no_xcom_and_no_log_line(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -63,6 +63,7 @@ def model(pairs: list[tuple[Any, Any]]) -> tuple[dict[str, int], set[tuple[str, 
     return counts, archived
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 @pytest.mark.usefixtures("airflow_db")
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(drawn=rows_strategy)

@@ -34,6 +34,7 @@ def check_table(rows: list[tuple[Any, ...]], summary: dict[str, Any]) -> None:
     assert [(r[2], r[3], r[4]) for r in failed] == [("770001", "5000", "VALIDATION_ERROR")]
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_sqlite_results_table(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -56,6 +57,7 @@ def test_sqlite_results_table(
     assert (summary["received"], summary["archived"]) == (123, 120)
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_retried_try_leaves_exactly_one_row_per_input(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -81,6 +83,7 @@ def test_retried_try_leaves_exactly_one_row_per_input(
     check_table(sorted(rows), summary)
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 @pytest.mark.postgres
 def test_postgres_results_table(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
     require_postgres()

@@ -105,6 +105,7 @@ def test_oauth_token_expiring_mid_run(
     assert sim.state.count("contacts", "companies") == 0
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 def test_hubspot_answering_207_for_a_fraction_of_inputs(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -74,6 +74,7 @@ def test_https_or_loopback_hosts_are_accepted(
     assert HubSpotHook("hubspot_ok").client_config().base_url == expected
 
 
+@pytest.mark.hubspot_simulator(unknown_record="error")  # unknown records fail with 207 (default: no-op)
 @pytest.mark.usefixtures("airflow_db")
 def test_token_is_in_no_rendered_template_xcom_or_task_log(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]

@@ -304,6 +304,20 @@ def test_unknown_record_ids_on_labels_archive(account: Account, api: Api) -> Non
     assert account.forward("101", "201") == {UNLABELED, account.billing_key}
 
 
+def test_unknown_record_ids_are_a_silent_noop_by_default(account: Account, api: Api) -> None:
+    """The facts file (§i): unknown record ids default to what missing pairs do, a silent no-op."""
+    assert account.sim.config.unknown_record == "noop"
+    answer = api.post(archive_path(), archive_body({"101": ["201", "999"], "888": ["202"]}))
+    assert answer.status_code == 204
+    assert account.forward("101", "201") == set()
+    labels = api.post(
+        labels_archive_path(), labels_body([("101", "999", [UNLABELED]), ("101", "202", [UNLABELED])])
+    )
+    assert labels.status_code == 204
+    assert account.forward("101", "202") == set()
+    assert account.sim.state.count() == 1
+
+
 @pytest.mark.hubspot_simulator(unknown_record="noop")
 def test_unknown_record_noop_mode(account: Account, api: Api) -> None:
     answer = api.post(archive_path(), archive_body({"101": ["201", "999"], "888": ["202"]}))
