@@ -112,6 +112,33 @@ def standard_error(
     return item
 
 
+def error_type_name(object_type: str) -> str:
+    """How HubSpot names an object type in error contexts: ``contact`` for ``0-1``.
+
+    Standard objects get their singular name (the facts file's observed bodies use ``CONTACT`` in
+    ``INVALID_OBJECT_IDS`` and ``deal``/``company`` in batch/read errors); nothing documents custom
+    objects, so they keep their type id (``2-123``) or fully qualified name.
+    """
+    return singular_name(object_type) if canonical_name(object_type) is not None else object_type
+
+
+def invalid_object_ids_context(bad: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """``context`` of HubSpot's "One or more associations are invalid" for (object type, id) pairs.
+
+    Observed on a v4 association write (facts §b): ``{"INVALID_OBJECT_IDS": ["CONTACT=38374264688 is
+    not valid"], "objectId": ["38374264688"], "objectType": ["CONTACT"]}``: standard type names in
+    upper case.
+    """
+    kinds = [error_type_name(t).upper() if canonical_name(t) is not None else t for t, _ in bad]
+    return {
+        "INVALID_OBJECT_IDS": [
+            f"{kind}={rid} is not valid" for kind, (_, rid) in zip(kinds, bad, strict=True)
+        ],
+        "objectId": [rid for _, rid in bad],
+        "objectType": kinds,
+    }
+
+
 def write_scope(object_type: str) -> str:
     """The write scope we require per object type in the path (HubSpot leaves this undocumented)."""
     name = canonical_name(object_type)
@@ -645,14 +672,7 @@ class HubSpotSimulator:
     def _unknown_record_error(
         self, from_id: str, to_id: str | None, bad: list[tuple[str, str]]
     ) -> dict[str, Any]:
-        upper = [singular_name(t).upper() for t, _ in bad]
-        context = {
-            "INVALID_OBJECT_IDS": [
-                f"{kind}={rid} is not valid" for kind, (_, rid) in zip(upper, bad, strict=True)
-            ],
-            "objectId": [rid for _, rid in bad],
-            "fromObjectId": [from_id],
-        }
+        context = {**invalid_object_ids_context(bad), "fromObjectId": [from_id]}
         if to_id is not None:
             context["toObjectId"] = [to_id]
         return standard_error("One or more associations are invalid", "VALIDATION_ERROR", context)
@@ -673,10 +693,7 @@ class HubSpotSimulator:
                 400,
                 error_body(
                     "One or more associations are invalid",
-                    context={
-                        "INVALID_OBJECT_IDS": [f"{t}={rid} is not valid" for t, rid in bad],
-                        "objectId": [rid for _, rid in bad],
-                    },
+                    context=invalid_object_ids_context(bad),
                 ),
             )
 

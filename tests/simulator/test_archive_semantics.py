@@ -280,6 +280,11 @@ def test_unknown_record_ids_give_207_and_the_rest_is_applied(account: Account, a
     assert by_from["101"]["context"]["toObjectId"] == ["999"]
     assert by_from["101"]["context"]["objectId"] == ["999"]
     assert by_from["888"]["context"]["objectId"] == ["888"]
+    # The documented INVALID_OBJECT_IDS shape (facts §b), plus the pair the input named.
+    assert by_from["101"]["context"]["INVALID_OBJECT_IDS"] == ["COMPANY=999 is not valid"]
+    assert by_from["101"]["context"]["objectType"] == ["COMPANY"]
+    assert by_from["888"]["context"]["INVALID_OBJECT_IDS"] == ["CONTACT=888 is not valid"]
+    assert by_from["888"]["context"]["objectType"] == ["CONTACT"]
     for error in body["errors"]:
         assert error["status"] == "error"
         assert error["category"] == "VALIDATION_ERROR"
@@ -336,6 +341,37 @@ def test_unknown_record_reject_mode_applies_nothing(account: Account, api: Api) 
     assert body["context"]["objectId"] == ["999"]
     assert len(body["context"]["INVALID_OBJECT_IDS"]) == 1
     assert account.snapshot() == before
+    # The body HubSpot gives for invalid ids on a v4 association write (facts §b): the object type's
+    # name in upper case, and an objectType list.
+    assert body["message"] == "One or more associations are invalid"
+    assert body["context"] == {
+        "INVALID_OBJECT_IDS": ["COMPANY=999 is not valid"],
+        "objectId": ["999"],
+        "objectType": ["COMPANY"],
+    }
+
+
+@pytest.mark.hubspot_simulator(unknown_record="reject")
+def test_unknown_record_reject_mode_names_object_types_like_hubspot(
+    hubspot_simulator: HubSpotSimulator, api: Api
+) -> None:
+    """Type ids in the path still give names (DEAL, TICKET); a custom object keeps its type id."""
+    hubspot_simulator.state.add_records("deals", ["11"])
+    hubspot_simulator.state.add_records("contacts", ["21"])
+    answer = api.post(archive_path(pair="0-3/0-5"), archive_body({"777": ["888"], "11": ["889"]}))
+    assert answer.status_code == 400
+    assert answer.json()["context"] == {
+        "INVALID_OBJECT_IDS": ["DEAL=777 is not valid", "TICKET=888 is not valid", "TICKET=889 is not valid"],
+        "objectId": ["777", "888", "889"],
+        "objectType": ["DEAL", "TICKET", "TICKET"],
+    }
+    custom = api.post(archive_path(pair="contact/2-4242"), archive_body({"21": ["55"]}))
+    assert custom.status_code == 400
+    assert custom.json()["context"] == {
+        "INVALID_OBJECT_IDS": ["2-4242=55 is not valid"],
+        "objectId": ["55"],
+        "objectType": ["2-4242"],
+    }
 
 
 def test_missing_association_is_a_silent_noop_by_default(account: Account, api: Api) -> None:
