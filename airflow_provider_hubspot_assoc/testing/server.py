@@ -850,12 +850,14 @@ class HubSpotSimulator:
             from_id = self._id(item["id"], f"inputs[{index}].id")
             found = self.state.associated(from_type, from_id, to_type)
             if not found:
+                # Observed (facts §b): message "No company is associated with deal 515690208449.",
+                # context {"fromObjectId": [...], "fromObjectType": ["deal"], "toObjectType": ["company"]}.
+                from_name, to_name = error_type_name(from_type), error_type_name(to_type)
                 errors.append(
                     standard_error(
-                        f"No {singular_name(to_type)} is associated with "
-                        f"{singular_name(from_type)} {from_id}.",
+                        f"No {to_name} is associated with {from_name} {from_id}.",
                         "OBJECT_NOT_FOUND",
-                        {"fromObjectId": [from_id], "fromObjectType": [from_type], "toObjectType": [to_type]},
+                        {"fromObjectId": [from_id], "fromObjectType": [from_name], "toObjectType": [to_name]},
                         sub="crm.associations.NO_ASSOCIATIONS_FOUND",
                     )
                 )

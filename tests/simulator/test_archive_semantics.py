@@ -575,6 +575,44 @@ def test_batch_read_207_for_ids_without_associations(account: Account, api: Api)
         assert error["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
         assert error["context"]["fromObjectId"] == [record]
         assert error["message"] == f"No company is associated with contact {record}."
+        assert error["context"]["fromObjectType"] == ["contact"]
+        assert error["context"]["toObjectType"] == ["company"]
+
+
+def test_batch_read_207_error_matches_the_observed_body(
+    hubspot_simulator: HubSpotSimulator, api: Api
+) -> None:
+    """facts §b, "Observed 207 from batch/read": singular lower-case names, even for type ids in the path."""
+    hubspot_simulator.state.add_records("deals", ["515690208449"])
+    for pair in ("deals/companies", "0-3/0-2", "deal/company"):
+        answer = api.post(read_path(pair=pair), read_body(["515690208449"]))
+        assert answer.status_code == 207
+        body = answer.json()
+        assert (body["status"], body["results"], body["numErrors"]) == ("COMPLETE", [], 1)
+        error = body["errors"][0]
+        assert {key: error[key] for key in ("status", "category", "subCategory", "message", "context")} == {
+            "status": "error",
+            "category": "OBJECT_NOT_FOUND",
+            "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+            "message": "No company is associated with deal 515690208449.",
+            "context": {
+                "fromObjectId": ["515690208449"],
+                "fromObjectType": ["deal"],
+                "toObjectType": ["company"],
+            },
+        }
+
+
+def test_batch_read_207_names_a_custom_object_by_its_type_id(api: Api) -> None:
+    answer = api.post(read_path(pair="contacts/2-4242"), read_body(["7"]))
+    assert answer.status_code == 207
+    error = answer.json()["errors"][0]
+    assert error["message"] == "No 2-4242 is associated with contact 7."
+    assert error["context"] == {
+        "fromObjectId": ["7"],
+        "fromObjectType": ["contact"],
+        "toObjectType": ["2-4242"],
+    }
 
 
 def test_batch_read_after_archive_reports_no_associations(account: Account, api: Api) -> None:
