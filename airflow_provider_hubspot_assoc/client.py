@@ -38,6 +38,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotDailyLimitError,
     HubSpotError,
+    HubSpotRequestError,
     HubSpotRetriesExhaustedError,
     HubSpotScopeError,
     HubSpotValidationError,
@@ -67,6 +68,18 @@ def require_safe_url(url: str, what: str = "HubSpot host") -> str:
             "(plain http is allowed only for loopback addresses such as the simulator)"
         )
     return url.rstrip("/")
+
+
+def clean_token(token: str, what: str = "access token") -> str:
+    """``token`` without surrounding whitespace (a newline pasted from a file); inner whitespace is refused.
+
+    A header value with whitespace makes ``requests`` raise an error quoting it, token included;
+    the error raised here never contains the token.
+    """
+    stripped = token.strip()
+    if not stripped or any(c.isspace() for c in stripped):
+        raise ValueError(f"the HubSpot {what} is empty or contains whitespace; check how it was pasted")
+    return stripped
 
 
 def _is_loopback(host: str) -> bool:
@@ -119,6 +132,8 @@ class ClientConfig:
             )
         if not self.access_token and not self.oauth:
             raise ValueError("HubSpot needs a private-app access token or OAuth credentials")
+        if self.access_token and not self.oauth:
+            self.access_token = clean_token(self.access_token)
         if not 1 <= self.batch_size <= 1000:
             raise ValueError(f"batch_size must be between 1 and 1000, got {self.batch_size}")
 
@@ -216,6 +231,8 @@ class _TokenSource:
                     )
                 except (requests.Timeout, requests.ConnectionError) as error:
                     raise _Retryable(f"OAuth token refresh: {type(error).__name__}") from None
+                except requests.RequestException as error:
+                    raise _request_failed(error, "OAuth token refresh") from None
                 if answer.status_code >= 500 or answer.status_code == 429:
                     raise _Retryable(
                         f"OAuth token refresh: HTTP {answer.status_code}", status=answer.status_code
@@ -223,7 +240,10 @@ class _TokenSource:
         body = _json(answer)
         if answer.status_code != 200 or "access_token" not in body:
             raise HubSpotAuthError.from_answer(answer.status_code, body, "OAuth token refresh failed")
-        token = str(body["access_token"])
+        try:
+            token = clean_token(str(body["access_token"]), "OAuth access token HubSpot answered")
+        except ValueError as error:
+            raise HubSpotAuthError(f"OAuth token refresh: {error}", status=answer.status_code) from None
         if self._on_new_token:
             self._on_new_token(token)
         lifetime = float(body.get("expires_in") or 1800)
@@ -232,6 +252,11 @@ class _TokenSource:
         self._token = token
         self._stats.token_refreshes += 1
         log.info("HubSpot OAuth access token refreshed; valid for %d s", int(lifetime))
+
+
+def _request_failed(error: requests.RequestException, what: str) -> HubSpotRequestError:
+    """A request ``requests`` could not make; named by type only, as its text may quote the token."""
+    return HubSpotRequestError(f"{what}: the request could not be made ({type(error).__name__})")
 
 
 def _json(answer: requests.Response) -> dict[str, Any]:
@@ -355,6 +380,9 @@ class HubSpotClient:
         except requests.ConnectionError as error:
             self._count(None)
             raise _Retryable(f"connection error ({type(error).__name__})") from None
+        except requests.RequestException as error:
+            self._count(None)
+            raise _request_failed(error, what) from None
         self._count(time.monotonic() - started)
         self.limiter.observe(answer.headers)
         status = answer.status_code
@@ -516,9 +544,9 @@ class HubSpotClient:
         at most ``window`` batches are held between the oldest unfinished one and the newest, so
         memory stays bounded behind one slow request. A batch HubSpot refuses as a whole (400, or
         retries exhausted) comes back as a response whose errors cover all its pairs, so nothing is
-        lost. Auth, scope and daily-limit errors stop the run: batches already sent are finished
-        and yielded, then the error is raised with ``.batch`` set to the batch it struck (not
-        applied) so a caller can send it again later.
+        lost. Auth, scope, daily-limit and request errors (a redirect, a request that could not be
+        made) stop the run: batches already sent are finished and yielded, then the error is raised
+        with ``.batch`` set to the batch it struck (not applied) so a caller can send it again later.
         """
         self.path(from_type, to_type, "batch/archive")  # validate before any request
         source = iter(batches)
@@ -554,7 +582,12 @@ class HubSpotClient:
                     continue
                 try:
                     yield batch, job.result()
-                except (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError) as error:
+                except (
+                    HubSpotAuthError,
+                    HubSpotScopeError,
+                    HubSpotDailyLimitError,
+                    HubSpotRequestError,
+                ) as error:
                     error.batch = batch
                     fatal = fatal or error
                 except (HubSpotValidationError, HubSpotRetriesExhaustedError) as error:

@@ -73,6 +73,14 @@ class HubSpotRetriesExhaustedError(HubSpotError):
     """A retryable failure (429, 5xx, timeout, dropped connection) outlasted the retry budget."""
 
 
+class HubSpotRequestError(HubSpotError):
+    """A request that could not be sent, or a redirect: a setup problem, not retried.
+
+    The message names only the failure's type and the request, never the underlying error's text
+    (which can hold the Authorization header).
+    """
+
+
 class HubSpotDailyLimitError(HubSpotError):
     """429 DAILY: the account's daily request limit is used up until ``reset_at``."""
 

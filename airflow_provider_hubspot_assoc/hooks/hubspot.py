@@ -30,6 +30,7 @@ from airflow_provider_hubspot_assoc.client import (
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
+    HubSpotRequestError,
     HubSpotRetriesExhaustedError,
     HubSpotScopeError,
 )
@@ -206,6 +207,8 @@ class HubSpotHook(BaseHook):
             )
         except HubSpotRetriesExhaustedError as error:
             return False, f"Could not reach HubSpot: {error}"
+        except HubSpotRequestError as error:
+            return False, f"Could not talk to HubSpot at {config.base_url}: {error}"
         except HubSpotError as error:
             return False, f"HubSpot refused the connection: {error}"
         except Exception as error:

@@ -1,0 +1,207 @@
+"""Hardening of the HTTP client: token hygiene, cut-off answers, Retry-After caps, OAuth 401s, redirects,
+per-id read errors, token-then-slot ordering, and when a whole-batch refusal is worth bisecting.
+
+Where the simulator cannot produce a condition (a cut-off body, a redirect, a 477 with a long
+Retry-After), a tiny scripted ``http.server`` on loopback stands in for HubSpot.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
+from airflow_provider_hubspot_assoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotError,
+)
+from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+
+from .conftest import HookFactory
+
+SECRET_TOKEN = "pat-na1-abcdef01-2345-6789-abcd-ef0123456789"
+
+Answer = Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Scripted:
+    """A loopback HTTP server answering each request with the next scripted answer (the last repeats)."""
+
+    answers: list[Answer]
+    seen: list[Seen] = field(default_factory=list)
+    url: str = ""
+
+
+def send(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        data = b"" if body is None else json.dumps(body).encode()
+        handler.send_response(status)
+        for name, value in (headers or {}).items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    return answer
+
+
+def cut_off(handler: BaseHTTPRequestHandler) -> None:
+    """A chunked answer whose connection closes in the middle of a chunk."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    handler.wfile.write(b'40\r\n{"portalId": 1')
+    handler.wfile.flush()
+    handler.close_connection = True
+
+
+def bad_gzip(handler: BaseHTTPRequestHandler) -> None:
+    """An answer that claims gzip but is not."""
+    data = b"this is not gzip at all"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[..., Scripted]]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(*answers: Answer) -> Scripted:
+        script = Scripted(list(answers))
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with lock:
+                    script.seen.append(Seen(self.command, self.path, dict(self.headers), body))
+                    answer = script.answers.pop(0) if len(script.answers) > 1 else script.answers[0]
+                answer(self)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        script.url = f"http://127.0.0.1:{server.server_address[1]}"
+        return script
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def client_for(url: str, **settings: Any) -> HubSpotClient:
+    settings.setdefault("access_token", "tok")
+    return HubSpotClient(ClientConfig(base_url=url, **settings))
+
+
+def finishes_within(seconds: float, work: Callable[[], Any]) -> tuple[bool, BaseException | None]:
+    """Run ``work`` in a daemon thread; return (finished in time, what it raised)."""
+    raised: list[BaseException | None] = [None]
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # handed back to the test
+            raised[0] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive(), raised[0]
+
+
+# --------------------------------------------------------------------------- 1. token hygiene
+def test_a_token_with_a_trailing_newline_is_stripped_and_works(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    ok, message = make_hook(password=f"  {sim.token}\n").test_connection()
+    assert ok is True, message
+    assert [r.status for r in sim.stats.log] == [200, 200]
+
+
+def test_a_token_with_inner_whitespace_is_refused_without_showing_it(make_hook: HookFactory) -> None:
+    token = "pat-na1 secret-part"
+    hook = make_hook(password=token)
+    with pytest.raises(ValueError, match="whitespace") as refused:
+        hook.client_config()
+    assert "whitespace" in str(refused.value) and "secret-part" not in str(refused.value)
+    ok, message = hook.test_connection()
+    assert ok is False and "secret-part" not in message and "pat-na1" not in message
+
+
+def test_a_request_exception_never_carries_its_text(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = make_hook(password=SECRET_TOKEN)
+
+    def leaky(*args: Any, **kwargs: Any) -> None:
+        raise requests.exceptions.InvalidHeader(f"Invalid header: ('Authorization', 'Bearer {SECRET_TOKEN}')")
+
+    monkeypatch.setattr(hook.client.session, "request", leaky)
+    with pytest.raises(HubSpotError) as refused:
+        hook.account_details()
+    assert SECRET_TOKEN not in f"{refused.value} {refused.value!r}"
+    assert "InvalidHeader" in str(refused.value) and "account details" in str(refused.value)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
+    ok, message = hook.test_connection()
+    assert ok is False and SECRET_TOKEN not in message
+
+
+def test_an_oauth_token_with_surrounding_whitespace_is_stripped(
+    scripted: Callable[..., Scripted],
+) -> None:
+    server = scripted(
+        send(200, {"access_token": " fresh-token\n", "expires_in": 1800}),
+        send(200, {"portalId": 7}),
+    )
+    oauth = OAuthCredentials("id", "secret", "refresh")
+    with client_for(server.url, access_token=None, oauth=oauth) as client:
+        assert client.request("GET", "/account-info/v3/details")[1] == {"portalId": 7}
+    assert server.seen[1].headers["Authorization"] == "Bearer fresh-token"
+
+
+def test_an_oauth_token_with_inner_whitespace_is_refused_without_showing_it(
+    scripted: Callable[..., Scripted],
+) -> None:
+    server = scripted(send(200, {"access_token": "fresh secret-part", "expires_in": 1800}))
+    oauth = OAuthCredentials("id", "secret", "refresh")
+    with (
+        client_for(server.url, access_token=None, oauth=oauth) as client,
+        pytest.raises(HubSpotAuthError) as refused,
+    ):
+        client.request("GET", "/account-info/v3/details")
+    assert "whitespace" in str(refused.value) and "secret-part" not in str(refused.value)
+    assert len(server.seen) == 1
