@@ -52,6 +52,13 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 _API_VERSION = re.compile(r"^(v4|\d{4}-\d{2}(-beta)?)$")
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
+# Transport failures worth another try: no answer, or one cut off or garbled on the way (both
+# endpoints are idempotent, so a request whose answer was lost can be sent again).
+_LOST_ANSWER = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 ARCHIVE = "archive"
 ARCHIVE_LABELS = "archive_labels"
 DEFAULT_BATCH_SIZE = 100  # HubSpot's documented limit of inputs per batch request
@@ -229,7 +236,7 @@ class _TokenSource:
                     answer = self._session.post(
                         url, data=form, timeout=(self._config.connect_timeout, self._config.read_timeout)
                     )
-                except (requests.Timeout, requests.ConnectionError) as error:
+                except (requests.Timeout, *_LOST_ANSWER) as error:
                     raise _Retryable(f"OAuth token refresh: {type(error).__name__}") from None
                 except requests.RequestException as error:
                     raise _request_failed(error, "OAuth token refresh") from None
@@ -377,7 +384,7 @@ class HubSpotClient:
         except requests.Timeout:
             self._count(None)
             raise _Retryable("timeout") from None
-        except requests.ConnectionError as error:
+        except _LOST_ANSWER as error:
             self._count(None)
             raise _Retryable(f"connection error ({type(error).__name__})") from None
         except requests.RequestException as error:

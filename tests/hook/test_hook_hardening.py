@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
+from airflow_provider_hubspot_assoc.client import ARCHIVE, ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
@@ -205,3 +205,21 @@ def test_an_oauth_token_with_inner_whitespace_is_refused_without_showing_it(
         client.request("GET", "/account-info/v3/details")
     assert "whitespace" in str(refused.value) and "secret-part" not in str(refused.value)
     assert len(server.seen) == 1
+
+
+# ----------------------------------------------------------------------- 2. cut-off answers
+@pytest.mark.parametrize("fault", [cut_off, bad_gzip], ids=["chunked-cut-off", "bad-content-encoding"])
+def test_an_answer_cut_off_mid_body_is_retried(scripted: Callable[..., Scripted], fault: Answer) -> None:
+    server = scripted(fault, send(200, {"portalId": 7}))
+    with client_for(server.url, max_attempts=3) as client:
+        assert client.request("GET", "/account-info/v3/details")[1] == {"portalId": 7}
+        assert client.stats.retries == 1
+    assert len(server.seen) == 2
+
+
+def test_cut_off_archive_answers_are_retried_by_run_batches(scripted: Callable[..., Scripted]) -> None:
+    server = scripted(cut_off, send(204))
+    inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
+    with client_for(server.url, max_attempts=3) as client:
+        response = client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+    assert response.num_errors == 0 and len(server.seen) == 2
