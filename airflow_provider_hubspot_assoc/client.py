@@ -31,6 +31,7 @@ from tenacity import (
     retry_if_exception_type,
     stop_after_attempt,
     stop_after_delay,
+    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -328,13 +329,19 @@ class HubSpotClient:
     def request(
         self, method: str, path: str, body: Any = None, what: str = "HubSpot request"
     ) -> tuple[int, dict[str, Any]]:
-        """Send one request with pacing and retries; returns (HTTP status, JSON body or {})."""
+        """Send one request with pacing and retries; returns (HTTP status, JSON body or {}).
+
+        Retries stop after ``max_attempts``, or as soon as the next wait (backoff or Retry-After)
+        would end more than ``max_retry_seconds`` after the first attempt.
+        """
         first_try = True
+        budget = self.config.max_retry_seconds
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(_Retryable),
                 stop=stop_after_attempt(self.config.max_attempts)
-                | stop_after_delay(self.config.max_retry_seconds),
+                | stop_after_delay(budget)
+                | stop_before_delay(budget),
                 wait=self._wait,
                 before_sleep=self._before_retry,
                 reraise=True,
@@ -346,18 +353,24 @@ class HubSpotClient:
                     first_try = False
                     return self._send_once(method, path, body, what)
         except _Retryable as error:
+            asked = f" (HubSpot asked to wait {error.wait:g} s)" if error.wait > budget else ""
             raise HubSpotRetriesExhaustedError(
                 f"{what}: gave up after {self.config.max_attempts} attempts or "
-                f"{self.config.max_retry_seconds:g} s; last failure: {error}",
+                f"{budget:g} s; last failure: {error}{asked}",
                 status=error.status,
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _wait(state: RetryCallState) -> float:
+    def _wait(self, state: RetryCallState) -> float:
+        """Backoff, at least what HubSpot asked for, at most what is left of the retry budget.
+
+        A wait capped here reaches the end of the budget, so ``stop_before_delay`` stops instead.
+        """
         error = state.outcome.exception() if state.outcome else None
         least = error.wait if isinstance(error, _Retryable) else 0.0
-        return max(least, wait_random_exponential(multiplier=0.25, max=30)(state))
+        wanted = max(least, wait_random_exponential(multiplier=0.25, max=30)(state))
+        left = self.config.max_retry_seconds - (state.seconds_since_start or 0.0)
+        return max(0.0, min(wanted, left))
 
     @staticmethod
     def _before_retry(state: RetryCallState) -> None:
@@ -430,8 +443,10 @@ class HubSpotClient:
                 body=payload,
             )
         pause = retry_after if retry_after is not None else self.limiter.interval / 10
-        self.limiter.pause(pause)
-        raise _Retryable(f"429 {payload.get('policyName', 'rate limit')}", 0.0, 429)
+        # Hold the other threads no longer than a retry budget; this request waits for ``pause``
+        # itself, so a Retry-After past its budget ends its retries at once.
+        self.limiter.pause(min(pause, self.config.max_retry_seconds))
+        raise _Retryable(f"429 {payload.get('policyName', 'rate limit')}", pause, 429)
 
     def _daily_reset(self, retry_after: float | None) -> pendulum.DateTime:
         now = pendulum.now(self.config.account_timezone)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from airflow_provider_hubspot_assoc.client import ARCHIVE, ClientConfig, HubSpot
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
+    HubSpotRetriesExhaustedError,
 )
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
@@ -223,3 +225,30 @@ def test_cut_off_archive_answers_are_retried_by_run_batches(scripted: Callable[.
     with client_for(server.url, max_attempts=3) as client:
         response = client.archive_many(ARCHIVE, "contacts", "companies", inputs)
     assert response.num_errors == 0 and len(server.seen) == 2
+
+
+# --------------------------------------------------------------------- 3. Retry-After caps
+@pytest.mark.parametrize("status", [477, 429, 503])
+def test_a_retry_after_past_the_retry_budget_gives_up_at_once(
+    scripted: Callable[..., Scripted], status: int
+) -> None:
+    server = scripted(send(status, {"message": "later"}, {"Retry-After": "86400"}))
+    client = client_for(server.url, max_attempts=5, max_retry_seconds=2.0)
+    started = time.monotonic()
+    finished, raised = finishes_within(10.0, lambda: client.request("GET", "/account-info/v3/details"))
+    client.close()
+    assert finished, "the client slept on a Retry-After far past its retry budget"
+    assert isinstance(raised, HubSpotRetriesExhaustedError) and raised.status == status
+    assert time.monotonic() - started < 3.0
+    assert len(server.seen) == 1
+
+
+def test_waits_never_outlast_the_retry_budget(scripted: Callable[..., Scripted]) -> None:
+    server = scripted(send(503, {"message": "later"}, {"Retry-After": "0.4"}))
+    client = client_for(server.url, max_attempts=50, max_retry_seconds=1.5)
+    started = time.monotonic()
+    with pytest.raises(HubSpotRetriesExhaustedError):
+        client.request("GET", "/account-info/v3/details")
+    client.close()
+    assert time.monotonic() - started < 1.5 + 0.5
+    assert 2 <= len(server.seen) <= 5
