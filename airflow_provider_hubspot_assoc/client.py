@@ -332,9 +332,13 @@ class HubSpotClient:
         """Send one request with pacing and retries; returns (HTTP status, JSON body or {}).
 
         Retries stop after ``max_attempts``, or as soon as the next wait (backoff or Retry-After)
-        would end more than ``max_retry_seconds`` after the first attempt.
+        would end more than ``max_retry_seconds`` after the first attempt. A 401 with an OAuth token
+        gets one retry with a fresh token; a second 401 for the same request is a HubSpotAuthError,
+        unless HubSpot says EXPIRED_AUTHENTICATION (a token shared by threads can expire between
+        its refresh and this request); if retries run out on a 401, that is a HubSpotAuthError too.
         """
         first_try = True
+        refreshed = False
         budget = self.config.max_retry_seconds
         try:
             for attempt in Retrying(
@@ -351,8 +355,17 @@ class HubSpotClient:
                         with self._stats_lock:
                             self.stats.retries += 1
                     first_try = False
-                    return self._send_once(method, path, body, what)
+                    try:
+                        return self._send_once(method, path, body, what, may_refresh=not refreshed)
+                    except _Retryable as failure:
+                        refreshed = refreshed or failure.status == 401
+                        raise
         except _Retryable as error:
+            if error.status == 401:
+                raise HubSpotAuthError(
+                    f"{what}: HubSpot refused the access token (401) and the retries ran out",
+                    status=401,
+                ) from None
             asked = f" (HubSpot asked to wait {error.wait:g} s)" if error.wait > budget else ""
             raise HubSpotRetriesExhaustedError(
                 f"{what}: gave up after {self.config.max_attempts} attempts or "
@@ -382,7 +395,10 @@ class HubSpotClient:
             state.next_action.sleep if state.next_action else 0.0,
         )
 
-    def _send_once(self, method: str, path: str, body: Any, what: str) -> tuple[int, dict[str, Any]]:
+    def _send_once(
+        self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
+    ) -> tuple[int, dict[str, Any]]:
+        """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
         self.limiter.acquire()
         token = self._tokens.token()
         started = time.monotonic()
@@ -413,9 +429,12 @@ class HubSpotClient:
         if status == 429:
             return self._rate_limited(payload, retry_after, what)
         if status == 401:
-            if self._tokens.refreshable:
+            expired = payload.get("category") == "EXPIRED_AUTHENTICATION"
+            if self._tokens.refreshable and (may_refresh or expired):
                 self._tokens.invalidate(token)
                 raise _Retryable("401: access token refused; refreshing it", status=401)
+            if self._tokens.refreshable:
+                what = f"{what} (with a freshly refreshed OAuth access token)"
             raise HubSpotAuthError.from_answer(status, payload, what)
         if status == 403:
             refused = HubSpotScopeError.from_answer(status, payload, what)

@@ -26,6 +26,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
 )
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
+from ._support import OAUTH_EXTRA, archive_inputs, remaining, seed_pairs
 from .conftest import HookFactory
 
 SECRET_TOKEN = "pat-na1-abcdef01-2345-6789-abcd-ef0123456789"
@@ -252,3 +253,21 @@ def test_waits_never_outlast_the_retry_budget(scripted: Callable[..., Scripted])
     client.close()
     assert time.monotonic() - started < 1.5 + 0.5
     assert 2 <= len(server.seen) <= 5
+
+
+# ------------------------------------------------------------------------ 4. OAuth 401 once
+def test_a_401_that_persists_after_a_fresh_token_stops_the_run(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sent = seed_pairs(sim, 2, 2)
+    sim.script(*([401] * 20))
+    hook = make_hook(extra=OAUTH_EXTRA, max_attempts=8)
+
+    with pytest.raises(HubSpotAuthError) as refused:
+        hook.archive_associations("contacts", "companies", archive_inputs(sent))
+
+    assert refused.value.status == 401 and refused.value.batch == archive_inputs(sent)
+    assert sim.stats.by_endpoint["archive"] == 2  # the first try and one try with a fresh token
+    assert sim.stats.token_refreshes == hook.client.stats.token_refreshes == 2
+    assert remaining(sim) == set(sent)
