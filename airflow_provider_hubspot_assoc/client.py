@@ -235,7 +235,10 @@ class _TokenSource:
             with attempt:
                 try:
                     answer = self._session.post(
-                        url, data=form, timeout=(self._config.connect_timeout, self._config.read_timeout)
+                        url,
+                        data=form,
+                        timeout=(self._config.connect_timeout, self._config.read_timeout),
+                        allow_redirects=False,  # never re-post the secrets to another host
                     )
                 except (requests.Timeout, *_LOST_ANSWER) as error:
                     raise _Retryable(f"OAuth token refresh: {type(error).__name__}") from None
@@ -245,6 +248,8 @@ class _TokenSource:
                     raise _Retryable(
                         f"OAuth token refresh: HTTP {answer.status_code}", status=answer.status_code
                     )
+        if 300 <= answer.status_code < 400:
+            raise _redirected(answer, "OAuth token refresh")
         body = _json(answer)
         if answer.status_code != 200 or "access_token" not in body:
             raise HubSpotAuthError.from_answer(answer.status_code, body, "OAuth token refresh failed")
@@ -265,6 +270,18 @@ class _TokenSource:
 def _request_failed(error: requests.RequestException, what: str) -> HubSpotRequestError:
     """A request ``requests`` could not make; named by type only, as its text may quote the token."""
     return HubSpotRequestError(f"{what}: the request could not be made ({type(error).__name__})")
+
+
+def _redirected(answer: requests.Response, what: str) -> HubSpotRequestError:
+    """A 3xx, which is not followed (it could send the token or OAuth secrets elsewhere)."""
+    location = urlsplit(answer.headers.get("Location") or "")
+    # scheme, host and path only: a query or user info may hold a secret
+    target = f"{location.scheme}://{location.hostname}{location.path}" if location.hostname else location.path
+    return HubSpotRequestError(
+        f"{what}: HubSpot answered {answer.status_code}, a redirect to {target or 'nowhere'}; redirects are "
+        "not followed: point the connection's host at the address that answers",
+        status=answer.status_code,
+    )
 
 
 def _json(answer: requests.Response) -> dict[str, Any]:
@@ -409,6 +426,7 @@ class HubSpotClient:
                 json=body,
                 headers={"Authorization": f"Bearer {token}"},
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
+                allow_redirects=False,  # never send the token to a host require_safe_url did not see
             )
         except requests.Timeout:
             self._count(None)
@@ -424,6 +442,8 @@ class HubSpotClient:
         status = answer.status_code
         if status < 300:
             return status, _json(answer)
+        if status < 400:
+            raise _redirected(answer, what)
         payload = _json(answer)
         retry_after = _retry_after(answer.headers.get("Retry-After"))
         if status == 429:

@@ -271,3 +271,38 @@ def test_a_401_that_persists_after_a_fresh_token_stops_the_run(
     assert sim.stats.by_endpoint["archive"] == 2  # the first try and one try with a fresh token
     assert sim.stats.token_refreshes == hook.client.stats.token_refreshes == 2
     assert remaining(sim) == set(sent)
+
+
+# ----------------------------------------------------------------------------- 5. redirects
+def test_the_oauth_form_is_never_reposted_to_a_redirect_target(scripted: Callable[..., Scripted]) -> None:
+    thief = scripted(send(200, {"access_token": "stolen", "expires_in": 1800}))
+    server = scripted(send(307, {}, {"Location": f"{thief.url}/collect?code=leak-me"}))
+    oauth = OAuthCredentials("id", "client-secret-value", "refresh-token-value")
+    with (
+        client_for(server.url, access_token=None, oauth=oauth) as client,
+        pytest.raises(HubSpotError) as refused,
+    ):
+        client.request("GET", "/account-info/v3/details")
+    assert thief.seen == []
+    assert "307" in str(refused.value) and "leak-me" not in str(refused.value)
+    assert len(server.seen) == 1  # not retried
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_api_redirects_are_not_followed(scripted: Callable[..., Scripted], status: int) -> None:
+    other = scripted(send(200, {"portalId": 666}))
+    server = scripted(send(status, {}, {"Location": f"{other.url}/x?token=leak-me"}))
+    with client_for(server.url, max_attempts=3) as client, pytest.raises(HubSpotError) as refused:
+        client.request("GET", "/account-info/v3/details")
+    assert not isinstance(refused.value, HubSpotRetriesExhaustedError)
+    assert other.seen == [] and len(server.seen) == 1
+    assert str(status) in str(refused.value) and "leak-me" not in str(refused.value)
+
+
+def test_a_redirected_archive_stops_the_run(scripted: Callable[..., Scripted]) -> None:
+    server = scripted(send(308, {}, {"Location": "https://elsewhere.example/x"}))
+    inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
+    with client_for(server.url) as client, pytest.raises(HubSpotError) as refused:
+        client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+    assert refused.value.status == 308 and refused.value.batch == inputs
+    assert len(server.seen) == 1
