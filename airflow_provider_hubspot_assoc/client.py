@@ -679,6 +679,8 @@ class HubSpotClient:
         """Current associations of each from id: ``{from id: [{toObjectId, associationTypes}]}``.
 
         Ids go in chunks of 1000 with every page followed; an id with no associations maps to [].
+        Only HubSpot's NO_ASSOCIATIONS_FOUND error means "none"; any other per-id error raises
+        HubSpotError, so an id HubSpot could not read never looks as if its associations were gone.
         """
         path = self.path(from_type, to_type, "batch/read")
         wanted = [validate_record_id(i, "from id") for i in ids]
@@ -686,7 +688,8 @@ class HubSpotClient:
         for start in range(0, len(wanted), 1000):
             queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + 1000]]
             while queue:
-                _, body = self.request("POST", path, {"inputs": queue}, f"POST {path}")
+                status, body = self.request("POST", path, {"inputs": queue}, f"POST {path}")
+                _raise_read_errors(status, body, f"POST {path}")
                 queue = []
                 for result in body.get("results") or []:
                     from_id = str(result.get("from", {}).get("id"))
@@ -701,6 +704,34 @@ class HubSpotClient:
                     if after:
                         queue.append({"id": from_id, "after": str(after)})
         return found
+
+
+NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")
+
+
+def _raise_read_errors(status: int, body: dict[str, Any], what: str) -> None:
+    """Raise for per-id errors of a batch/read answer other than "this id has no associations"."""
+    failures: list[str] = []
+    categories: list[str] = []
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        category = str(error.get("category") or "UNKNOWN")
+        if (category, error.get("subCategory")) == NO_ASSOCIATIONS:
+            continue
+        context = error.get("context") if isinstance(error.get("context"), dict) else {}
+        ids = [str(i) for i in (context or {}).get("fromObjectId") or []]
+        subject = f"ids {', '.join(ids)}" if ids else "unnamed ids"
+        failures.append(f"{subject}: {category}: {error.get('message') or 'no message'}")
+        categories.append(category)
+    if failures:
+        shown = "; ".join(failures[:10]) + (f"; and {len(failures) - 10} more" if len(failures) > 10 else "")
+        raise HubSpotError(
+            f"{what}: HubSpot could not read the associations of some ids: {shown}",
+            status=status,
+            category=categories[0],
+            body=body,
+        )
 
 
 def failed_response(

@@ -306,3 +306,43 @@ def test_a_redirected_archive_stops_the_run(scripted: Callable[..., Scripted]) -
         client.archive_many(ARCHIVE, "contacts", "companies", inputs)
     assert refused.value.status == 308 and refused.value.batch == inputs
     assert len(server.seen) == 1
+
+
+# -------------------------------------------------------------------- 6. per-id read errors
+def test_read_associations_treats_only_no_associations_found_as_none(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    seed_pairs(sim, 1, 2)  # contact 100 has two companies; 101 has none
+    found = make_hook().read_associations("contacts", "companies", ["100", "101"])
+    assert sorted(t["toObjectId"] for t in found["100"]) == ["5000", "5001"]
+    assert found["101"] == []
+
+
+def test_read_associations_raises_on_any_other_per_id_error(scripted: Callable[..., Scripted]) -> None:
+    answer = {
+        "status": "COMPLETE",
+        "results": [{"from": {"id": "100"}, "to": [{"toObjectId": 5000, "associationTypes": []}]}],
+        "numErrors": 2,
+        "errors": [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "subCategory": "crm.associations.NO_ASSOCIATIONS_FOUND",
+                "message": "No company is associated with contact 101.",
+                "context": {"fromObjectId": ["101"]},
+            },
+            {
+                "status": "error",
+                "category": "INTERNAL_ERROR",
+                "message": "Something went wrong reading",
+                "context": {"fromObjectId": ["102"]},
+            },
+        ],
+    }
+    server = scripted(send(207, answer))
+    with client_for(server.url) as client, pytest.raises(HubSpotError) as refused:
+        client.read_associations("contacts", "companies", ["100", "101", "102"])
+    text = str(refused.value)
+    assert "INTERNAL_ERROR" in text and "Something went wrong reading" in text and "102" in text
+    assert "101" not in text
