@@ -416,8 +416,10 @@ class HubSpotClient:
         self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
     ) -> tuple[int, dict[str, Any]]:
         """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
-        self.limiter.acquire()
+        # The token first: a slow OAuth refresh must not hold a rate-limit slot that frees on schedule
+        # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
         token = self._tokens.token()
+        self.limiter.acquire()
         started = time.monotonic()
         try:
             answer = self.session.request(

@@ -346,3 +346,26 @@ def test_read_associations_raises_on_any_other_per_id_error(scripted: Callable[.
     text = str(refused.value)
     assert "INTERNAL_ERROR" in text and "Something went wrong reading" in text and "102" in text
     assert "101" not in text
+
+
+# --------------------------------------------------------------- 7. token before the slot
+def test_the_token_is_obtained_before_a_rate_limit_slot_is_taken(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    hook = make_hook(extra=OAUTH_EXTRA)
+    client = hook.client
+    order: list[str] = []
+    acquire, token = client.limiter.acquire, client._tokens.token
+
+    def acquiring() -> Any:
+        order.append("slot")
+        return acquire()
+
+    def tokening() -> str:
+        order.append("token")
+        return token()
+
+    client.limiter.acquire = acquiring  # type: ignore[method-assign]
+    client._tokens.token = tokening  # type: ignore[method-assign]
+    hook.account_details()
+    assert order == ["token", "slot"]
