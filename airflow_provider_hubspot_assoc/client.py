@@ -536,30 +536,61 @@ class HubSpotClient:
         isolated; everything else is sent. Isolated rows come back as failed with HubSpot's message.
         At most ``max_isolation_requests`` extra requests are spent per batch; rows not isolated
         within that budget are reported failed with the refusal, never dropped.
+
+        Only a 400 is bisected (a 404 is about the path, not the rows). Before bisecting, one request
+        with no inputs is sent: if HubSpot refuses it the same way, the refusal is not about any row
+        (say "Unable to infer object type") and the batch is reported failed after 1 extra request.
         """
         try:
             return self.archive_batch(kind, from_type, to_type, inputs)
         except HubSpotValidationError as refusal:
-            if len(pairs_of(kind, inputs)) <= 1:
+            if refusal.status != 400 or len(pairs_of(kind, inputs)) <= 1:
                 return failed_response(kind, inputs, refusal)
+            probes = min(1, self.config.max_isolation_requests)
+            if probes and self._refuses_any_request(kind, from_type, to_type, refusal):
+                log.warning("HubSpot refuses even an empty request (%s); not isolating rows", refusal)
+                return failed_response(
+                    kind, inputs, refusal, note="HubSpot refuses any request here: not about particular rows"
+                )
             log.warning(
                 "HubSpot refused a request of %d pairs as a whole (%s); isolating the bad rows by bisection",
                 len(pairs_of(kind, inputs)),
                 refusal,
             )
-            budget = [self.config.max_isolation_requests]
+            allowed = self.config.max_isolation_requests - probes
+            budget = [allowed]
             parts = self._bisect(kind, from_type, to_type, split_inputs(kind, inputs), refusal, budget)
-            extra = self.config.max_isolation_requests - budget[0]
+            extra = allowed - budget[0]  # the probe is counted in the stats already
             merged = merge(parts)
             log.warning(
                 "Isolation done: %d of %d pairs refused, %d extra requests",
                 len(merged.failed_pairs()),
                 merged.pairs_sent,
-                extra,
+                extra + probes,
             )
             with self._stats_lock:
                 self.stats.isolation_requests += extra
             return merged
+
+    def _refuses_any_request(
+        self, kind: str, from_type: str, to_type: str, refusal: HubSpotValidationError
+    ) -> bool:
+        """Whether HubSpot refuses a request with no inputs the way it refused the batch (one request).
+
+        Archiving nothing changes nothing, so the probe is safe; any other outcome, including an
+        acceptance or a different refusal, means the refusal may be about rows, so bisection goes on.
+        """
+        suffix = "batch/archive" if kind == ARCHIVE else "batch/labels/archive"
+        path = self.path(from_type, to_type, suffix)
+        with self._stats_lock:
+            self.stats.isolation_requests += 1
+        try:
+            self.request("POST", path, {"inputs": []}, f"POST {path} (no inputs, to test the refusal)")
+        except HubSpotValidationError as again:
+            return _same_refusal(again, refusal)
+        except HubSpotRetriesExhaustedError:
+            return False
+        return False
 
     def _bisect(
         self,
@@ -583,7 +614,7 @@ class HubSpotClient:
             try:
                 answers.append(self.archive_batch(kind, from_type, to_type, half))
             except HubSpotValidationError as again:
-                if len(pairs_of(kind, half)) <= 1:
+                if again.status != 400 or len(pairs_of(kind, half)) <= 1:
                     answers.append(failed_response(kind, half, again))
                 else:
                     answers += self._bisect(kind, from_type, to_type, split_inputs(kind, half), again, budget)
@@ -706,6 +737,15 @@ class HubSpotClient:
                     if after:
                         queue.append({"id": from_id, "after": str(after)})
         return found
+
+
+def _same_refusal(one: HubSpotError, other: HubSpotError) -> bool:
+    """Same status, category and HubSpot message (correlation ids differ from answer to answer)."""
+    return (one.status, one.category, one.body.get("message")) == (
+        other.status,
+        other.category,
+        other.body.get("message"),
+    )
 
 
 NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")

@@ -369,3 +369,33 @@ def test_the_token_is_obtained_before_a_rate_limit_slot_is_taken(
     client._tokens.token = tokening  # type: ignore[method-assign]
     hook.account_details()
     assert order == ["token", "slot"]
+
+
+# ------------------------------------------------------------- 8. when bisection is worth it
+def test_a_404_for_the_path_is_not_bisected(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sent = seed_pairs(sim, 4, 10)
+    hook = make_hook(api_version="2020-01")  # a version HubSpot does not serve: 404 for every path
+
+    response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
+
+    assert response.failed_pairs() == set(sent) and "404" in response.errors[0].message
+    assert sim.stats.requests == 1 and hook.client.stats.isolation_requests == 0
+
+
+def test_a_400_that_refuses_any_request_costs_at_most_two_extra_requests(
+    scripted: Callable[..., Scripted],
+) -> None:
+    refusal = {"status": "error", "message": "Unable to infer object type from: x"}
+    server = scripted(send(400, refusal))
+    inputs = [
+        {"from": {"id": str(100 + c)}, "to": [{"id": str(5000 + k)} for k in range(10)]} for c in range(10)
+    ]
+    with client_for(server.url, max_isolation_requests=40) as client:
+        response = client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+        assert client.stats.isolation_requests == 1  # one request with no inputs, refused the same way
+    assert len(server.seen) == 2 and json.loads(server.seen[1].body) == {"inputs": []}
+    assert len(response.failed_pairs()) == 100
+    assert "Unable to infer object type from: x" in response.errors[0].message
