@@ -51,7 +51,7 @@ from airflow_provider_hubspot_assoc.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
-_API_VERSION = re.compile(r"^(v4|\d{4}-\d{2}(-beta)?)$")
+_API_VERSION = re.compile(r"v4|[0-9]{4}-[0-9]{2}(-beta)?")  # whole string (fullmatch), ASCII digits
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
 # Transport failures worth another try: no answer, or one cut off or garbled on the way (both
 # endpoints are idempotent, so a request whose answer was lost can be sent again).
@@ -134,7 +134,7 @@ class ClientConfig:
 
     def __post_init__(self) -> None:
         self.base_url = require_safe_url(self.base_url)
-        if not _API_VERSION.match(self.api_version):
+        if not isinstance(self.api_version, str) or not _API_VERSION.fullmatch(self.api_version):
             raise ValueError(
                 f"api_version must be 'v4' or a date version such as '2026-03', got {self.api_version!r}"
             )

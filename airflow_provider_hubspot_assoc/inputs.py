@@ -37,7 +37,8 @@ def association_type(category: Any, type_id: Any, row: int) -> dict[str, Any]:
             row=row,
             field="associationCategory",
         )
-    if isinstance(type_id, str) and type_id.strip().isdigit():
+    if isinstance(type_id, str) and type_id.strip().isascii() and type_id.strip().isdigit():
+        # ASCII digits only: int() takes other scripts' digits and raises a bare ValueError for "\u00b2"
         type_id = int(type_id)
     if isinstance(type_id, bool) or not isinstance(type_id, int) or not 0 < type_id < 2**31:
         raise InvalidInputError(

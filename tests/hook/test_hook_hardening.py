@@ -23,7 +23,9 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
     HubSpotRetriesExhaustedError,
+    InvalidInputError,
 )
+from airflow_provider_hubspot_assoc.inputs import association_type
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from ._support import OAUTH_EXTRA, archive_inputs, remaining, seed_pairs
@@ -399,3 +401,17 @@ def test_a_400_that_refuses_any_request_costs_at_most_two_extra_requests(
     assert len(server.seen) == 2 and json.loads(server.seen[1].body) == {"inputs": []}
     assert len(response.failed_pairs()) == 100
     assert "Unable to infer object type from: x" in response.errors[0].message
+
+
+# ------------------------------------------------------------------------------- small ones
+@pytest.mark.parametrize("version", ["v4\n", "\uff12\uff10\uff12\uff16-03", "v4 ", "2026-0\uff13"])
+def test_api_versions_are_matched_whole_and_in_ascii(version: str) -> None:
+    with pytest.raises(ValueError, match="api_version"):
+        ClientConfig(base_url="http://127.0.0.1:1", access_token="tok", api_version=version)
+
+
+@pytest.mark.parametrize("type_id", ["\u00b2", "\u0663", "\uff11"])
+def test_association_type_ids_must_be_ascii_digits(type_id: str) -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        association_type("HUBSPOT_DEFINED", type_id, 7)
+    assert refused.value.row == 7 and "row 7" in str(refused.value)
