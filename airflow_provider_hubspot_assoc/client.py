@@ -580,12 +580,10 @@ class HubSpotClient:
         Archiving nothing changes nothing, so the probe is safe; any other outcome, including an
         acceptance or a different refusal, means the refusal may be about rows, so bisection goes on.
         """
-        suffix = "batch/archive" if kind == ARCHIVE else "batch/labels/archive"
-        path = self.path(from_type, to_type, suffix)
         with self._stats_lock:
             self.stats.isolation_requests += 1
         try:
-            self.request("POST", path, {"inputs": []}, f"POST {path} (no inputs, to test the refusal)")
+            self.archive_batch(kind, from_type, to_type, [])
         except HubSpotValidationError as again:
             return _same_refusal(again, refusal)
         except HubSpotRetriesExhaustedError:
@@ -635,8 +633,8 @@ class HubSpotClient:
         """Send batches concurrently; yield ``(batch, response)`` in the order the batches came.
 
         An empty batch is yielded with ``None`` (nothing to send). Requests run concurrently, but
-        at most ``window`` batches are held between the oldest unfinished one and the newest, so
-        memory stays bounded behind one slow request. A batch HubSpot refuses as a whole (400, or
+        at most ``max(4 * in-flight limit, 16)`` batches are held from the oldest unfinished one on,
+        so memory stays bounded behind one slow request. A batch HubSpot refuses as a whole (400, or
         retries exhausted) comes back as a response whose errors cover all its pairs, so nothing is
         lost. Auth, scope, daily-limit and request errors (a redirect, a request that could not be
         made) stop the run: batches already sent are finished and yielded, then the error is raised
