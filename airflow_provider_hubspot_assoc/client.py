@@ -716,6 +716,7 @@ class HubSpotClient:
         path = self.path(from_type, to_type, "batch/read")
         wanted = [validate_record_id(i, "from id") for i in ids]
         found: dict[str, list[dict[str, Any]]] = {i: [] for i in wanted}
+        cursors: set[tuple[str, str]] = set()  # a cursor HubSpot gives twice would page forever
         for start in range(0, len(wanted), 1000):
             queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + 1000]]
             while queue:
@@ -733,6 +734,12 @@ class HubSpotClient:
                         )
                     after = ((result.get("paging") or {}).get("next") or {}).get("after")
                     if after:
+                        if (from_id, str(after)) in cursors:
+                            raise HubSpotError(
+                                f"POST {path}: HubSpot gave the paging cursor {after!r} for id {from_id} "
+                                "twice; stopped reading instead of paging forever"
+                            )
+                        cursors.add((from_id, str(after)))
                         queue.append({"id": from_id, "after": str(after)})
         return found
 

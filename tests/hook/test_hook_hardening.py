@@ -350,6 +350,25 @@ def test_read_associations_raises_on_any_other_per_id_error(scripted: Callable[.
     assert "101" not in text
 
 
+def test_read_associations_stops_when_hubspot_repeats_a_paging_cursor(
+    scripted: Callable[..., Scripted],
+) -> None:
+    page = {
+        "status": "COMPLETE",
+        "results": [
+            {
+                "from": {"id": "100"},
+                "to": [{"toObjectId": 5000, "associationTypes": []}],
+                "paging": {"next": {"after": "MTAw"}},
+            }
+        ],
+    }
+    server = scripted(send(200, page))  # the same page, with the same cursor, every time
+    with client_for(server.url) as client, pytest.raises(HubSpotError, match="paging cursor 'MTAw'"):
+        client.read_associations("contacts", "companies", ["100"])
+    assert len(server.seen) == 2  # the first page, then the cursor once
+
+
 # --------------------------------------------------------------- 7. token before the slot
 def test_the_token_is_obtained_before_a_rate_limit_slot_is_taken(
     hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
