@@ -140,6 +140,12 @@ class HubSpotHook(BaseHook):
     def client(self) -> HubSpotClient:
         return HubSpotClient(self.client_config(), on_new_token=_mask)
 
+    def close(self) -> None:
+        """Close the client's HTTP session, if this hook opened one (building none to close it)."""
+        client = self.__dict__.get("client")
+        if client is not None:
+            client.close()
+
     def get_conn(self) -> HubSpotClient:
         """The client, built once per hook; its rate limiter is shared by all its threads."""
         return self.client

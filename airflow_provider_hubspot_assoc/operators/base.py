@@ -252,8 +252,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self.log.info("Resuming after %s", event.get("moment", "a deferral"))
         return checkpoint or event.get("checkpoint") or self._load_checkpoint(context)
 
-    def _fingerprint(self, batch_size: int) -> str:
-        return fingerprint(
+    def _input_parts(self) -> tuple[Any, ...]:
+        """What this task's rows come from: kind, object types, inputs or SQL and its settings."""
+        return (
             self.kind,
             self.from_object_type,
             self.to_object_type,
@@ -261,8 +262,10 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             self.sql,
             self.parameters,
             self.column_map,
-            batch_size,
         )
+
+    def _fingerprint(self, batch_size: int) -> str:
+        return fingerprint(*self._input_parts(), batch_size)
 
     def _batch_size(self, hook: HubSpotHook) -> int:
         """This task's ``batch_size``, else the connection's; a dry run needs no connection."""
@@ -335,8 +338,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         except HubSpotDailyLimitError as limit:
             self._defer_until_reset(context, hook, progress, limit)
         finally:
-            if hook.__dict__.get("client") is not None:
-                hook.client.close()
+            hook.close()
         progress.tally.check()
         if self._writer is not None:
             self._writer.flush()

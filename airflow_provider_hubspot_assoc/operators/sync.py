@@ -86,17 +86,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def _desired_fingerprint(self) -> str:
         """What the plan was made from (not HubSpot's state, which the deletions change)."""
-        return fingerprint(
-            "sync-desired",
-            self.kind,
-            self.from_object_type,
-            self.to_object_type,
-            self.inputs if self.sql is None else None,
-            self.sql,
-            self.parameters,
-            self.column_map,
-            self.from_ids,
-        )
+        return fingerprint("sync-desired", *self._input_parts(), self.from_ids)
 
     def _adopt_or_make_plan(self, checkpoint: dict[str, Any] | None) -> None:
         """Go on with the plan an earlier try carried in its checkpoint, or make one now."""
@@ -159,8 +149,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             desired, from_ids = self._desired(resolver)
             current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
         finally:
-            if hook.__dict__.get("client") is not None:
-                hook.client.close()
+            hook.close()
         plan = self._extras(desired, current, resolver)
         self._plan = plan
         self._plan_figures = {

@@ -40,6 +40,4 @@ def make_hook(monkeypatch: pytest.MonkeyPatch, hubspot_simulator: HubSpotSimulat
 
     yield factory
     for hook in made:
-        client = hook.__dict__.get("client")
-        if client is not None:
-            client.close()
+        hook.close()
