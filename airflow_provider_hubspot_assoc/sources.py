@@ -39,6 +39,20 @@ def input_rows(
     yield from inputs
 
 
+def readable_again(inputs: Any) -> Any:
+    """``inputs`` as something that can be read more than once.
+
+    The operators read in-memory rows twice (checked first, then sent). A generator, iterator or
+    ``map`` can be read only once: the second read would find nothing and send nothing, so it is
+    read into a list here, once. Lists, strings and mappings are returned as they are.
+    """
+    if isinstance(inputs, list | str | bytes | bytearray | Mapping) or not isinstance(inputs, Iterable):
+        return inputs
+    if isinstance(inputs, Sequence) and not isinstance(inputs, Iterator):
+        return inputs  # tuples, ranges and Airflow's lazy XCom sequences can be read again
+    return list(inputs)
+
+
 def sql_rows(
     sql: str,
     conn_id: str | None,

@@ -34,7 +34,7 @@ from airflow_provider_hubspot_assoc.rows import (
     RowParser,
     needs_definitions,
 )
-from airflow_provider_hubspot_assoc.sources import input_rows
+from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
 
@@ -280,6 +280,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
 
     def _run(self, context: Context, checkpoint: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
+        self.inputs = readable_again(self.inputs)
         from_type = validate_object_type(self.from_object_type)
         to_type = validate_object_type(self.to_object_type)
         hook = HubSpotHook(

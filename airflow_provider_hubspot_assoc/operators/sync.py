@@ -23,7 +23,7 @@ from airflow_provider_hubspot_assoc.object_types import (
 from airflow_provider_hubspot_assoc.operators.base import MAX_ROWS_IN_MESSAGE, BaseHubSpotArchiveOperator
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.sources import input_rows
+from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -90,6 +90,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def _adopt_or_make_plan(self, checkpoint: dict[str, Any] | None) -> None:
         """Go on with the plan an earlier try carried in its checkpoint, or make one now."""
+        self.inputs = readable_again(self.inputs)  # read below, and again by the fingerprint
         carried = (checkpoint or {}).get("sync")
         if (
             isinstance(carried, dict)

@@ -1,0 +1,46 @@
+"""DAGs of the safety tests (``tests/operators/test_safety.py``): odd inputs, empty desired states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG
+
+from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
+# Contacts 100..104 with companies 5000..5001 (the tests seed them); row 11 is invalid.
+ONE_SHOT_ROWS: list[Any] = [[str(100 + c), str(5000 + k)] for c in range(5) for k in range(2)]
+ONE_SHOT_ROWS.append(["not-an-id", "5000"])
+
+
+def one_shot(kind: str, valid_only: bool = False) -> Any:
+    """The rows as an iterable of the given kind; generators, iterators and maps can be read once."""
+    rows = [list(row) for row in ONE_SHOT_ROWS[: -1 if valid_only else None]]
+    if kind == "generator":
+        return (row for row in rows)
+    if kind == "iterator":
+        return iter(rows)
+    if kind == "map":
+        return map(tuple, rows)
+    return tuple(rows)
+
+
+# One DAG per kind and case: a one-shot iterable is consumed by exactly one run.
+for _kind in ("generator", "iterator", "map", "tuple"):
+    for _case, _on_invalid, _valid_only in (
+        ("skip", "skip", False),
+        ("fail_valid", "fail", True),
+        ("fail_invalid", "fail", False),
+    ):
+        with DAG(f"s_one_shot_{_kind}_{_case}", schedule=None, start_date=START) as _dag:
+            BatchArchiveAssociationsOperator(
+                task_id="archive",
+                inputs=one_shot(_kind, _valid_only),
+                on_invalid=_on_invalid,
+                batch_size=3,
+                **PAIR,
+            )
+        globals()[_dag.dag_id] = _dag
