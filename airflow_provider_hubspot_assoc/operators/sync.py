@@ -9,7 +9,7 @@ anything is sent; ``dry_run=True`` reads, plans and reports the deletions withou
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -20,7 +20,11 @@ from airflow_provider_hubspot_assoc.object_types import (
     validate_object_type,
     validate_record_id,
 )
-from airflow_provider_hubspot_assoc.operators.base import MAX_ROWS_IN_MESSAGE, BaseHubSpotArchiveOperator
+from airflow_provider_hubspot_assoc.operators.base import (
+    MAX_ROWS_IN_MESSAGE,
+    BaseHubSpotArchiveOperator,
+    _templated,
+)
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
 from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
@@ -32,12 +36,44 @@ SAMPLE = 20
 PLAN_CARRY_LIMIT = 10_000  # planned deletions carried in a checkpoint (about 40 bytes each)
 
 
+def extra_from_ids(value: Any) -> list[Any]:
+    """``from_ids`` as a list: a list or tuple (or an upstream task's list), or a JSON array string.
+
+    Anything else, a plain string above all, is refused: guessing ids out of ``"10 1"`` could
+    mirror records nobody named, and mirroring a record deletes its associations.
+    """
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            decoded = None
+        if not isinstance(decoded, list):
+            raise ValueError(
+                f"from_ids must be a list or tuple of record ids, got the string {value[:100]!r}; a string "
+                "is never split into ids (a template may render a list as a JSON array: "
+                "{{ ids | tojson }})"
+            )
+        return decoded
+    if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
+        return list(value)
+    raise ValueError(f"from_ids must be a list or tuple of record ids, got {type(value).__name__}")
+
+
 class _SyncMixin(BaseHubSpotArchiveOperator):
     """Plans the deletions from desired vs current, then runs them through the archive machinery.
 
-    :param max_deletes: fail before sending anything if more deletions than this are planned.
+    :param max_deletes: fail before sending anything if more deletions than this are planned (a dry
+        run reports the plan instead, with ``over_max_deletes`` set).
     :param from_ids: from-ids to mirror besides those in the desired rows (for example records
-        that should have no association left). Templated.
+        that should have no association left): a list or tuple of ids, or an upstream task's list.
+        A string is refused (``"10 1"`` is never split into ids), except a JSON array, which is what
+        a template renders a list to. Templated.
+    :param allow_empty_desired: let the sync go on when the desired rows are empty (the query
+        returned no row, or the list is empty) while ``from_ids`` names records, which deletes every
+        association of those records. Off by default: an empty desired set is far more often a broken
+        upstream table than an intent, so the sync refuses and says how many deletions it planned.
 
     Every other parameter is the archive operators'. The plan is made once and carried in the
     checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
@@ -48,12 +84,22 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
 
-    def __init__(self, *, max_deletes: int = 1000, from_ids: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_deletes: int = 1000,
+        from_ids: Any = None,
+        allow_empty_desired: bool = False,
+        **kwargs: Any,
+    ) -> None:
         if max_deletes < 0:
             raise ValueError(f"max_deletes must be >= 0, got {max_deletes!r}")
+        if not (isinstance(from_ids, str) and _templated(from_ids)) and not hasattr(from_ids, "operator"):
+            extra_from_ids(from_ids)  # a plain string or a number fails when the DAG is parsed
         super().__init__(**kwargs)
         self.max_deletes = max_deletes
         self.from_ids = from_ids
+        self.allow_empty_desired = allow_empty_desired
         self._plan: list[dict[str, Any]] | None = None
         self._plan_figures: dict[str, Any] = {}
 
@@ -153,12 +199,16 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             hook.close()
         plan = self._extras(desired, current, resolver)
         self._plan = plan
+        empty_desired = not desired and bool(from_ids)
+        over_cap = len(plan) > self.max_deletes
         self._plan_figures = {
             "from_ids": len(from_ids),
             "desired": len(desired),
             "current": sum(len(targets) for targets in current.values()),
             "planned_deletions": len(plan),
             "max_deletes": self.max_deletes,
+            "over_max_deletes": over_cap,
+            "empty_desired": empty_desired,
             "sample_deletions": plan[:SAMPLE],
         }
         self.log.info(
@@ -169,7 +219,19 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             self._plan_figures["current"],
             len(plan),
         )
-        if len(plan) > self.max_deletes:
+        if self.is_dry_run:  # a dry run reports the plan, flags included, and sends nothing
+            for flag in ("over_max_deletes", "empty_desired"):
+                if self._plan_figures[flag]:
+                    self.log.warning("Dry run: a real run would refuse this plan (%s)", flag)
+            return
+        if empty_desired and not self.allow_empty_desired:
+            raise AirflowFailException(
+                f"the desired rows are empty (the query returned no row, or the list is empty) while "
+                f"from_ids names {len(from_ids)} record(s): the sync would delete {len(plan)} associations, "
+                "every one those records have. Nothing was sent. If that is intended, set "
+                "allow_empty_desired=True."
+            )
+        if over_cap:
             raise AirflowFailException(
                 f"the sync would delete {len(plan)} associations, more than max_deletes={self.max_deletes}; "
                 f"nothing was sent. First planned deletions: {plan[:MAX_ROWS_IN_MESSAGE]}"
@@ -198,26 +260,16 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
                 f"{len(rejections)} desired row(s) are invalid, so the desired set is unknown; nothing was "
                 f"sent: {shown}"
             )
-        for value in self._extra_from_ids():
+        try:
+            named = extra_from_ids(self.from_ids)
+        except ValueError as error:
+            raise AirflowFailException(f"{error}; nothing was sent") from None
+        for value in named:
             try:
                 from_ids.add(validate_record_id(value, "from_ids"))
             except InvalidRecordIdError as error:
                 raise AirflowFailException(f"{error}; nothing was sent") from None
         return desired, from_ids
-
-    def _extra_from_ids(self) -> list[Any]:
-        """``from_ids`` as a list; a template may render it as a JSON string."""
-        value = self.from_ids
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = [part for part in value.replace(",", " ").split() if part]
-        if value is None:
-            return []
-        if isinstance(value, str | int):
-            return [value]
-        return list(value)
 
     def _extras(
         self,

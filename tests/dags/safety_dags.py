@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task
 
-from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
+from airflow_provider_hubspot_assoc.operators import (
+    BatchArchiveAssociationsOperator,
+    SyncAssociationsOperator,
+)
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
@@ -44,3 +47,39 @@ for _kind in ("generator", "iterator", "map", "tuple"):
                 **PAIR,
             )
         globals()[_dag.dag_id] = _dag
+
+
+@task
+def no_rows() -> list[Any]:
+    return []
+
+
+with DAG("s_sync_empty_desired", schedule=None, start_date=START) as s_sync_empty_desired:
+    SyncAssociationsOperator(task_id="sync", inputs=no_rows(), from_ids=["100", "101"], **PAIR)
+
+with DAG("s_sync_empty_desired_sql", schedule=None, start_date=START) as s_sync_empty_desired_sql:
+    SyncAssociationsOperator(
+        task_id="sync",
+        conn_id="hubspot_test_sql",
+        sql="SELECT contact_id AS from_id, company_id AS to_id FROM desired WHERE 1 = 0",
+        from_ids=("100", "101"),
+        **PAIR,
+    )
+
+with DAG("s_sync_empty_desired_allowed", schedule=None, start_date=START) as s_sync_empty_desired_allowed:
+    SyncAssociationsOperator(
+        task_id="sync", inputs=no_rows(), from_ids=["100", "101"], allow_empty_desired=True, **PAIR
+    )
+
+with DAG("s_sync_empty_desired_dry_run", schedule=None, start_date=START) as s_sync_empty_desired_dry_run:
+    SyncAssociationsOperator(task_id="sync", inputs=no_rows(), from_ids=["100", "101"], dry_run=True, **PAIR)
+
+with DAG("s_sync_from_ids_string", schedule=None, start_date=START) as s_sync_from_ids_string:
+    SyncAssociationsOperator(
+        task_id="sync", inputs=[["100", "5000"]], from_ids="{{ '10 1' }}", allow_empty_desired=True, **PAIR
+    )
+
+with DAG("s_sync_dry_run_over_cap", schedule=None, start_date=START) as s_sync_dry_run_over_cap:
+    SyncAssociationsOperator(
+        task_id="sync", inputs=[["100", "5000"]], from_ids=["101", "102"], dry_run=True, max_deletes=2, **PAIR
+    )
