@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pendulum
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
@@ -42,9 +43,17 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotRequestError,
     HubSpotRetriesExhaustedError,
     HubSpotScopeError,
+    HubSpotUnreachableError,
     HubSpotValidationError,
 )
-from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, Pair, iso_timestamp, merge
+from airflow_provider_hubspot_assoc.models import (
+    BatchError,
+    BatchResponse,
+    NotJson,
+    Pair,
+    iso_timestamp,
+    merge,
+)
 from airflow_provider_hubspot_assoc.object_types import validate_object_type, validate_record_id
 from airflow_provider_hubspot_assoc.ratelimit import RateLimiter
 
@@ -173,12 +182,44 @@ class ClientStats:
 
 
 class _Retryable(Exception):
-    """A failure worth another try; ``wait`` is the least time to wait before it."""
+    """A failure worth another try; ``wait`` is the least time to wait before it.
 
-    def __init__(self, reason: str, wait: float = 0.0, status: int | None = None) -> None:
+    ``reached``: the request got to HubSpot (an HTTP answer, or a connection that broke after the
+    request was sent). ``maybe_applied``: HubSpot may have carried it out though no answer says so.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        wait: float = 0.0,
+        status: int | None = None,
+        *,
+        reached: bool = True,
+        maybe_applied: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.wait = wait
         self.status = status
+        self.reached = reached
+        self.maybe_applied = maybe_applied
+
+
+def _never_connected(error: requests.RequestException) -> str | None:
+    """Why no byte of the request reached HubSpot (refused, DNS, TLS, connect timeout); else None."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(error, requests.exceptions.ProxyError):
+        return "the proxy refused the connection"
+    if isinstance(error, requests.ConnectionError):
+        cause = error.args[0] if error.args else None
+        reason = getattr(cause, "reason", cause)
+        if isinstance(reason, urllib3.exceptions.NameResolutionError):
+            return "the host name could not be resolved (DNS)"
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):
+            return "connection refused"
+    return None
 
 
 class _TokenSource:
@@ -285,13 +326,27 @@ def _redirected(answer: requests.Response, what: str) -> HubSpotRequestError:
 
 
 def _json(answer: requests.Response) -> dict[str, Any]:
+    return _as_dict(_success_body(answer))
+
+
+def _success_body(answer: requests.Response) -> Any:
+    """The body as sent: decoded JSON of any type, None when empty, or ``NotJson``."""
     if not answer.content:
-        return {}
+        return None
     try:
-        body = answer.json()
+        return answer.json()
     except ValueError:
-        return {"message": answer.text[:500]}
-    return body if isinstance(body, dict) else {"message": str(body)[:500]}
+        kind = answer.headers.get("Content-Type", "no content type").split(";")[0]
+        return NotJson(f"{kind}: {answer.text[:80]!r}")
+
+
+def _as_dict(body: Any) -> dict[str, Any]:
+    """A body as a dict for reading fields; other shapes keep their text under ``message``."""
+    if body is None:
+        return {}
+    if isinstance(body, dict):
+        return body
+    return {"message": str(body)[:500]}
 
 
 def pairs_of(kind: str, inputs: list[dict[str, Any]]) -> list[Pair]:
@@ -354,9 +409,21 @@ class HubSpotClient:
         unless HubSpot says EXPIRED_AUTHENTICATION (a token shared by threads can expire between
         its refresh and this request); if retries run out on a 401, that is a HubSpotAuthError too.
         """
-        first_try = True
-        refreshed = False
+        status, raw = self.request_raw(method, path, body, what)
+        return status, _as_dict(raw)
+
+    def request_raw(
+        self, method: str, path: str, body: Any = None, what: str = "HubSpot request"
+    ) -> tuple[int, Any]:
+        """``request``, with a 2xx body as it came: decoded JSON of any type, None, or ``NotJson``.
+
+        When retries run out: ``HubSpotUnreachableError`` if no attempt reached HubSpot, else
+        ``HubSpotRetriesExhaustedError`` saying whether an attempt may have been carried out.
+        """
+        attempts = 0
+        refreshed = reached = maybe_applied = False
         budget = self.config.max_retry_seconds
+        started = time.monotonic()
         try:
             for attempt in Retrying(
                 retry=retry_if_exception_type(_Retryable),
@@ -368,14 +435,16 @@ class HubSpotClient:
                 reraise=True,
             ):
                 with attempt:
-                    if not first_try:
+                    if attempts:
                         with self._stats_lock:
                             self.stats.retries += 1
-                    first_try = False
+                    attempts += 1
                     try:
                         return self._send_once(method, path, body, what, may_refresh=not refreshed)
                     except _Retryable as failure:
                         refreshed = refreshed or failure.status == 401
+                        reached = reached or failure.reached
+                        maybe_applied = maybe_applied or failure.maybe_applied
                         raise
         except _Retryable as error:
             if error.status == 401:
@@ -383,11 +452,23 @@ class HubSpotClient:
                     f"{what}: HubSpot refused the access token (401) and the retries ran out",
                     status=401,
                 ) from None
+            if attempts >= self.config.max_attempts:
+                bound = f"gave up after {attempts} attempts (max_attempts)"
+            else:
+                bound = (
+                    f"gave up after {attempts} attempt(s) in {time.monotonic() - started:.1f} s, as the "
+                    f"next wait would pass max_retry_seconds ({budget:g} s)"
+                )
+            if not reached:
+                host = urlsplit(self.config.base_url).netloc.rpartition("@")[2]
+                raise HubSpotUnreachableError(
+                    f"could not reach HubSpot at {host}: {error}; {bound}. Nothing was sent", status=None
+                ) from None
             asked = f" (HubSpot asked to wait {error.wait:g} s)" if error.wait > budget else ""
             raise HubSpotRetriesExhaustedError(
-                f"{what}: gave up after {self.config.max_attempts} attempts or "
-                f"{budget:g} s; last failure: {error}{asked}",
+                f"{what}: {bound}; last failure: {error}{asked}",
                 status=error.status,
+                maybe_applied=maybe_applied,
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -414,7 +495,7 @@ class HubSpotClient:
 
     def _send_once(
         self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> tuple[int, Any]:
         """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
         # The token first: a slow OAuth refresh must not hold a rate-limit slot that frees on schedule
         # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
@@ -430,12 +511,18 @@ class HubSpotClient:
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
                 allow_redirects=False,  # never send the token to a host require_safe_url did not see
             )
-        except requests.Timeout:
+        except (requests.Timeout, *_LOST_ANSWER) as error:
             self._count(None)
-            raise _Retryable("timeout") from None
-        except _LOST_ANSWER as error:
-            self._count(None)
-            raise _Retryable(f"connection error ({type(error).__name__})") from None
+            never = _never_connected(error)
+            if never is not None:
+                raise _Retryable(never, reached=False) from None
+            # The request went out: HubSpot may have carried it out and lost only the answer.
+            reason = (
+                "timeout"
+                if isinstance(error, requests.Timeout)
+                else f"connection error ({type(error).__name__})"
+            )
+            raise _Retryable(reason, maybe_applied=True) from None
         except requests.RequestException as error:
             self._count(None)
             raise _request_failed(error, what) from None
@@ -443,7 +530,7 @@ class HubSpotClient:
         self.limiter.observe(answer.headers)
         status = answer.status_code
         if status < 300:
-            return status, _json(answer)
+            return status, _success_body(answer)
         if status < 400:
             raise _redirected(answer, what)
         payload = _json(answer)
@@ -465,7 +552,13 @@ class HubSpotClient:
             raise refused
         if status in RETRYABLE_STATUSES:
             least = 2.0 if status == 423 else (retry_after or 0.0)
-            raise _Retryable(f"HTTP {status} {payload.get('message', '')}".strip(), least, status)
+            # A 5xx may come from a gateway that lost the answer of a request HubSpot carried out.
+            raise _Retryable(
+                f"HTTP {status} {payload.get('message', '')}".strip(),
+                least,
+                status,
+                maybe_applied=status >= 500,
+            )
         raise HubSpotValidationError.from_answer(status, payload, what)
 
     def _rate_limited(
@@ -522,7 +615,7 @@ class HubSpotClient:
         path = self.path(from_type, to_type, suffix)
         pairs = pairs_of(kind, inputs)
         requested_at = iso_timestamp()
-        status, body = self.request("POST", path, {"inputs": inputs}, f"POST {path}")
+        status, body = self.request_raw("POST", path, {"inputs": inputs}, f"POST {path}")
         with self._stats_lock:
             self.stats.pairs_sent += len(pairs)
         return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at)
@@ -636,9 +729,11 @@ class HubSpotClient:
         at most ``max(4 * in-flight limit, 16)`` batches are held from the oldest unfinished one on,
         so memory stays bounded behind one slow request. A batch HubSpot refuses as a whole (400, or
         retries exhausted) comes back as a response whose errors cover all its pairs, so nothing is
-        lost. Auth, scope, daily-limit and request errors (a redirect, a request that could not be
-        made) stop the run: batches already sent are finished and yielded, then the error is raised
-        with ``.batch`` set to the batch it struck (not applied) so a caller can send it again later.
+        lost; when an attempt may have been carried out (its answer lost), the response is
+        ``unconfirmed`` instead. Auth, scope, daily-limit, unreachable and request errors (a
+        redirect, a request that could not be made) stop the run: batches already sent are finished
+        and yielded, then the error is raised with ``.batch`` set to the batch it struck (not
+        applied) so a caller can send it again later, and ``.struck`` listing every such batch.
         """
         self.path(from_type, to_type, "batch/archive")  # validate before any request
         source = iter(batches)
@@ -682,6 +777,7 @@ class HubSpotClient:
                 ) as error:
                     error.batch = batch
                     fatal = fatal or error
+                    fatal.struck.append(batch)
                 except (HubSpotValidationError, HubSpotRetriesExhaustedError) as error:
                     yield batch, failed_response(kind, batch, error)
         if fatal is not None:
@@ -786,11 +882,18 @@ def failed_response(
 ) -> BatchResponse:
     """A response in which every pair of ``batch`` failed with ``error`` (a whole-request refusal)."""
     pairs = pairs_of(kind, batch)
-    response = BatchResponse.from_answer(error.status or 0, None, pairs)
+    response = BatchResponse.from_answer(204, None, pairs)
+    response.http_status = error.status or 0
+    message = f"{error} ({note})" if note else str(error)
+    if isinstance(error, HubSpotRetriesExhaustedError) and error.maybe_applied:
+        response.unconfirmed = message  # HubSpot may have carried it out: unknown, not failed
+        response.unknown_pairs = list(pairs)
+        return response
     response.errors = [
         BatchError(
-            category=error.category or "REQUEST_FAILED",
-            message=f"{error} ({note})" if note else str(error),
+            category=error.category
+            or ("UNREACHABLE" if isinstance(error, HubSpotUnreachableError) else "REQUEST_FAILED"),
+            message=message,
             context={},
             pairs=tuple(pairs),
         )

@@ -23,6 +23,7 @@ class HubSpotError(Exception):
     ) -> None:
         super().__init__(message)
         self.batch: list[dict[str, Any]] | None = None  # the request it struck, when it stopped a run
+        self.struck: list[list[dict[str, Any]]] = []  # every request a stopping error struck in that run
         self.status = status
         self.category = category
         self.correlation_id = correlation_id
@@ -70,7 +71,16 @@ class HubSpotValidationError(HubSpotError):
 
 
 class HubSpotRetriesExhaustedError(HubSpotError):
-    """A retryable failure (429, 5xx, timeout, dropped connection) outlasted the retry budget."""
+    """A retryable failure (429, 5xx, timeout, dropped connection) outlasted the retry budget.
+
+    ``maybe_applied`` is True when an attempt may have reached HubSpot and been carried out though
+    its answer was lost (a read timeout, a connection dropped after the request was sent, a 5xx):
+    the outcome of such a request is unknown, not failed.
+    """
+
+    def __init__(self, message: str, *, maybe_applied: bool = False, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.maybe_applied = maybe_applied
 
 
 class HubSpotRequestError(HubSpotError):
@@ -78,6 +88,13 @@ class HubSpotRequestError(HubSpotError):
 
     The message names only the failure's type and the request, never the underlying error's text
     (which can hold the Authorization header).
+    """
+
+
+class HubSpotUnreachableError(HubSpotRequestError):
+    """No attempt of a request reached HubSpot (connection refused, DNS, TLS): nothing was applied.
+
+    The run stops: the next requests would not get through either.
     """
 
 

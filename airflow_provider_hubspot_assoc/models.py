@@ -3,6 +3,12 @@
 HubSpot answers an archive with 204 and no body, 200 with a BatchResponse, or 207 with per-input
 errors (all three have been seen on these endpoints). ``BatchResponse.from_answer`` accepts each;
 ``merge`` folds the answers of many requests into one. No Airflow import.
+
+A 2xx is proof that the pairs it does not name as failed were archived only when it is one of those
+answers: a 204, or a JSON BatchResponse whose status is COMPLETE, whose ``errors`` is a list and whose
+``numErrors`` (when given) is no larger than that list. Anything else (not JSON, another shape,
+PENDING, PROCESSING, CANCELED, errors HubSpot counted but did not list) proves nothing about those
+pairs: ``BatchResponse.unconfirmed`` then says why, and their outcome is unknown until read back.
 """
 
 from __future__ import annotations
@@ -14,6 +20,12 @@ from typing import Any
 import pendulum
 
 STATUSES = ("PENDING", "PROCESSING", "CANCELED", "COMPLETE")
+
+
+class NotJson(str):
+    """A 2xx body that is not JSON (the text's content type and first characters, for messages)."""
+
+
 # Pair = (from id, to id); label removal key = (from id, to id, category, type id).
 Pair = tuple[str, str]
 
@@ -88,21 +100,28 @@ class BatchResponse:
     http_status: int = 204
     pairs_sent: int = 0
     unmatched_errors: int = 0
+    unconfirmed: str | None = None  # why this answer proves nothing for the pairs it does not name
+    unknown_pairs: list[Pair] = field(default_factory=list)  # sent, but neither confirmed nor failed
 
     @classmethod
     def from_answer(
         cls,
         http_status: int,
-        body: dict[str, Any] | None,
+        body: Any,
         pairs: list[Pair],
         *,
         requested_at: str | None = None,
     ) -> BatchResponse:
-        """Build from an HTTP answer (204 with no body, 200 or 207) and match errors to ``pairs``."""
+        """Build from an HTTP answer (204 with no body, 200 or 207) and match errors to ``pairs``.
+
+        ``body`` is the decoded JSON (of any type), None for no body, or ``NotJson``.
+        """
         now = iso_timestamp()
-        body = body or {}
+        unconfirmed = no_proof(http_status, body)
+        body = body if isinstance(body, dict) else {}
         status = body.get("status") if body.get("status") in STATUSES else "COMPLETE"
-        errors = [BatchError.from_json(e) for e in body.get("errors") or [] if isinstance(e, dict)]
+        listed = body.get("errors") if isinstance(body.get("errors"), list) else []
+        errors = [BatchError.from_json(e) for e in listed if isinstance(e, dict)]
         response = cls(
             status=str(status),
             requested_at=body.get("requestedAt") or requested_at or now,
@@ -112,8 +131,16 @@ class BatchResponse:
             links=dict(body.get("links") or {}),
             http_status=http_status,
             pairs_sent=len(pairs),
+            unconfirmed=unconfirmed,
         )
         response.errors, response.unmatched_errors = match_errors(errors, pairs)
+        if unconfirmed or response.unmatched_errors:
+            # An error that names no pair we sent could be about any of them: none is confirmed.
+            response.unconfirmed = unconfirmed or (
+                f"{response.unmatched_errors} error(s) in HubSpot's answer name no input of this request"
+            )
+            named = response.failed_pairs()
+            response.unknown_pairs = [pair for pair in pairs if pair not in named]
         return response
 
     @property
@@ -139,6 +166,34 @@ class BatchResponse:
         if len(errors) < len(self.errors):
             data["errorsTruncated"] = len(self.errors) - len(errors)
         return data
+
+
+def no_proof(http_status: int, body: Any) -> str | None:
+    """Why a 2xx answer to an archive request is no proof of what it did; None when it is proof."""
+    if http_status == 204:
+        return None
+    if http_status not in (200, 207):
+        return f"HubSpot answered HTTP {http_status}, which is not one of its answers to this request"
+    if isinstance(body, NotJson):
+        return f"HubSpot answered HTTP {http_status} with a body that is not JSON ({body})"
+    if not isinstance(body, dict) or "status" not in body or not isinstance(body.get("results"), list):
+        shape = type(body).__name__ if not isinstance(body, dict) else f"keys {sorted(map(str, body))[:8]}"
+        return f"HubSpot answered HTTP {http_status} with something that is not a BatchResponse ({shape})"
+    status = body["status"]
+    if status != "COMPLETE":
+        return f"HubSpot answered HTTP {http_status} with status {str(status)[:40]!r}, not COMPLETE"
+    errors = body.get("errors", [])
+    if not isinstance(errors, list):
+        return f"HubSpot answered HTTP {http_status} with errors that are not a list"
+    counted = body.get("numErrors")
+    if counted is not None and (
+        isinstance(counted, bool) or not isinstance(counted, int) or counted > len(errors)
+    ):
+        return (
+            f"HubSpot answered HTTP {http_status} counting numErrors {str(counted)[:20]} but listing "
+            f"{len(errors)} error(s)"
+        )
+    return None
 
 
 def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[BatchError], int]:
@@ -188,6 +243,8 @@ def merge(responses: Iterable[BatchResponse]) -> BatchResponse:
         merged.links.update(response.links)
         merged.pairs_sent += response.pairs_sent
         merged.unmatched_errors += response.unmatched_errors
+        merged.unconfirmed = merged.unconfirmed or response.unconfirmed
+        merged.unknown_pairs += response.unknown_pairs
         merged.http_status = max(
             merged.http_status, response.http_status, key=lambda code: _HTTP_RANK.get(code, 3)
         )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, match_errors, merge
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, NotJson, match_errors, merge
 
 PAIRS = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "10"), ("2", "20"), ("3", "30")]
 
@@ -52,8 +52,40 @@ def test_200_body_is_read_as_hubspot_sent_it() -> None:
     assert response.links == {"self": "https://example.test/1"}
 
 
-def test_an_unknown_status_is_read_as_complete() -> None:
-    assert BatchResponse.from_answer(200, answer("WEIRD"), PAIRS).status == "COMPLETE"
+def test_an_unknown_status_proves_nothing() -> None:
+    response = BatchResponse.from_answer(200, answer("WEIRD"), PAIRS)
+    assert response.unconfirmed is not None and "'WEIRD', not COMPLETE" in response.unconfirmed
+
+
+def test_204_and_well_formed_answers_are_proof() -> None:
+    assert BatchResponse.from_answer(204, None, PAIRS).unconfirmed is None
+    assert BatchResponse.from_answer(200, answer(), PAIRS).unconfirmed is None
+    assert (
+        BatchResponse.from_answer(207, answer(errors=[error("x", fromObjectId=["1"])]), PAIRS).unconfirmed
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "why"),
+    [
+        (200, NotJson("text/html: <html>ok</html>"), "not JSON"),
+        (200, None, "not a BatchResponse"),
+        (200, [], "not a BatchResponse (list)"),
+        (200, {"ok": True}, "not a BatchResponse"),
+        (200, {"status": "COMPLETE"}, "not a BatchResponse"),
+        (200, {**answer(), "errors": {"message": "x"}}, "errors that are not a list"),
+        (200, {**answer(), "numErrors": 2, "errors": []}, "numErrors 2 but listing 0"),
+        (200, answer("PENDING"), "'PENDING', not COMPLETE"),
+        (200, answer("PROCESSING"), "'PROCESSING', not COMPLETE"),
+        (200, answer("CANCELED"), "'CANCELED', not COMPLETE"),
+        (202, answer(), "HTTP 202"),
+    ],
+)
+def test_a_2xx_that_is_not_hubspots_answer_proves_nothing(status: int, body: Any, why: str) -> None:
+    response = BatchResponse.from_answer(status, body, PAIRS)
+    assert response.unconfirmed is not None and why in response.unconfirmed
+    assert response.failed_pairs() == set()
 
 
 def test_207_errors_are_matched_to_the_pairs_they_name() -> None:
