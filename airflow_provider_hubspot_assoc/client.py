@@ -51,6 +51,7 @@ from airflow_provider_hubspot_assoc.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+DEFAULT_TOKEN_PATH = "/oauth/v1/token"  # HubSpot's OAuth token endpoint (v1 sunsets 2027-02-16)
 _API_VERSION = re.compile(r"v4|[0-9]{4}-[0-9]{2}(-beta)?")  # whole string (fullmatch), ASCII digits
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
 # Transport failures worth another try: no answer, or one cut off or garbled on the way (both
@@ -104,7 +105,7 @@ class OAuthCredentials:
     client_id: str
     client_secret: str
     refresh_token: str
-    token_url: str = "/oauth/v1/token"
+    token_url: str = DEFAULT_TOKEN_PATH
 
     def __repr__(self) -> str:  # never show secrets
         return f"OAuthCredentials(client_id={self.client_id!r}, token_url={self.token_url!r})"
