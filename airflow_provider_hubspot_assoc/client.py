@@ -80,14 +80,30 @@ def require_safe_url(url: str, what: str = "HubSpot host") -> str:
 
 
 def clean_token(token: str, what: str = "access token") -> str:
-    """``token`` without surrounding whitespace (a newline pasted from a file); inner whitespace is refused.
+    """``token`` without surrounding whitespace (a newline pasted from a file); it must then be visible
+    ASCII (0x21-0x7E), the only characters that go into an ``Authorization`` header unchanged.
 
-    A header value with whitespace makes ``requests`` raise an error quoting it, token included;
-    the error raised here never contains the token.
+    Anything else fails in ``requests``, ``urllib3`` or ``http.client``, some of them quoting the
+    header, token included, or is sent re-encoded and refused as a wrong token. The error raised
+    here names the position and kind of the first bad character, never the token or a part of it.
     """
     stripped = token.strip()
-    if not stripped or any(c.isspace() for c in stripped):
-        raise ValueError(f"the HubSpot {what} is empty or contains whitespace; check how it was pasted")
+    if not stripped:
+        raise ValueError(f"the HubSpot {what} is empty; check how it was pasted")
+    for position, char in enumerate(stripped, start=1):
+        if not "\x21" <= char <= "\x7e":
+            kind = (
+                "whitespace"
+                if char.isspace()
+                else "a control character"
+                if char < "\x80"
+                else "a non-ASCII character"
+            )
+            raise ValueError(
+                f"the HubSpot {what} cannot go into an HTTP header: character {position} of "
+                f"{len(stripped)} is {kind} (a token is visible ASCII only, with no whitespace inside); "
+                "check how it was pasted"
+            )
     return stripped
 
 
