@@ -60,6 +60,7 @@ from airflow_provider_hubspot_assoc.ratelimit import RateLimiter
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+DEFAULT_TOKEN_PATH = "/oauth/v1/token"  # HubSpot's OAuth token endpoint (v1 sunsets 2027-02-16)
 _API_VERSION = re.compile(r"v4|[0-9]{4}-[0-9]{2}(-beta)?")  # whole string (fullmatch), ASCII digits
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
 # Transport failures worth another try: no answer, or one cut off or garbled on the way (both
@@ -88,14 +89,30 @@ def require_safe_url(url: str, what: str = "HubSpot host") -> str:
 
 
 def clean_token(token: str, what: str = "access token") -> str:
-    """``token`` without surrounding whitespace (a newline pasted from a file); inner whitespace is refused.
+    """``token`` without surrounding whitespace (a newline pasted from a file); it must then be visible
+    ASCII (0x21-0x7E), the only characters that go into an ``Authorization`` header unchanged.
 
-    A header value with whitespace makes ``requests`` raise an error quoting it, token included;
-    the error raised here never contains the token.
+    Anything else fails in ``requests``, ``urllib3`` or ``http.client``, some of them quoting the
+    header, token included, or is sent re-encoded and refused as a wrong token. The error raised
+    here names the position and kind of the first bad character, never the token or a part of it.
     """
     stripped = token.strip()
-    if not stripped or any(c.isspace() for c in stripped):
-        raise ValueError(f"the HubSpot {what} is empty or contains whitespace; check how it was pasted")
+    if not stripped:
+        raise ValueError(f"the HubSpot {what} is empty; check how it was pasted")
+    for position, char in enumerate(stripped, start=1):
+        if not "\x21" <= char <= "\x7e":
+            kind = (
+                "whitespace"
+                if char.isspace()
+                else "a control character"
+                if char < "\x80"
+                else "a non-ASCII character"
+            )
+            raise ValueError(
+                f"the HubSpot {what} cannot go into an HTTP header: character {position} of "
+                f"{len(stripped)} is {kind} (a token is visible ASCII only, with no whitespace inside); "
+                "check how it was pasted"
+            )
     return stripped
 
 
@@ -113,7 +130,7 @@ class OAuthCredentials:
     client_id: str
     client_secret: str
     refresh_token: str
-    token_url: str = "/oauth/v1/token"
+    token_url: str = DEFAULT_TOKEN_PATH
 
     def __repr__(self) -> str:  # never show secrets
         return f"OAuthCredentials(client_id={self.client_id!r}, token_url={self.token_url!r})"

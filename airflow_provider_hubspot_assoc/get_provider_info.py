@@ -29,7 +29,9 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
     "client_id": _text("OAuth client id", "OAuth apps only."),
     "client_secret": _text("OAuth client secret", "OAuth apps only.", format="password"),
     "refresh_token": _text("OAuth refresh token", "OAuth apps only.", format="password"),
-    "token_url": _text(
+    # Airflow masks a field by name ("token", "key", "secret"...): a plain field named like a secret
+    # would be shown and saved as "***". The hook still reads the former name, token_url.
+    "oauth_endpoint": _text(
         "OAuth token path",
         "Path or URL of the token endpoint (HubSpot's v1 endpoint sunsets 2027-02-16).",
         default="/oauth/v1/token",

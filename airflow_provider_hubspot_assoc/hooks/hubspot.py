@@ -8,8 +8,9 @@ Connection fields (the ``hubspot`` connection form shows them):
 * Host: optional override of ``https://api.hubapi.com`` (a proxy, or the simulator on loopback;
   https is required for anything but loopback).
 * Extras: ``api_version`` (``v4`` or ``2026-03``...), ``tier`` or ``requests_per_10s`` /
-  ``requests_per_day``, ``account_timezone``, ``max_in_flight``, ``batch_size``, ``token_url``,
-  ``read_timeout``, ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``, ``window_seconds``.
+  ``requests_per_day``, ``account_timezone``, ``max_in_flight``, ``batch_size``, ``oauth_endpoint``
+  (formerly ``token_url``, still read), ``read_timeout``, ``connect_timeout``, ``max_attempts``,
+  ``max_retry_seconds``, ``window_seconds``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from airflow_provider_hubspot_assoc.client import (
     ARCHIVE,
     ARCHIVE_LABELS,
     DEFAULT_BASE_URL,
+    DEFAULT_TOKEN_PATH,
     ClientConfig,
     HubSpotClient,
     OAuthCredentials,
@@ -77,6 +79,27 @@ class HubSpotHook(BaseHook):
                 return value
         return default
 
+    def _token_path(self, extras: dict[str, Any]) -> str:
+        """The OAuth token endpoint: ``oauth_endpoint``, else the former name ``token_url``.
+
+        Airflow's form masked ``token_url`` (its name holds "token") and saved ``***`` in its place:
+        a value made only of ``*`` is no path and is skipped.
+        """
+        for name in ("oauth_endpoint", "token_url"):
+            value = str(self._extra(extras, name, "")).strip()
+            if value and set(value) == {"*"}:
+                self.log.warning(
+                    "HubSpot connection %r: %s is %r, a value Airflow masked, not a path; it is ignored. "
+                    "Put the OAuth token endpoint in the oauth_endpoint field (default %s).",
+                    self.hubspot_conn_id,
+                    name,
+                    value,
+                    DEFAULT_TOKEN_PATH,
+                )
+            elif value:
+                return value
+        return DEFAULT_TOKEN_PATH
+
     def client_config(self) -> ClientConfig:
         """Read the connection into a ``ClientConfig`` (no request is made)."""
         conn = self.get_connection(self.hubspot_conn_id)
@@ -100,7 +123,7 @@ class HubSpotHook(BaseHook):
                 client_id=str(self._extra(extras, "client_id")),
                 client_secret=str(self._extra(extras, "client_secret")),
                 refresh_token=str(self._extra(extras, "refresh_token")),
-                token_url=str(self._extra(extras, "token_url", "/oauth/v1/token")),
+                token_url=self._token_path(extras),
             )
         elif auth_type != "private_app":
             raise ValueError(f"auth_type must be 'private_app' or 'oauth', got {auth_type!r}")

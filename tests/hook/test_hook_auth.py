@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotAuthError, HubSpotScopeError
@@ -165,3 +167,44 @@ def test_oauth_app_without_write_scopes_is_told_which(
         make_hook(extra=OAUTH_EXTRA).archive_associations("contacts", "companies", archive_inputs(sent))
     assert refused.value.missing_scopes == ["crm.objects.companies.write", "crm.objects.contacts.write"]
     assert "crm.objects.companies.write, crm.objects.contacts.write" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "path"),
+    [
+        ({"token_url": "***"}, "/oauth/v1/token"),  # saved masked by an older form: the default
+        ({"token_url": "*****"}, "/oauth/v1/token"),
+        ({"oauth_endpoint": "/oauth/2026-03/token"}, "/oauth/2026-03/token"),
+        ({"extra__hubspot__oauth_endpoint": "/oauth/2026-03/token"}, "/oauth/2026-03/token"),
+        ({"token_url": "/oauth/v3/token"}, "/oauth/v3/token"),  # connections made before the rename
+        ({"oauth_endpoint": "/oauth/2026-03/token", "token_url": "/oauth/v3/token"}, "/oauth/2026-03/token"),
+        ({"oauth_endpoint": "***", "token_url": "/oauth/v3/token"}, "/oauth/v3/token"),
+    ],
+    ids=["masked", "all-stars", "new", "new-prefixed", "old", "new-wins", "masked-new-then-old"],
+)
+def test_the_oauth_token_endpoint_is_read_from_oauth_endpoint_then_token_url(
+    extra: dict[str, str], path: str, hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sent = seed_pairs(sim, 2, 2)
+
+    response = make_hook(extra={**OAUTH_EXTRA, **extra}).archive_associations(
+        "contacts", "companies", archive_inputs(sent)
+    )
+
+    assert response.num_errors == 0 and remaining(sim) == set()
+    assert [(r.path, r.status) for r in sim.stats.log if r.endpoint == "oauth_token"] == [(path, 200)]
+
+
+def test_a_masked_token_path_is_ignored_with_a_warning_naming_the_new_field(
+    hubspot_simulator: HubSpotSimulator,
+    make_hook: HookFactory,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.WARNING)
+    config = make_hook(extra={**OAUTH_EXTRA, "token_url": "***"}).client_config()
+
+    assert config.oauth is not None and config.oauth.token_url == "/oauth/v1/token"
+    logged = caplog.text + "".join(capfd.readouterr())
+    assert "token_url" in logged and "masked" in logged and "oauth_endpoint" in logged

@@ -212,6 +212,27 @@ def test_an_oauth_token_with_inner_whitespace_is_refused_without_showing_it(
     assert len(server.seen) == 1
 
 
+@pytest.mark.parametrize(
+    "bad",
+    ["\x00", "\x7f", "\r\n", "\u00e9", "\u2028", "\u200b"],
+    ids=["nul", "del", "inner-crlf", "latin-1-letter", "line-separator", "zero-width-space"],
+)
+def test_an_oauth_token_a_header_cannot_carry_is_refused_without_showing_it(
+    bad: str, scripted: Callable[..., Scripted]
+) -> None:
+    token = f"fresh-SECRETMARK{bad}tail"
+    server = scripted(send(200, {"access_token": token, "expires_in": 1800}), send(200, {"portalId": 7}))
+    oauth = OAuthCredentials("id", "secret", "refresh")
+    with (
+        client_for(server.url, access_token=None, oauth=oauth) as client,
+        pytest.raises(HubSpotAuthError) as refused,
+    ):
+        client.request("GET", "/account-info/v3/details")
+    text = f"{refused.value} {refused.value!r} {refused.value.body!r}"
+    assert "HTTP header" in text and "SECRETMARK" not in text and "tail" not in text
+    assert len(server.seen) == 1  # the token request only: the bad token was never sent
+
+
 # ----------------------------------------------------------------------- 2. cut-off answers
 @pytest.mark.parametrize("fault", [cut_off, bad_gzip], ids=["chunked-cut-off", "bad-content-encoding"])
 def test_an_answer_cut_off_mid_body_is_retried(scripted: Callable[..., Scripted], fault: Answer) -> None:

@@ -169,7 +169,7 @@ def test_every_form_field_reaches_the_client(monkeypatch: pytest.MonkeyPatch) ->
         "client_id": "form-client-id",
         "client_secret": "form-client-secret",
         "refresh_token": "form-refresh-token",
-        "token_url": "/oauth/2026-03/token",
+        "oauth_endpoint": "/oauth/2026-03/token",
         "api_version": "2026-03",
         "tier": "starter",
         "requests_per_10s": 77,
