@@ -36,6 +36,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from airflow_provider_hubspot_assoc.batch_read import CurrentAssociations
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotDailyLimitError,
@@ -825,36 +826,22 @@ class HubSpotClient:
         Ids go in chunks of 1000 with every page followed; an id with no associations maps to [].
         Only HubSpot's NO_ASSOCIATIONS_FOUND error means "none"; any other per-id error raises
         HubSpotError, so an id HubSpot could not read never looks as if its associations were gone.
+        Results for ids a request did not name are ignored with a warning, and a to-id given twice
+        is one entry (``batch_read.CurrentAssociations``): mirror mode deletes what this returns.
         """
         path = self.path(from_type, to_type, "batch/read")
-        wanted = [validate_record_id(i, "from id") for i in ids]
-        found: dict[str, list[dict[str, Any]]] = {i: [] for i in wanted}
-        cursors: set[tuple[str, str]] = set()  # a cursor HubSpot gives twice would page forever
+        wanted = list(dict.fromkeys(validate_record_id(i, "from id") for i in ids))
+        current = CurrentAssociations(wanted, f"POST {path}")
         for start in range(0, len(wanted), 1000):
             queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + 1000]]
             while queue:
                 status, body = self.request("POST", path, {"inputs": queue}, f"POST {path}")
                 _raise_read_errors(status, body, f"POST {path}")
-                queue = []
-                for result in body.get("results") or []:
-                    from_id = str(result.get("from", {}).get("id"))
-                    for target in result.get("to") or []:
-                        found.setdefault(from_id, []).append(
-                            {
-                                "toObjectId": str(target.get("toObjectId")),
-                                "associationTypes": target.get("associationTypes", []),
-                            }
-                        )
-                    after = ((result.get("paging") or {}).get("next") or {}).get("after")
-                    if after:
-                        if (from_id, str(after)) in cursors:
-                            raise HubSpotError(
-                                f"POST {path}: HubSpot gave the paging cursor {after!r} for id {from_id} "
-                                "twice; stopped reading instead of paging forever"
-                            )
-                        cursors.add((from_id, str(after)))
-                        queue.append({"id": from_id, "after": str(after)})
-        return found
+                queue = current.take(queue, body)
+        note = current.ignored_note()
+        if note:
+            log.warning(note)
+        return current.as_lists()
 
 
 def _same_refusal(one: HubSpotError, other: HubSpotError) -> bool:

@@ -73,9 +73,45 @@ class FaultConfig:
     apply_before_fault: bool = False
     poison_ids: tuple[str, ...] = ()
     """Record ids that make HubSpot refuse a whole archive request with a 400 naming no input."""
+    read_foreign_ids: tuple[str, ...] = ()
+    """From-ids every batch-read answer also holds a result for, though the request did not name them:
+    all their associations in one result without paging (two made-up to-ids, 990000001 and 990000002,
+    with the unlabeled type, when they have none). An id the request names is answered normally."""
+    read_repeat_results: bool = False
+    """A buggy pager: every batch-read answer repeats results. For each input with ``after`` the
+    previous page of that id comes again; an answer whose first input has no ``after`` repeats its
+    first result. Repeats carry no paging cursor (a repeated cursor is another fault)."""
     scripted: list[int | str] = field(default_factory=list)
-    """Answers for the next requests, in order: an HTTP status (429 = TEN_SECONDLY_ROLLING, 5xx),
-    ``"daily"`` (a DAILY 429), ``"drop"`` or ``"slow"``; ``0`` passes one request through."""
+    """Answers for the next requests, in order; ``0`` passes one request through.
+
+    * an HTTP status (429 = TEN_SECONDLY_ROLLING, 5xx), ``"daily"`` (a DAILY 429), ``"drop"`` (no
+      answer, not applied) or ``"slow"`` (waits ``slow_seconds``, then is carried out and answered);
+    * hostile 2xx answers and lost answers (``testing/faults.py``). "Applied" means the request is
+      carried out as usual (an invalid request still gets its 400):
+
+      - ``"ok_html"``: 200, ``text/html``, body ``<html>ok</html>``; not applied;
+      - ``"ok_not_batch"``: 200 JSON ``{"ok": true}``; not applied;
+      - ``"ok_list"``: 200 JSON ``[]``; not applied;
+      - ``"ok_errors_not_list"``: 200 BatchResponse (COMPLETE, ``results`` [], ``startedAt``,
+        ``completedAt``) whose ``errors`` is the object ``{"message": "x"}``; applied;
+      - ``"ok_num_errors_hidden"``: 200 BatchResponse COMPLETE with ``numErrors`` 2 and ``errors``
+        []; applied except its first two pairs (an archive input's ``to`` ids are pairs in order; a
+        labels input is one pair, all its types kept), which stay associated;
+      - ``"ok_pending"`` / ``"ok_processing"``: 200 BatchResponse with status PENDING / PROCESSING;
+        not applied;
+      - ``"ok_empty_200"``: 200 with an empty body (JSON content type); applied;
+      - ``"drop_after_apply"``: applied, then the connection is closed without an answer;
+      - ``"slow_after_apply"``: applied at once, then the real answer waits ``slow_seconds``.
+
+      They act the same way on every API endpoint (batch read and label definitions too): there
+      "applied" means the read is made, which changes nothing, and the answer is replaced all the
+      same; ``ok_num_errors_hidden`` has no pairs to keep there."""
+
+    def __post_init__(self) -> None:
+        # JSON (``POST /_sim/faults``) gives lists and maybe numbers: keep the documented shapes.
+        self.poison_ids = tuple(str(i) for i in self.poison_ids)
+        self.read_foreign_ids = tuple(str(i) for i in self.read_foreign_ids)
+        self.server_error_statuses = tuple(int(s) for s in self.server_error_statuses)
 
 
 @dataclass

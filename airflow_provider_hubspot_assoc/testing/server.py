@@ -25,6 +25,7 @@ import time
 import uuid
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +42,7 @@ from airflow_provider_hubspot_assoc.object_types import (
     singular_name,
     validate_object_type,
 )
+from airflow_provider_hubspot_assoc.testing import faults as hostile
 from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig
 from airflow_provider_hubspot_assoc.testing.limits import DailyCounter, RollingWindow
 from airflow_provider_hubspot_assoc.testing.state import AccountState, TypeKey
@@ -372,6 +374,9 @@ class HubSpotSimulator:
             record.endpoint, dated, from_raw, to_raw = route
             token = self._authorize(headers, answer_headers, record)
             fault = self._choose_fault()
+            odd = hostile.scripted_answer(fault)
+            if odd is not None:
+                record.fault, fault = str(fault), None
             late = fault is not None and self.config.faults.apply_before_fault and self._loses_answer(fault)
             if fault is not None and not late:
                 self._raise_fault(fault, record)
@@ -380,6 +385,8 @@ class HubSpotSimulator:
             from_type, to_type = self._object_types(from_raw, to_raw)
             self._check_scopes(token, record.endpoint, from_type, to_type)
             handler = getattr(self, f"_do_{record.endpoint}")
+            if odd is not None:
+                return self._hostile(odd, handler, (from_type, to_type, body, dated), record, answer_headers)
             status, payload = handler(from_type, to_type, body, dated, record)
             if late and fault is not None:
                 self._raise_fault(fault, record)
@@ -393,6 +400,33 @@ class HubSpotSimulator:
             record.status = 0
             self._record(record)
             raise
+
+    def _hostile(
+        self,
+        odd: hostile.Hostile,
+        handler: Any,
+        call: tuple[str, str, bytes, bool],
+        record: RequestRecord,
+        headers: dict[str, str],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A scripted hostile answer (``hostile.HOSTILE``): carry the request out or not, then answer."""
+        started = iso_timestamp()
+        status, payload = 204, None
+        if odd.applied:
+            from_type, to_type, body, dated = call
+            if odd.keep_pairs:
+                body = hostile.without_first_pairs(record.endpoint, body, odd.keep_pairs)
+            status, payload = handler(from_type, to_type, body, dated, record)
+        if odd.then == "drop":
+            raise _Drop()
+        if odd.then == "slow":
+            time.sleep(self.config.faults.slow_seconds)
+        if odd.body is not None:
+            headers["Content-Type"] = odd.content_type
+            return self._finish(200, headers, odd.body(started), record)
+        if status == 204:
+            return self._finish(204, headers, b"", record)
+        return self._json(status, payload, headers, record)
 
     def _json(
         self, status: int, payload: Any, headers: dict[str, str], record: RequestRecord
@@ -844,12 +878,14 @@ class HubSpotSimulator:
         record.inputs = len(inputs)
         results: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
-        page = self.config.read_page_size
+        served: list[tuple[str, int, dict[str, Any]]] = []
         for index, item in enumerate(inputs):
             self._required(item, ["id"], f"inputs[{index}]")
             from_id = self._id(item["id"], f"inputs[{index}].id")
-            found = self.state.associated(from_type, from_id, to_type)
-            if not found:
+            after = item.get("after")
+            offset = int(after) if isinstance(after, str) and after.isdigit() else 0
+            entry = self._read_entry(from_type, to_type, from_id, offset)
+            if entry is None:
                 # Observed (facts §b): message "No company is associated with deal 515690208449.",
                 # context {"fromObjectId": [...], "fromObjectType": ["deal"], "toObjectType": ["company"]}.
                 from_name, to_name = error_type_name(from_type), error_type_name(to_type)
@@ -862,24 +898,16 @@ class HubSpotSimulator:
                     )
                 )
                 continue
-            after = item.get("after")
-            offset = int(after) if isinstance(after, str) and after.isdigit() else 0
-            chunk = found[offset : offset + page]
-            entry: dict[str, Any] = {
-                "from": {"id": from_id},
-                "to": [
-                    {
-                        "toObjectId": to_id,
-                        "associationTypes": [
-                            self._type_json(from_type, to_type, key) for key in sorted(types)
-                        ],
-                    }
-                    for to_id, types in chunk
-                ],
-            }
-            if offset + page < len(found):
-                entry["paging"] = {"next": {"after": str(offset + page)}}
             results.append(entry)
+            served.append((from_id, offset, entry))
+        results += hostile.extra_read_results(
+            self.config.faults,
+            self.config.read_page_size,
+            served,
+            {str(item.get("id")) for item in inputs},
+            partial(self._read_entry, from_type, to_type),
+            lambda: self._type_json(from_type, to_type, self.state.unlabeled_key(from_type, to_type)),
+        )
         answer: dict[str, Any] = {
             "status": "COMPLETE",
             "results": results,
@@ -893,6 +921,28 @@ class HubSpotSimulator:
             answer["numErrors"] = len(errors)
             return 207, answer
         return 200, answer
+
+    def _read_entry(
+        self, from_type: str, to_type: str, from_id: str, offset: int, size: int | None = None
+    ) -> dict[str, Any] | None:
+        """One batch-read result: ``size`` targets of ``from_id`` from ``offset`` (None: it has none)."""
+        found = self.state.associated(from_type, from_id, to_type)
+        if not found:
+            return None
+        page = size or self.config.read_page_size
+        entry: dict[str, Any] = {
+            "from": {"id": from_id},
+            "to": [
+                {
+                    "toObjectId": to_id,
+                    "associationTypes": [self._type_json(from_type, to_type, key) for key in sorted(types)],
+                }
+                for to_id, types in found[offset : offset + page]
+            ],
+        }
+        if offset + page < len(found):
+            entry["paging"] = {"next": {"after": str(offset + page)}}
+        return entry
 
     def _type_json(self, from_type: str, to_type: str, key: TypeKey) -> dict[str, Any]:
         spec: dict[str, Any] = {"category": key[0], "typeId": key[1]}

@@ -152,6 +152,12 @@ class AccountState:
             self._ensure_unlabeled(from_id, to_id)
             return list(self._definitions[(from_id, to_id)])
 
+    def unlabeled_key(self, from_type: str, to_type: str) -> TypeKey:
+        """(category, type id) of the direction's unlabeled type."""
+        with self._lock:
+            found = self._ensure_unlabeled(object_type_id(from_type), object_type_id(to_type))
+        return found.category, found.type_id
+
     def definition(self, from_type: str, to_type: str, category: str, type_id: int) -> LabelDefinition | None:
         for definition in self.definitions(from_type, to_type):
             if definition.category == category and definition.type_id == type_id:

@@ -1,0 +1,72 @@
+"""Gather HubSpot batch-read answers into the current associations of the asked ids. No Airflow import.
+
+Mirror mode deletes what this reports beyond the desired set, so nothing may enter it that was not
+asked about: an answer's result counts only for an id its own request named (an id whose pages were
+finished is not named again), and a to-id a misbehaving pager repeats is merged, never added twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_hubspot_assoc.exceptions import HubSpotError
+
+SHOWN_IDS = 5
+
+
+class CurrentAssociations:
+    """``{from id: {to id: {toObjectId, associationTypes}}}`` of the wanted ids, filled answer by answer."""
+
+    def __init__(self, wanted: list[str], what: str) -> None:
+        self.what = what
+        self._targets: dict[str, dict[str, dict[str, Any]]] = {i: {} for i in wanted}
+        self._cursors: set[tuple[str, str]] = set()  # a cursor HubSpot gives twice would page forever
+        self.ignored: dict[str, int] = {}  # results per from-id the request did not name
+
+    def take(self, inputs: list[dict[str, str]], body: dict[str, Any]) -> list[dict[str, str]]:
+        """Add the answer to the request of ``inputs``; return the inputs of the next page request."""
+        named = {item["id"] for item in inputs}
+        following: list[dict[str, str]] = []
+        for result in body.get("results") or []:
+            from_id = str((result.get("from") or {}).get("id"))
+            if from_id not in named:
+                self.ignored[from_id] = self.ignored.get(from_id, 0) + 1
+                continue
+            targets = self._targets[from_id]
+            for target in result.get("to") or []:
+                _merge(targets, target)
+            after = ((result.get("paging") or {}).get("next") or {}).get("after")
+            if after:
+                if (from_id, str(after)) in self._cursors:
+                    raise HubSpotError(
+                        f"{self.what}: HubSpot gave the paging cursor {after!r} for id {from_id} "
+                        "twice; stopped reading instead of paging forever"
+                    )
+                self._cursors.add((from_id, str(after)))
+                following.append({"id": from_id, "after": str(after)})
+        return following
+
+    def ignored_note(self) -> str | None:
+        """What was ignored, for a warning (None: nothing)."""
+        if not self.ignored:
+            return None
+        shown = ", ".join(list(self.ignored)[:SHOWN_IDS]) + (", ..." if len(self.ignored) > SHOWN_IDS else "")
+        return (
+            f"{self.what}: ignored {sum(self.ignored.values())} result(s) for {len(self.ignored)} from-id(s) "
+            f"not asked about in that request ({shown})"
+        )
+
+    def as_lists(self) -> dict[str, list[dict[str, Any]]]:
+        return {from_id: list(targets.values()) for from_id, targets in self._targets.items()}
+
+
+def _merge(targets: dict[str, dict[str, Any]], target: dict[str, Any]) -> None:
+    """Add one ``to`` item; a repeated to-id gains only the association types it did not have."""
+    to_id = str(target.get("toObjectId"))
+    entry = targets.setdefault(to_id, {"toObjectId": to_id, "associationTypes": []})
+    kinds = entry["associationTypes"]
+    seen = {(spec.get("category"), spec.get("typeId")) for spec in kinds}
+    for spec in target.get("associationTypes") or []:
+        if isinstance(spec, dict) and (spec.get("category"), spec.get("typeId")) not in seen:
+            seen.add((spec.get("category"), spec.get("typeId")))
+            kinds.append(spec)

@@ -1,0 +1,154 @@
+"""Hostile answers of the simulator, made on demand (``FaultConfig``).
+
+What a buggy HubSpot, pager or proxy could send: 2xx answers that prove nothing, answers lost after
+the request was carried out, and batch-read answers holding results nobody asked for. ``server.py``
+decides when; this module says what the answer looks like. No state lives here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from airflow_provider_hubspot_assoc.models import iso_timestamp
+from airflow_provider_hubspot_assoc.testing.config import FaultConfig
+
+JSON = "application/json;charset=utf-8"
+MADE_UP_TO_IDS = ("990000001", "990000002")
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One scripted hostile answer (names and meanings: ``FaultConfig.scripted``)."""
+
+    applied: bool
+    body: Callable[[str], bytes] | None = None  # from the request's start time; None: the real answer
+    content_type: str = JSON
+    keep_pairs: int = 0  # pairs at the start of the request left untouched
+    then: Literal["drop", "slow"] | None = None  # after the request was carried out
+
+
+def _json(payload: Any) -> Callable[[str], bytes]:
+    return lambda started: json.dumps(payload).encode()
+
+
+def _batch(status: str = "COMPLETE", **extra: Any) -> Callable[[str], bytes]:
+    def body(started: str) -> bytes:
+        answer = {"status": status, "results": [], "startedAt": started, "completedAt": iso_timestamp()}
+        return json.dumps({**answer, **extra}).encode()
+
+    return body
+
+
+HOSTILE: dict[str, Hostile] = {
+    "ok_html": Hostile(False, lambda started: b"<html>ok</html>", "text/html"),
+    "ok_not_batch": Hostile(False, _json({"ok": True})),
+    "ok_list": Hostile(False, _json([])),
+    "ok_errors_not_list": Hostile(True, _batch(errors={"message": "x"})),
+    "ok_num_errors_hidden": Hostile(True, _batch(numErrors=2, errors=[]), keep_pairs=2),
+    "ok_pending": Hostile(False, _batch("PENDING")),
+    "ok_processing": Hostile(False, _batch("PROCESSING")),
+    "ok_empty_200": Hostile(True, lambda started: b""),
+    "drop_after_apply": Hostile(True, then="drop"),
+    "slow_after_apply": Hostile(True, then="slow"),
+}
+
+
+def scripted_answer(choice: int | str | None) -> Hostile | None:
+    """The hostile answer a scripted value names, or None for every other fault."""
+    return HOSTILE.get(choice) if isinstance(choice, str) else None
+
+
+def without_first_pairs(endpoint: str, body: bytes, count: int) -> bytes:
+    """The archive (or labels-archive) body minus its first ``count`` pairs.
+
+    A body that is not a well-formed request is returned unchanged: the endpoint's own checks
+    answer it. Other endpoints have no pairs to keep.
+    """
+    try:
+        payload = json.loads(body)
+        inputs = payload["inputs"]
+    except (ValueError, TypeError, KeyError):
+        return body
+    if endpoint not in ("archive", "archive_labels") or not isinstance(inputs, list):
+        return body
+    kept: list[Any] = []
+    left = count
+    for item in inputs:
+        targets = item.get("to") if endpoint == "archive" and isinstance(item, dict) else None
+        if left and isinstance(targets, list):
+            skipped = min(left, len(targets))
+            left -= skipped
+            if targets[skipped:]:
+                kept.append({**item, "to": targets[skipped:]})
+            continue
+        if left:
+            left -= 1
+            continue
+        kept.append(item)
+    return json.dumps({**payload, "inputs": kept}).encode()
+
+
+def extra_read_results(
+    settings: FaultConfig,
+    page_size: int,
+    served: list[tuple[str, int, dict[str, Any]]],
+    named: set[str],
+    entry_at: Callable[[str, int, int | None], dict[str, Any] | None],
+    unlabeled: Callable[[], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """What ``read_repeat_results`` and ``read_foreign_ids`` add to one batch-read answer.
+
+    ``served`` holds (from id, offset, result) of the answer's real results; ``entry_at(id, offset,
+    size)`` builds a result from the simulator's state (None: the id has no associations).
+    """
+    extra: list[dict[str, Any]] = []
+    if settings.read_repeat_results:
+        extra += repeated_results(served, page_size, entry_at)
+    if settings.read_foreign_ids:
+        extra += foreign_results(settings.read_foreign_ids, named, entry_at, unlabeled)
+    return extra
+
+
+def without_paging(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in entry.items() if key != "paging"}
+
+
+def repeated_results(
+    served: list[tuple[str, int, dict[str, Any]]],
+    page_size: int,
+    entry_at: Callable[[str, int, int | None], dict[str, Any] | None],
+) -> list[dict[str, Any]]:
+    """A buggy pager's repeats: each later page brings its id's previous page again; an answer whose
+    first result is a first page repeats that result. Repeats carry no cursor."""
+    extra: list[dict[str, Any]] = []
+    for from_id, offset, _ in served:
+        if offset > 0:
+            previous = entry_at(from_id, max(offset - page_size, 0), None)
+            if previous is not None:
+                extra.append(without_paging(previous))
+    if served and served[0][1] == 0:
+        extra.append(without_paging(served[0][2]))
+    return extra
+
+
+def foreign_results(
+    foreign: tuple[str, ...],
+    named: set[str],
+    entry_at: Callable[[str, int, int | None], dict[str, Any] | None],
+    unlabeled: Callable[[], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Results for from-ids the request did not name: all their associations, or made-up ones."""
+    extra: list[dict[str, Any]] = []
+    for from_id in foreign:
+        if from_id in named:
+            continue
+        entry = entry_at(from_id, 0, 10**9)
+        if entry is None:
+            kind = unlabeled()
+            targets = [{"toObjectId": to_id, "associationTypes": [kind]} for to_id in MADE_UP_TO_IDS]
+            entry = {"from": {"id": from_id}, "to": targets}
+        extra.append(without_paging(entry))
+    return extra
