@@ -80,10 +80,6 @@ def _printable(value: Any) -> Any:
 
 
 def _record_id(value: Any) -> str | None:
-    if type(value) is int:  # the common case from SQL: no further checks needed beyond range
-        return str(value) if 0 < value < 10**20 else None
-    if type(value) is str and value.isdigit() and value.isascii() and value[0] != "0" and len(value) <= 20:
-        return value
     if isinstance(value, str):
         value = value.strip()
     elif isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:

@@ -140,3 +140,12 @@ def test_a_non_ascii_digit_type_id_is_rejected_naming_the_field() -> None:
     parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "association_type_id": "²"}, 7)
     assert isinstance(parsed, Rejection)
     assert (parsed.row, parsed.field) == (7, "association_type_id")
+
+
+@pytest.mark.parametrize("value", [2**63, "9223372036854775808", Decimal(2**63), "12345678901234567890"])
+def test_ids_beyond_64_bit_signed_are_rejected(value: Any) -> None:
+    parsed = RowParser(ARCHIVE).parse({"from_id": 1, "to_id": value}, 2)
+    assert isinstance(parsed, Rejection) and (parsed.row, parsed.field) == (2, "to_id")
+    assert RowParser(ARCHIVE).parse((2**63 - 1, "9223372036854775807"), 1) == [
+        Removal(1, "9223372036854775807", "9223372036854775807")
+    ]
