@@ -84,7 +84,9 @@ _SINGULAR = {
 
 _TYPE_ID = re.compile(r"^[02]-[1-9][0-9]{0,9}$")
 _FULLY_QUALIFIED = re.compile(r"^p[1-9][0-9]{0,14}_[a-z][a-z0-9_]{0,99}$")
-_RECORD_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+_RECORD_ID = re.compile(r"^[1-9][0-9]{0,18}$")
+# HubSpot record ids are 64-bit signed integers: the one bound every id check uses.
+MAX_RECORD_ID = 2**63 - 1
 
 
 class InvalidObjectTypeError(ValueError):
@@ -143,12 +145,12 @@ def object_type_id(object_type: str) -> str:
 
 
 def is_record_id(value: object) -> bool:
-    """True for a HubSpot record id: digits (str or int), positive, at most 20 digits."""
+    """True for a HubSpot record id: an int, or ASCII digits, from 1 to ``MAX_RECORD_ID``."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return value > 0 and len(str(value)) <= 20
-    return isinstance(value, str) and bool(_RECORD_ID.match(value))
+        return 0 < value <= MAX_RECORD_ID
+    return isinstance(value, str) and bool(_RECORD_ID.fullmatch(value)) and int(value) <= MAX_RECORD_ID
 
 
 def validate_record_id(value: object, field: str = "id") -> str:

@@ -27,7 +27,20 @@ UNKNOWN_OUTCOME = "HubSpot's error named no input of this request; its outcome i
 
 def fingerprint(*parts: Any) -> str:
     """Identifies a run's inputs, so a checkpoint is used only by the run it belongs to."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    try:
+        text = json.dumps(parts, sort_keys=True, default=str)
+    except TypeError:  # a dict whose keys are not all strings (e.g. {1: 2}) cannot sort its keys
+        text = json.dumps(_typed_keys(parts), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _typed_keys(value: Any) -> Any:
+    """``value`` with every dict key made a string that keeps its type: {1: 2} -> {"int:1": 2}."""
+    if isinstance(value, dict):
+        return {f"{type(key).__name__}:{key}": _typed_keys(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_typed_keys(item) for item in value]
+    return value
 
 
 @dataclass

@@ -22,21 +22,48 @@ def input_rows(
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
 ) -> Iterator[Any]:
-    """Yield the rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given)."""
+    """The rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given).
+
+    ``inputs`` that are not a list of rows fail here, before anything is read or sent.
+    """
     if sql is not None:
-        yield from sql_rows(sql, conn_id, parameters, fetch_size)
-        return
+        return sql_rows(sql, conn_id, parameters, fetch_size)
+    return iter(_row_list(inputs))
+
+
+EXPECTED = (
+    "inputs must be a list of rows (or an upstream task's output), got {given}. Give a list such as "
+    '[{{"from_id": 101, "to_id": 5000}}] or [[101, 5000]]; a template must render a JSON array '
+    "(e.g. {{{{ rows | tojson }}}}) or a list (render_template_as_native_obj=True on the DAG)"
+)
+
+
+def _row_list(inputs: Any) -> Iterable[Any]:
+    """``inputs`` as an iterable of rows; a string is accepted only as a JSON array (a template's)."""
     if isinstance(inputs, str):
         try:
-            inputs = json.loads(inputs)
+            decoded = json.loads(inputs)
         except ValueError:
+            decoded = None
+        if not isinstance(decoded, list):  # never split a string into ids
             raise AirflowFailException(
-                "inputs rendered to a string that is not JSON; pass a list or an upstream task's output "
-                "(or set render_template_as_native_obj=True on the DAG)"
-            ) from None
-    if isinstance(inputs, Mapping) or not isinstance(inputs, Iterable):
-        raise AirflowFailException(f"inputs must be a list of rows, got {type(inputs).__name__}")
-    yield from inputs
+                EXPECTED.format(given=f"a string ({_preview(inputs)}) that is not a JSON array")
+            )
+        return decoded
+    if isinstance(inputs, bytes | bytearray):
+        given = f"{type(inputs).__name__} ({_preview(bytes(inputs))})"
+    elif isinstance(inputs, Mapping):
+        given = f"a {type(inputs).__name__} (one row? put it in a list)"
+    elif not isinstance(inputs, Iterable):
+        given = f"{type(inputs).__name__} ({_preview(inputs)})"
+    else:
+        return inputs
+    raise AirflowFailException(EXPECTED.format(given=given))
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def readable_again(inputs: Any) -> Any:

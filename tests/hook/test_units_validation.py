@@ -12,6 +12,7 @@ from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_l
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidObjectTypeError,
     InvalidRecordIdError,
+    is_record_id,
     object_type_id,
     validate_object_type,
     validate_record_id,
@@ -97,7 +98,11 @@ def test_unknown_api_versions_are_refused(version: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["0", "-1", "1.5", "1e3", "abc", "1/2", "", " ", "\u0661\u0662", True, 0, -4, 1.0, None]
+    "value",
+    [
+        *("0", "-1", "1.5", "1e3", "abc", "1/2", "", " ", "\u0661\u0662", True, 0, -4, 1.0, None),
+        *(2**63, "9223372036854775808", "12345678901234567890"),  # beyond a 64-bit signed id
+    ],
 )
 def test_record_ids_must_be_positive_whole_numbers(value: Any) -> None:
     with pytest.raises(InvalidRecordIdError):
@@ -105,11 +110,13 @@ def test_record_ids_must_be_positive_whole_numbers(value: Any) -> None:
 
 
 def test_record_ids_come_back_as_strings() -> None:
-    assert [validate_record_id(v) for v in (" 42 ", 42, "12345678901234567890")] == [
+    assert [validate_record_id(v) for v in (" 42 ", 42, "9223372036854775807", 2**63 - 1)] == [
         "42",
         "42",
-        "12345678901234567890",
+        "9223372036854775807",
+        "9223372036854775807",
     ]
+    assert not is_record_id("42\n")  # what is_record_id accepts goes into URL paths as it is
 
 
 def test_input_rows_name_the_row_and_field() -> None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.outcomes import RowSpool
-from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
+from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, Rejection, Removal, RowParser
 
 
@@ -102,3 +102,12 @@ def test_a_resumed_spool_cuts_off_rows_written_after_the_checkpoint(tmp_path: Pa
     assert [json.loads(line)["row"] for line in copied.read_text().splitlines()] == [1, 2, 3, 4]
     assert again.count == 4
     again.close()
+
+
+def test_a_fingerprint_takes_dict_keys_that_are_not_strings() -> None:
+    odd = [{1: "2", "from_id": 3, "to_id": 4}, {1: 2}]
+    assert fingerprint("archive", odd) == fingerprint("archive", [{"from_id": 3, 1: "2", "to_id": 4}, {1: 2}])
+    assert fingerprint("archive", odd) != fingerprint(
+        "archive", [{"1": "2", "from_id": 3, "to_id": 4}, {1: 2}]
+    )
+    assert fingerprint("archive", [{"a": 1}]) == fingerprint("archive", [{"a": 1}])

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.rows import (
+    ARCHIVE,
+    LABELS,
+    LabelResolver,
+    Rejection,
+    Removal,
+    RowParser,
+    needs_definitions,
+)
 
 DEFINITIONS = [
     {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
@@ -103,7 +112,7 @@ def test_label_resolver() -> None:
     assert by_name == Removal(1, "1", "2", "USER_DEFINED", 28, "billing CONTACT")
     assert resolver.resolve(Removal(2, "1", "2", None, 279)) == Removal(2, "1", "2", "HUBSPOT_DEFINED", 279)
     unknown = resolver.resolve(Removal(3, "1", "2", None, None, "Nope"))
-    assert isinstance(unknown, Rejection) and "'billing contact'" in unknown.reason
+    assert isinstance(unknown, Rejection) and "'Billing contact'" in unknown.reason
     wrong_category = resolver.resolve(Removal(4, "1", "2", "USER_DEFINED", 1))
     assert isinstance(wrong_category, Rejection) and wrong_category.field == "association_category"
     undefined = resolver.resolve(Removal(5, "1", "2", "USER_DEFINED", 99))
@@ -140,3 +149,101 @@ def test_a_non_ascii_digit_type_id_is_rejected_naming_the_field() -> None:
     parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "association_type_id": "²"}, 7)
     assert isinstance(parsed, Rejection)
     assert (parsed.row, parsed.field) == (7, "association_type_id")
+
+
+LOOK_ALIKES = [
+    *DEFINITIONS,
+    {"category": "USER_DEFINED", "typeId": 36, "label": "VIP"},
+    {"category": "USER_DEFINED", "typeId": 37, "label": "Vip"},
+    {"category": "USER_DEFINED", "typeId": 40, "label": "Primary"},
+]
+
+
+def resolve(label: str, type_id: int | None = None, category: str | None = None) -> Removal | Rejection:
+    row = {"from_id": 1, "to_id": 2, "label": label}
+    if type_id is not None:
+        row["association_type_id"] = type_id
+    if category is not None:
+        row["association_category"] = category
+    parsed = RowParser(LABELS).parse(row, 3)
+    assert isinstance(parsed, list) and len(parsed) == 1
+    return LabelResolver(LOOK_ALIKES, "contacts", "companies").resolve(parsed[0])
+
+
+def test_an_exact_label_name_wins_over_names_that_differ_in_case() -> None:
+    assert resolve("VIP") == Removal(3, "1", "2", "USER_DEFINED", 36, "VIP")
+    assert resolve("Vip") == Removal(3, "1", "2", "USER_DEFINED", 37, "Vip")
+
+
+def test_a_loose_name_is_used_only_when_one_label_fits() -> None:
+    assert resolve("  BILLING \t contact ") == Removal(3, "1", "2", "USER_DEFINED", 28, "BILLING \t contact")
+    ambiguous = resolve("vip")
+    assert isinstance(ambiguous, Rejection)
+    assert (ambiguous.row, ambiguous.field) == (3, "label")
+    assert ambiguous.reason == (
+        "label 'vip' matches 2 labels: 'VIP' (USER_DEFINED 36), 'Vip' (USER_DEFINED 37); "
+        "use the exact name or association_type_id"
+    )
+
+
+def test_an_exact_name_in_two_categories_needs_the_rows_category() -> None:
+    ambiguous = resolve("Primary")
+    assert isinstance(ambiguous, Rejection) and ambiguous.field == "label"
+    assert "'Primary' (HUBSPOT_DEFINED 1), 'Primary' (USER_DEFINED 40)" in ambiguous.reason
+    assert "association_category" in ambiguous.reason
+    assert resolve("Primary", category="USER_DEFINED") == Removal(3, "1", "2", "USER_DEFINED", 40, "Primary")
+    wrong = resolve("VIP", category="HUBSPOT_DEFINED")
+    assert isinstance(wrong, Rejection) and wrong.field == "association_category"
+
+
+def test_a_label_name_and_a_type_id_must_agree() -> None:
+    assert resolve("VIP", type_id=36) == Removal(3, "1", "2", "USER_DEFINED", 36, "VIP")
+    assert resolve("billing contact", type_id=28) == Removal(
+        3, "1", "2", "USER_DEFINED", 28, "billing contact"
+    )
+    disagree = resolve("VIP", type_id=37)
+    assert isinstance(disagree, Rejection) and (disagree.row, disagree.field) == (3, "label")
+    assert "'VIP' (USER_DEFINED 36)" in disagree.reason
+    assert "association_type_id is 37 ('Vip' (USER_DEFINED 37))" in disagree.reason
+    ambiguous = resolve("vip", type_id=36)  # the name cannot confirm the type id
+    assert isinstance(ambiguous, Rejection) and ambiguous.field == "label"
+    unknown = resolve("Nope", type_id=36)
+    assert isinstance(unknown, Rejection) and unknown.field == "label"
+
+
+def test_a_row_naming_a_label_and_a_type_id_needs_the_definitions() -> None:
+    row = {"from_id": 1, "to_id": 2, "label": "VIP", "association_type_id": 36}
+    parsed = RowParser(LABELS).parse({**row, "association_category": "USER_DEFINED"}, 1)
+    assert parsed == [Removal(1, "1", "2", "USER_DEFINED", 36, "VIP")]
+    assert needs_definitions(parsed[0])
+
+
+def test_a_label_that_is_not_text_is_rejected() -> None:
+    parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "label": 5, "association_type_id": 36}, 4)
+    assert isinstance(parsed, Rejection) and (parsed.row, parsed.field) == (4, "label")
+
+
+@pytest.mark.parametrize("value", [2**63, "9223372036854775808", Decimal(2**63), "12345678901234567890"])
+def test_ids_beyond_64_bit_signed_are_rejected(value: Any) -> None:
+    parsed = RowParser(ARCHIVE).parse({"from_id": 1, "to_id": value}, 2)
+    assert isinstance(parsed, Rejection) and (parsed.row, parsed.field) == (2, "to_id")
+    assert RowParser(ARCHIVE).parse((2**63 - 1, "9223372036854775807"), 1) == [
+        Removal(1, "9223372036854775807", "9223372036854775807")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({1: "2", "from_id": 3, "to_id": 4}, [Removal(1, "3", "4")]),
+        ({1: 2}, "row 1, from_id: missing; the row has 1"),
+        ({None: 1, (1, 2): 3, "to_id": 4}, "row 1, from_id: missing; the row has None, (1, 2), to_id"),
+    ],
+)
+def test_dict_rows_with_keys_that_are_not_strings(raw: Any, expected: Any) -> None:
+    parsed = RowParser(ARCHIVE).parse(raw, 1)
+    if isinstance(expected, str):
+        assert isinstance(parsed, Rejection) and str(parsed).startswith(expected)
+        json.dumps(parsed.describe())
+    else:
+        assert parsed == expected
