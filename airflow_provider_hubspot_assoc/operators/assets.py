@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 HUBSPOT_ASSET_ALIAS = AssetAlias(name="hubspot_associations")
+# The operators' ``outlets`` default. A list (Airflow concatenates a mapped task's outlets with
+# lists), shared by mapped tasks as Airflow's own ``[]`` default is; operators copy it.
+DEFAULT_OUTLETS: list[Any] = [HUBSPOT_ASSET_ALIAS]
 
 
 def hubspot_asset(hubspot_conn_id: str, from_object_type: str, to_object_type: str) -> Asset:

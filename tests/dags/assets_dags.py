@@ -13,7 +13,10 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, task
 
-from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator, SyncAssociationsOperator
+from airflow_provider_hubspot_assoc.operators import (
+    BatchArchiveAssociationsOperator,
+    SyncAssociationsOperator,
+)
 from airflow_provider_hubspot_assoc.operators.assets import HUBSPOT_ASSET_ALIAS, hubspot_asset
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -66,6 +69,11 @@ with DAG("assets_sync_dry_run", schedule=None, start_date=START) as assets_sync_
         dry_run=True,
         max_deletes=50,
         **PAIR,
+    )
+
+with DAG("assets_sync", schedule=None, start_date=START) as assets_sync:
+    SyncAssociationsOperator(
+        task_id="sync", inputs=rows(), hubspot_conn_id="hubspot_assets", max_deletes=50, **PAIR
     )
 
 # Downstream DAGs: one on the concrete Asset, one on the alias every archive task emits through.

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 DAGS = Path(__file__).resolve().parent.parent / "dags" / "assets_dags.py"
 CONN_IDS = ("hubspot_assets", "hubspot_assets_mapped", "hubspot_assets_templated")
 URI = "hubspot://hubspot_assets/associations/contacts/companies"
+BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")
 CONSUMERS = ("assets_consumer", "assets_alias_consumer")
 
 
@@ -42,6 +43,10 @@ def run_events(dag_id: str, **run_kwargs: Any) -> list[tuple[str, int, dict[str,
     """Run the DAG; the Asset events its latest run emitted: (uri, map index, extra)."""
     result = run_dag(dag_id, dag_file=DAGS, **run_kwargs)
     assert result.state == "success", result.task_states
+    for value in result.xcoms.values():
+        if isinstance(value, dict) and "summary" in value:  # every row in exactly one bucket
+            summary = value["summary"]
+            assert summary["received"] == sum(summary[b] for b in BUCKETS), summary
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
@@ -60,15 +65,17 @@ def run_events(dag_id: str, **run_kwargs: Any) -> list[tuple[str, int, dict[str,
     return [(uri, map_index, extra) for uri, map_index, extra in rows]
 
 
-def serialized_outlets(dag_id: str, task_id: str) -> list[str]:
+def serialized_outlets(dag_id: str, task_id: str) -> list[tuple[str, str]]:
+    """A task's outlets as the scheduler and the UI read them: the DAG's serialized form."""
     from airflow.models.serialized_dag import SerializedDagModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
         serialized = SerializedDagModel.get(dag_id, session=session)
         assert serialized is not None
-        outlets = serialized.dag.get_task(task_id).outlets
-    return [f"{type(o).__name__.removeprefix('Serialized')} {o.name}" for o in outlets]
+        (task,) = [t["__var"] for t in serialized.data["dag"]["tasks"] if t["__var"]["task_id"] == task_id]
+    outlets = task["partial_kwargs"]["outlets"] if task.get("_is_mapped") else task["outlets"]
+    return [(o["__type"], o["__var"]["name"]) for o in outlets]
 
 
 def queued_consumers() -> set[tuple[str, str]]:
@@ -111,14 +118,16 @@ def test_each_mapped_task_instance_that_archived_emits_its_event(
     sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Three chunks archive something; the fourth holds only invalid rows (skipped) and archives nothing.
-    set_rows(monkeypatch, [pairs(range(101, 103)), pairs(range(103, 104)), pairs(range(104, 107)), [["x", "1"]]])
+    set_rows(
+        monkeypatch, [pairs(range(101, 103)), pairs(range(103, 104)), pairs(range(104, 107)), [["x", "1"]]]
+    )
 
     events = run_events("assets_mapped")
 
     uri = "hubspot://hubspot_assets_mapped/associations/contacts/companies"
     assert events == [(uri, 0, {"archived": 6}), (uri, 1, {"archived": 3}), (uri, 2, {"archived": 9})]
     # What the scheduler and the UI know of the mapped task: the alias is among its outlets.
-    assert serialized_outlets("assets_mapped", "archive") == ["AssetAlias hubspot_associations"]
+    assert serialized_outlets("assets_mapped", "archive") == [("asset_alias", "hubspot_associations")]
 
 
 def test_a_dry_run_emits_no_event(
@@ -131,10 +140,13 @@ def test_a_dry_run_emits_no_event(
     assert sim.state.count("contacts", "companies") == 12 * 3
 
 
-def test_a_mirror_dry_run_emits_no_event(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    set_rows(monkeypatch, pairs(range(101, 104))[:1])  # keep one company of 101: two deletions planned
+def test_a_mirror_run_emits_one_event_and_its_dry_run_none(
+    sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_rows(monkeypatch, pairs(range(101, 104))[:1])  # 101 keeps company 5000: two deletions
 
     assert run_events("assets_sync_dry_run") == []
+    assert run_events("assets_sync") == [(URI, -1, {"archived": 2})]
 
 
 @pytest.mark.parametrize(
