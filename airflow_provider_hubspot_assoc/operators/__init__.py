@@ -1,5 +1,6 @@
 """Operators of the HubSpot associations provider."""
 
+from airflow_provider_hubspot_assoc.operators.assets import HUBSPOT_ASSET_ALIAS, hubspot_asset
 from airflow_provider_hubspot_assoc.operators.associations import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,
@@ -10,8 +11,10 @@ from airflow_provider_hubspot_assoc.operators.sync import (
 )
 
 __all__ = [
+    "HUBSPOT_ASSET_ALIAS",
     "BatchArchiveAssociationsOperator",
     "BatchArchiveLabelsOperator",
     "SyncAssociationLabelsOperator",
     "SyncAssociationsOperator",
+    "hubspot_asset",
 ]

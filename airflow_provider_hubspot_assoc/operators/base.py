@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import Asset, BaseOperator, ObjectStoragePath
+from airflow.sdk import BaseOperator, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowNotFoundException
 
 from airflow_provider_hubspot_assoc.batching import Batch
@@ -24,6 +24,7 @@ from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
+from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add_archive_event, hubspot_asset
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import (
@@ -50,12 +51,6 @@ MAX_ROWS_IN_MESSAGE = 20
 
 def _templated(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
-
-
-def hubspot_asset(hubspot_conn_id: str, from_object_type: str, to_object_type: str) -> Asset:
-    """The Asset a run updates: one HubSpot account (by connection id) and one object-type pair."""
-    uri = f"hubspot://{hubspot_conn_id}/associations/{from_object_type}/{to_object_type}"
-    return Asset(uri=uri, name=f"hubspot_associations_{hubspot_conn_id}_{from_object_type}_{to_object_type}")
 
 
 class BaseHubSpotArchiveOperator(BaseOperator):
@@ -133,6 +128,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         results_table: str | None = None,
         results_conn_id: str | None = None,
         create_results_table: bool = False,
+        # A signature default, so that .partial() (which skips __init__ at parse time) has it too.
+        outlets: Any = DEFAULT_OUTLETS,
         **kwargs: Any,
     ) -> None:
         if (inputs is None) == (sql is None):
@@ -158,15 +155,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                 except InvalidObjectTypeError as error:
                     raise ValueError(f"{name}: {error}") from None
         self.parser = RowParser(self.kind, column_map)  # validates column_map now
-        if "outlets" not in kwargs and not any(_templated(v) for v in (from_object_type, to_object_type)):
-            kwargs["outlets"] = [
-                hubspot_asset(
-                    hubspot_conn_id,
-                    validate_object_type(from_object_type),
-                    validate_object_type(to_object_type),
-                )
-            ]
-        super().__init__(**kwargs)
+        super().__init__(outlets=outlets, **kwargs)
         self.from_object_type = from_object_type
         self.to_object_type = to_object_type
         self.inputs = inputs
@@ -348,6 +337,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self._clear_checkpoint(context)
         self.log.info("Done: %s", self._counts(progress.tally))
         self._apply_failure_policy(context, result, progress.tally)
+        self._add_asset_event(context, progress.tally)
         return result
 
     def _send(
@@ -475,6 +465,16 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             f"rejected {tally.rejected}, duplicates {tally.duplicates}"
             + (f", planned {tally.planned}" if tally.planned else "")
         )
+
+    def _add_asset_event(self, context: Context, tally: Tally) -> None:
+        """Tell downstream DAGs this run removed associations; a dry run removes none."""
+        asset = hubspot_asset(
+            self.hubspot_conn_id,
+            validate_object_type(self.from_object_type),
+            validate_object_type(self.to_object_type),
+        )
+        if add_archive_event(context, self.outlets, asset, 0 if self.is_dry_run else tally.archived):
+            self.log.info("Asset event for %s (%d archived)", asset.uri, tally.archived)
 
     # ------------------------------------------------------------------- result
     def _result(

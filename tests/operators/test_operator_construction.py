@@ -6,11 +6,18 @@ import re
 from typing import Any
 
 import pytest
+from airflow.sdk import DAG, Asset
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,
+    SyncAssociationsOperator,
+)
+from airflow_provider_hubspot_assoc.operators.assets import (
+    DEFAULT_OUTLETS,
+    HUBSPOT_ASSET_ALIAS,
+    hubspot_asset,
 )
 
 PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
@@ -54,15 +61,36 @@ def test_invalid_literal_rows_are_allowed_when_skipping() -> None:
     assert op.inputs == [("one", 2)]
 
 
-def test_asset_outlet_names_the_account_and_object_pair() -> None:
-    op = BatchArchiveLabelsOperator(task_id="t", inputs=[], hubspot_conn_id="hubspot_eu", **PAIR)
-    (asset,) = op.outlets
+def test_the_asset_names_the_account_and_object_pair() -> None:
+    asset = hubspot_asset("hubspot_eu", "contacts", "companies")
     assert asset.uri == "hubspot://hubspot_eu/associations/contacts/companies"
+
+
+def test_every_operator_declares_the_alias_its_events_go_through() -> None:
+    op = BatchArchiveLabelsOperator(task_id="t", inputs=[], hubspot_conn_id="hubspot_eu", **PAIR)
+    assert op.outlets == [HUBSPOT_ASSET_ALIAS]
+    assert op.outlets is not DEFAULT_OUTLETS  # the shared default is copied, never extended
+
+
+def test_mapped_operators_declare_the_alias_too() -> None:
+    """.partial() does not run __init__ at parse time: the alias comes from the signature's default."""
+    with DAG("d", schedule=None):
+        mapped = BatchArchiveAssociationsOperator.partial(task_id="t", **PAIR).expand(inputs=[[(1, 2)]])
+        mirror = SyncAssociationsOperator.partial(task_id="s", **PAIR).expand(inputs=[[(1, 2)]])
+    assert mapped.outlets == [HUBSPOT_ASSET_ALIAS]
+    assert mirror.outlets == [HUBSPOT_ASSET_ALIAS]
+
+
+def test_outlets_given_by_the_user_replace_the_alias() -> None:
+    mine = Asset("s3://bucket/cleaned")
+    op = BatchArchiveAssociationsOperator(task_id="t", inputs=[], outlets=[mine], **PAIR)
+    assert op.outlets == [mine]
+    assert BatchArchiveAssociationsOperator(task_id="u", inputs=[], outlets=[], **PAIR).outlets == []
 
 
 def test_templated_object_types_skip_definition_checks() -> None:
     op = BatchArchiveAssociationsOperator(
         task_id="t", from_object_type="{{ params.f }}", to_object_type="companies", inputs=[]
     )
-    assert op.outlets == []
+    assert op.outlets == [HUBSPOT_ASSET_ALIAS]  # the event names the rendered types, at run time
     assert set(op.template_fields) >= {"from_object_type", "to_object_type", "inputs", "sql", "parameters"}
