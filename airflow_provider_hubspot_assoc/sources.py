@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_hubspot_assoc.readers import stream_rows
+from airflow_provider_hubspot_assoc.readers import DuplicateColumnsError, stream_rows
 
 
 def input_rows(
@@ -21,10 +21,15 @@ def input_rows(
     conn_id: str | None = None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
+    looked_up: Iterable[str] = (),
 ) -> Iterator[Any]:
-    """Yield the rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given)."""
+    """Yield the rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given).
+
+    ``looked_up``: the keys the caller reads from each row (``RowParser.looked_up_keys()``); a SQL
+    result two of whose columns they would mix up fails before its first row.
+    """
     if sql is not None:
-        yield from sql_rows(sql, conn_id, parameters, fetch_size)
+        yield from sql_rows(sql, conn_id, parameters, fetch_size, looked_up)
         return
     if isinstance(inputs, str):
         try:
@@ -44,6 +49,7 @@ def sql_rows(
     conn_id: str | None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
+    looked_up: Iterable[str] = (),
 ) -> Iterator[dict[str, Any]]:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
@@ -56,6 +62,8 @@ def sql_rows(
         )
     connection = db_hook.get_conn()
     try:
-        yield from stream_rows(connection, sql, parameters, fetch_size)
+        yield from stream_rows(connection, sql, parameters, fetch_size, looked_up)
+    except DuplicateColumnsError as error:
+        raise AirflowFailException(str(error)) from None  # the query needs fixing: no retry
     finally:
         connection.close()

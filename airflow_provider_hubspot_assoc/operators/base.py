@@ -194,7 +194,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
 
     # ------------------------------------------------------------------ reading
     def _rows(self) -> Iterator[Any]:
-        return input_rows(self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+        parts = (self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+        return input_rows(*parts, looked_up=self.parser.looked_up_keys())
 
     def _in_memory(self) -> bool:
         return self.sql is None
