@@ -52,3 +52,18 @@ def test_a_looked_up_name_matching_two_columns_regardless_of_case(db: sqlite3.Co
     query = 'SELECT contact_id AS from_id, company_id AS to_id, 1 AS note, 2 AS "NOTE" FROM t ORDER BY 1'
     first = next(stream_rows(db, query, looked_up=("from_id", "to_id")))
     assert first == {"from_id": 1, "to_id": 5001, "note": 1, "NOTE": 2}
+
+
+def test_the_names_a_parser_looks_up() -> None:
+    from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, RowParser
+
+    assert RowParser(ARCHIVE).looked_up_keys() == ("from_id", "to_id")
+    mapped = RowParser(ARCHIVE, {"from_id": "contact_id", "to_id": "company_id"})
+    assert mapped.looked_up_keys() == ("contact_id", "company_id")
+    assert RowParser(LABELS, {"label": "name"}).looked_up_keys() == (
+        "from_id",
+        "to_id",
+        "association_type_id",
+        "association_category",
+        "name",
+    )
