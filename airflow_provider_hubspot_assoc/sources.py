@@ -22,14 +22,16 @@ def input_rows(
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
     looked_up: Iterable[str] = (),
+    connection: Any = None,
 ) -> Iterator[Any]:
     """Yield the rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given).
 
     ``looked_up``: the keys the caller reads from each row (``RowParser.looked_up_keys()``); a SQL
-    result two of whose columns they would mix up fails before its first row.
+    result two of whose columns they would mix up fails before its first row. ``connection``: an
+    open connection to ``conn_id``'s database to run ``sql`` on; its owner closes it.
     """
     if sql is not None:
-        yield from sql_rows(sql, conn_id, parameters, fetch_size, looked_up)
+        yield from sql_rows(sql, conn_id, parameters, fetch_size, looked_up, connection)
         return
     if isinstance(inputs, str):
         try:
@@ -50,7 +52,21 @@ def sql_rows(
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
     looked_up: Iterable[str] = (),
+    connection: Any = None,
 ) -> Iterator[dict[str, Any]]:
+    owned = connection is None
+    if owned:
+        connection = _connect(conn_id)
+    try:
+        yield from stream_rows(connection, sql, parameters, fetch_size, looked_up)
+    except DuplicateColumnsError as error:
+        raise AirflowFailException(str(error)) from None  # the query needs fixing: no retry
+    finally:
+        if owned:
+            connection.close()
+
+
+def _connect(conn_id: str | None) -> Any:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
     if not conn_id:
@@ -60,10 +76,4 @@ def sql_rows(
         raise AirflowFailException(
             f"conn_id {conn_id!r} is not a SQL connection (its hook is {type(db_hook).__name__})"
         )
-    connection = db_hook.get_conn()
-    try:
-        yield from stream_rows(connection, sql, parameters, fetch_size, looked_up)
-    except DuplicateColumnsError as error:
-        raise AirflowFailException(str(error)) from None  # the query needs fixing: no retry
-    finally:
-        connection.close()
+    return db_hook.get_conn()
