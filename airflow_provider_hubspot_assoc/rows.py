@@ -106,6 +106,10 @@ class RowParser:
         needed = ("from_id", "to_id") if kind == ARCHIVE else FIELDS
         self._needed = tuple((name, self._keys[name]) for name in needed)
 
+    def looked_up_keys(self) -> tuple[str, ...]:
+        """The keys read from a dict row: ``column_map``'s values, else our field names."""
+        return tuple(key for _, key in self._needed)
+
     def parse(self, raw: Any, row: int) -> list[Removal] | Rejection:
         if isinstance(raw, Mapping):
             if "from" in raw and "to" in raw and self._mapped("from_id") not in raw:

@@ -12,7 +12,7 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_hubspot_assoc.readers import stream_rows
+from airflow_provider_hubspot_assoc.readers import DuplicateColumnsError, stream_rows
 
 
 def input_rows(
@@ -21,13 +21,18 @@ def input_rows(
     conn_id: str | None = None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
+    looked_up: Iterable[str] = (),
+    connection: Any = None,
 ) -> Iterator[Any]:
     """The rows of ``inputs`` or of ``sql`` run on ``conn_id`` (exactly one is given).
 
     ``inputs`` that are not a list of rows fail here, before anything is read or sent.
+    ``looked_up``: the keys the caller reads from each row (``RowParser.looked_up_keys()``); a SQL
+    result two of whose columns they would mix up fails before its first row. ``connection``: an
+    open connection to ``conn_id``'s database to run ``sql`` on; its owner closes it.
     """
     if sql is not None:
-        return sql_rows(sql, conn_id, parameters, fetch_size)
+        return sql_rows(sql, conn_id, parameters, fetch_size, looked_up, connection)
     return iter(_row_list(inputs))
 
 
@@ -85,7 +90,22 @@ def sql_rows(
     conn_id: str | None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
     fetch_size: int = 10_000,
+    looked_up: Iterable[str] = (),
+    connection: Any = None,
 ) -> Iterator[dict[str, Any]]:
+    owned = connection is None
+    if owned:
+        connection = _connect(conn_id)
+    try:
+        yield from stream_rows(connection, sql, parameters, fetch_size, looked_up)
+    except DuplicateColumnsError as error:
+        raise AirflowFailException(str(error)) from None  # the query needs fixing: no retry
+    finally:
+        if owned:
+            connection.close()
+
+
+def _connect(conn_id: str | None) -> Any:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
     if not conn_id:
@@ -95,8 +115,4 @@ def sql_rows(
         raise AirflowFailException(
             f"conn_id {conn_id!r} is not a SQL connection (its hook is {type(db_hook).__name__})"
         )
-    connection = db_hook.get_conn()
-    try:
-        yield from stream_rows(connection, sql, parameters, fetch_size)
-    finally:
-        connection.close()
+    return db_hook.get_conn()

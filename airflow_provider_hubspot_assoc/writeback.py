@@ -4,10 +4,17 @@ One row per input: run id, task, row number, from id, to id, type/label, outcome
 error code and message, and when it was recorded. Rows are inserted in batches at each confirmed
 request. A retried or resumed try first deletes what an earlier try wrote past its checkpoint, so
 the table holds exactly one row per input whatever happened to the worker.
+
+SQLite locks the whole file: while another connection is in the middle of reading the input query,
+a write to the same file cannot commit ("database is locked"). When the input query reads the same
+SQLite file, it is therefore read through the writer's own connection (``connection_for_reading``):
+the read still streams, every flush still commits as it happens (so the table never runs behind the
+checkpoint), and the user's file is left as it is (no switch to WAL journaling, which would persist).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -83,6 +90,7 @@ class ResultsWriter:
         self.flush_every = flush_every
         self.written = 0
         self._buffer: list[tuple[Any, ...]] = []
+        self._connection: Any = None  # set when a SQLite input query reads the same file
         if create:
             self.hook.run(CREATE_TABLE.format(table=self.table))
 
@@ -94,6 +102,35 @@ class ResultsWriter:
             f"AND map_index = {mark} AND row_number > {mark}",
             parameters=(*self.key, row_number),
         )
+
+    def connection_for_reading(self, conn_id: str) -> Any:
+        """This writer's own connection when ``conn_id`` is the same SQLite file, else None.
+
+        The caller reads through it and does not close it; ``close()`` does.
+        """
+        if self._connection is not None:
+            return self._connection
+        if self.hook.conn_type != "sqlite":
+            return None
+        reader = BaseHook.get_connection(conn_id).get_hook()
+        if getattr(reader, "conn_type", None) != "sqlite":
+            return None
+        own, probe = self.hook.get_conn(), reader.get_conn()
+        try:
+            same = _same_sqlite_file(own, probe)
+        finally:
+            probe.close()
+        if not same:
+            own.close()
+            return None
+        self._connection = own
+        return own
+
+    def close(self) -> None:
+        """Close the connection shared with the input query, if any (``flush()`` first to keep records)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def add(self, records: list[dict[str, Any]]) -> None:
         now = pendulum.now("UTC").to_iso8601_string()
@@ -121,5 +158,23 @@ class ResultsWriter:
         if not self._buffer:
             return
         rows, self._buffer = self._buffer, []
-        self.hook.insert_rows(self.table, rows, target_fields=list(COLUMNS), commit_every=self.flush_every)
+        if self._connection is not None:  # insert_rows would open a second connection to the file
+            marks = ", ".join([self.hook.placeholder] * len(COLUMNS))
+            self._connection.executemany(
+                f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows
+            )
+            self._connection.commit()
+        else:
+            self.hook.insert_rows(
+                self.table, rows, target_fields=list(COLUMNS), commit_every=self.flush_every
+            )
         self.written += len(rows)
+
+
+def _same_sqlite_file(first: Any, second: Any) -> bool:
+    """Two sqlite3 connections open the same database file (an in-memory database is never shared)."""
+    files = [
+        next((row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main"), "")
+        for connection in (first, second)
+    ]
+    return all(files) and os.path.samefile(*files)

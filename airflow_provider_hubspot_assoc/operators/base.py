@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -81,7 +81,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         for each of 3 mapped tasks in a 3-slot pool, so together they stay inside one limit.
     :param results_table: write one row per input (run, row number, ids, type/label, outcome bucket,
         HubSpot's error code and message, time) to this table as the run goes (templated).
-    :param results_conn_id: the SQL connection of ``results_table`` (any common-sql connection).
+    :param results_conn_id: the SQL connection of ``results_table`` (any common-sql connection; it
+        may be the SQLite file ``sql`` reads, which is then read through the writer's connection).
     :param create_results_table: create ``results_table`` if it does not exist.
     :param checkpoint_every_seconds: how often confirmed progress is saved to the task's state
         store (Airflow 3.3+), so a retried try skips what an earlier try confirmed.
@@ -183,7 +184,11 @@ class BaseHubSpotArchiveOperator(BaseOperator):
 
     # ------------------------------------------------------------------ reading
     def _rows(self) -> Iterator[Any]:
-        return input_rows(self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+        parts = (self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
+        shared = None  # one SQLite file for rows and results: read through the writer's connection
+        if self._writer is not None and self.sql is not None and self.conn_id:
+            shared = self._writer.connection_for_reading(self.conn_id)
+        return input_rows(*parts, looked_up=self.parser.looked_up_keys(), connection=shared)
 
     def _in_memory(self) -> bool:
         return self.sql is None
@@ -310,7 +315,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             dry_run=self.is_dry_run,
             on_outcomes=self._writer.add if self._writer else None,
         )
-        batches = pipeline.batches(self._parse_all(self._rows(), resolver))
+        rows = self._rows()
+        batches = pipeline.batches(self._parse_all(rows, resolver))
         self.log.info(
             "%s %s -> %s from %s through %s",
             "Dry run: planning removals" if self.is_dry_run else "Removing",
@@ -325,13 +331,17 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                     pipeline.finish(batch, None)
             else:
                 self._send(context, hook, pipeline, batches, from_type, to_type)
+            if self._writer is not None:
+                self._writer.flush()
         except HubSpotDailyLimitError as limit:
             self._defer_until_reset(context, hook, progress, limit)
         finally:
             hook.close()
+            if isinstance(rows, Generator):  # the query's cursor closes here, not in a GC thread
+                rows.close()
+            if self._writer is not None:
+                self._writer.close()
         progress.tally.check()
-        if self._writer is not None:
-            self._writer.flush()
         result = self._result(context, progress, pipeline, hook, started)
         progress.close()
         self._clear_checkpoint(context)

@@ -27,7 +27,7 @@ from airflow_provider_hubspot_assoc.operators.base import (
 )
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
+from airflow_provider_hubspot_assoc.sources import readable_again
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -241,8 +241,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         desired: set[tuple[Any, ...]] = set()
         from_ids: set[str] = set()
         rejections: list[Rejection] = []
-        rows = input_rows(self.inputs, self.sql, self.conn_id, self.parameters, self.fetch_size)
-        for number, raw in enumerate(rows, start=1):
+        for number, raw in enumerate(super()._rows(), start=1):  # the user's rows
             parsed = self.parser.parse(raw, number)
             if isinstance(parsed, Rejection):
                 rejections.append(parsed)

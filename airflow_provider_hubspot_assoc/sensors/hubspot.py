@@ -173,7 +173,10 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
         )
         removals: list[Removal] = []
         for number, raw in enumerate(
-            input_rows(self.pairs, self.sql, self.conn_id, self.parameters), start=1
+            input_rows(
+                self.pairs, self.sql, self.conn_id, self.parameters, looked_up=self.parser.looked_up_keys()
+            ),
+            start=1,
         ):
             parsed = self.parser.parse(raw, number)
             if isinstance(parsed, Rejection):
