@@ -480,7 +480,7 @@ class HubSpotClient:
             if not reached:
                 host = urlsplit(self.config.base_url).netloc.rpartition("@")[2]
                 raise HubSpotUnreachableError(
-                    f"could not reach HubSpot at {host}: {error}; {bound}. Nothing was sent", status=None
+                    f"could not reach HubSpot at {host}: {error}; {bound}", status=None
                 ) from None
             asked = f" (HubSpot asked to wait {error.wait:g} s)" if error.wait > budget else ""
             raise HubSpotRetriesExhaustedError(

@@ -1,8 +1,9 @@
 """Where every input row ends up: the buckets, and the rejected/failed rows in full.
 
 Every removal read lands in exactly one bucket: ``archived``, ``rejected`` (invalid, with the
-reason), ``failed`` (HubSpot's error), ``duplicates``, or, in a dry run, ``planned``. ``received``
-always equals their sum. No Airflow import.
+reason), ``failed`` (HubSpot's error), ``duplicates``, ``unknown`` (sent, but no answer proves what
+HubSpot did, and reading it back did not tell), or, in a dry run, ``planned``. ``received`` always
+equals their sum. No Airflow import.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
-BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")
+BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
 
 
 @dataclass
@@ -24,6 +26,7 @@ class Tally:
     rejected: int = 0
     failed: int = 0
     duplicates: int = 0
+    unknown: int = 0
     planned: int = 0
     already_absent: int = 0  # part of archived: HubSpot said the association was already gone
 
@@ -90,6 +93,16 @@ class RowSpool:
             for earlier in self._head:
                 self._file.write(json.dumps(earlier) + "\n")
         self._file.write(json.dumps(item) + "\n")
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every row added, in order (from the spill file once there is one)."""
+        if self._file is None:
+            yield from self._head
+            return
+        self._file.flush()
+        with open(self._file.name) as source:
+            for line in source:
+                yield json.loads(line)
 
     @property
     def head(self) -> list[dict[str, Any]]:

@@ -13,16 +13,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
-from airflow_provider_hubspot_assoc.models import BatchResponse, ResponseAccumulator
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.rows import Rejection, Removal
+from airflow_provider_hubspot_assoc.settlement import (
+    CONFIRMED_GONE,
+    STILL_ASSOCIATED,
+    UNKNOWN_OUTCOME,
+    Reader,
+    removal_of,
+    settle,
+)
 
 CHECKPOINT_VERSION = 1
-UNKNOWN_OUTCOME = "HubSpot's error named no input of this request; its outcome is unknown"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -53,6 +60,7 @@ class Progress:
     tally: Tally = field(default_factory=Tally)
     failed: RowSpool = field(default_factory=lambda: RowSpool("failed", 100))
     rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", 100))
+    unknown: RowSpool = field(default_factory=lambda: RowSpool("unknown", 100))
     responses: ResponseAccumulator = field(default_factory=ResponseAccumulator)
     earlier: dict[str, float] = field(default_factory=dict)  # requests, retries... of earlier tries
     # While the confirmed batches end inside an input row, a checkpoint must not record that row's
@@ -67,6 +75,7 @@ class Progress:
             keep_rows,
             failed=RowSpool("failed", keep_rows),
             rejected=RowSpool("rejected", keep_rows),
+            unknown=RowSpool("unknown", keep_rows),
             responses=ResponseAccumulator(keep_rows),
         )
 
@@ -86,6 +95,7 @@ class Progress:
             "tally": self.tally.as_json(),
             "failed": self.failed.to_state(),
             "rejected": self.rejected.to_state(),
+            "unknown": self.unknown.to_state(),
             "responses": self.responses.to_state(),
         }
 
@@ -108,6 +118,7 @@ class Progress:
             tally=Tally(**state["tally"]),
             failed=RowSpool.from_state("failed", keep_rows, state["failed"]),
             rejected=RowSpool.from_state("rejected", keep_rows, state["rejected"]),
+            unknown=RowSpool.from_state("unknown", keep_rows, state.get("unknown") or {}),
             responses=ResponseAccumulator.from_state(keep_rows, state["responses"]),
             earlier=dict(state.get("earlier") or {}),
         )
@@ -128,6 +139,44 @@ class Progress:
     def close(self) -> None:
         self.failed.close()
         self.rejected.close()
+        self.unknown.close()
+
+    def settle_unknown(self, read: Reader) -> list[dict[str, Any]]:
+        """Read back the removals of unknown outcome; returns their write-back records, settled.
+
+        Gone: archived. Still there: failed ("still associated after archive"). Unreadable: unknown
+        still, and they count against the failure policy like failed ones.
+        """
+        items = list(self.unknown.rows())
+        found = settle((removal_of(item) for item in items), read)
+        why = {(i["row"], i["from_id"], i["to_id"], i.get("association_type_id")): i["error"] for i in items}
+        tally, records = self.tally, []
+        self.unknown.close()
+        self.unknown = RowSpool("unknown", self.keep_rows)
+        for removal in found.gone:
+            tally.unknown -= 1
+            tally.archived += 1
+            records.append(outcome_record(removal, "archived", None, CONFIRMED_GONE))
+        still: list[tuple[str, str]] = []
+        for removal in found.present:
+            tally.unknown -= 1
+            tally.failed += 1
+            lost = why[(removal.row, removal.from_id, removal.to_id, removal.type_id)]["message"]
+            message = f"still associated after archive (the archive's answer proved nothing: {lost})"
+            self.failed.add(
+                {**removal.describe(), "error": {"category": STILL_ASSOCIATED, "message": message}}
+            )
+            records.append(outcome_record(removal, "failed", STILL_ASSOCIATED, message))
+            still.append(removal.pair)
+        if still:
+            error = BatchError(STILL_ASSOCIATED, "still associated after archive", pairs=tuple(still))
+            self.responses.add(BatchResponse(errors=[error], http_status=200, pairs_sent=0))
+        for removal in found.unread:
+            detail = why[(removal.row, removal.from_id, removal.to_id, removal.type_id)]
+            detail = {**detail, "message": f"{detail['message']}; reading it back failed: {found.read_error}"}
+            self.unknown.add({**removal.describe(), "error": detail})
+            records.append(outcome_record(removal, "unknown", UNKNOWN_OUTCOME, detail["message"]))
+        return records
 
 
 class Pipeline:
@@ -235,7 +284,9 @@ class Pipeline:
             elif batch.removals:
                 raise RuntimeError("a batch with removals was confirmed without a response")
         else:
-            progress.responses.add(response)
+            # An answer that proved nothing must not make the run look PENDING or CANCELED: its
+            # pairs are in the unknown bucket, and read back before the run ends.
+            progress.responses.add(replace(response, status="COMPLETE") if response.unconfirmed else response)
             records += self._account(batch, response, keep)
         progress.rows_done = max(progress.rows_done, batch.last_row)
         progress.leave_batch(batch.mid_row)
@@ -246,15 +297,23 @@ class Pipeline:
         """Put each removal of a finished request into archived or failed."""
         tally, failed = self.progress.tally, self.progress.failed
         errors_by_pair = {pair: error for error in response.errors for pair in error.pairs}
-        unmatched = next((e for e in response.errors if not e.pairs), None)
+        unknown = set(response.unknown_pairs)
         records = []
         for removal in batch.removals:
-            error = errors_by_pair.get(removal.pair) or unmatched
-            if error is None:
+            error = errors_by_pair.get(removal.pair)
+            if error is None and removal.pair in unknown:
+                tally.unknown += 1
+                why = response.unconfirmed or "no answer proved the outcome"
+                self.progress.unknown.add(
+                    {**removal.describe(), "error": {"category": UNKNOWN_OUTCOME, "message": why}}
+                )
+                if keep:
+                    records.append(outcome_record(removal, "unknown", UNKNOWN_OUTCOME, why))
+            elif error is None:
                 tally.archived += 1
                 if keep:
                     records.append(outcome_record(removal, "archived"))
-            elif error.means_already_gone and error is not unmatched:
+            elif error.means_already_gone:
                 tally.archived += 1
                 tally.already_absent += 1
                 if keep:
@@ -264,8 +323,6 @@ class Pipeline:
                 detail: dict[str, Any] = {"category": error.category, "message": error.message}
                 if error.sub_category:
                     detail["subCategory"] = error.sub_category
-                if error is unmatched:
-                    detail["note"] = UNKNOWN_OUTCOME
                 failed.add({**removal.describe(), "error": detail})
                 if keep:
                     records.append(outcome_record(removal, "failed", error.category, error.message))

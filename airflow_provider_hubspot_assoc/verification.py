@@ -27,8 +27,8 @@ class Verdict:
 def error_ratio(response: Mapping[str, Any]) -> tuple[int, int]:
     """(failed, sent) of a response: from the operator's ``summary`` when present, else HubSpot's fields."""
     summary = response.get("summary")
-    if isinstance(summary, Mapping):
-        failed = int(summary.get("failed", 0))
+    if isinstance(summary, Mapping):  # a removal of unknown outcome counts as not done
+        failed = int(summary.get("failed", 0)) + int(summary.get("unknown", 0))
         return failed, failed + int(summary.get("archived", 0))
     errors = int(response.get("numErrors") or len(response.get("errors") or []))
     results = len(response.get("results") or [])

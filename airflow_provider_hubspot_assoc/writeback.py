@@ -103,6 +103,22 @@ class ResultsWriter:
             parameters=(*self.key, row_number),
         )
 
+    def replace_unknown(self, records: list[dict[str, Any]]) -> None:
+        """Replace this task instance's ``unknown`` rows by ``records`` (the same removals, settled)."""
+        self.flush()
+        mark = self.hook.placeholder
+        delete = (
+            f"DELETE FROM {self.table} WHERE run_id = {mark} AND dag_id = {mark} AND task_id = {mark} "
+            f"AND map_index = {mark} AND outcome = {mark}"
+        )
+        if self._connection is not None:  # one SQLite file for rows and results: its one connection
+            self._connection.execute(delete, (*self.key, "unknown"))
+            self._connection.commit()
+        else:
+            self.hook.run(delete, parameters=(*self.key, "unknown"))
+        self.add(records)
+        self.flush()
+
     def connection_for_reading(self, conn_id: str) -> Any:
         """This writer's own connection when ``conn_id`` is the same SQLite file, else None.
 

@@ -15,6 +15,7 @@ Connection fields (the ``hubspot`` connection form shows them):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -201,7 +202,7 @@ class HubSpotHook(BaseHook):
         return self.client.get_labels(from_object_type, to_object_type)
 
     def read_associations(
-        self, from_object_type: str, to_object_type: str, ids: list[str | int]
+        self, from_object_type: str, to_object_type: str, ids: Iterable[str | int]
     ) -> dict[str, list[dict[str, Any]]]:
         """Current associations of each id (1000-id chunks, every page); [] where there are none."""
         return self.client.read_associations(from_object_type, to_object_type, ids)

@@ -20,8 +20,8 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, Airfl
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
 from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
-from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE
-from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE, failed_response
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add_archive_event, hubspot_asset
@@ -317,6 +317,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         )
         rows = self._rows()
         batches = pipeline.batches(self._parse_all(rows, resolver))
+        stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
             "Dry run: planning removals" if self.is_dry_run else "Removing",
@@ -331,10 +332,17 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                     pipeline.finish(batch, None)
             else:
                 self._send(context, hook, pipeline, batches, from_type, to_type)
+                self._settle_unknown(hook, progress, from_type, to_type)
             if self._writer is not None:
                 self._writer.flush()
         except HubSpotDailyLimitError as limit:
             self._defer_until_reset(context, hook, progress, limit)
+        except HubSpotUnreachableError as unreachable:
+            self._save_checkpoint(context, progress, hook)  # a retry goes on from the last confirmed row
+            stopped = unreachable
+            self._account_unsent(pipeline, batches, unreachable)
+            if self._writer is not None:
+                self._writer.flush()
         finally:
             hook.close()
             if isinstance(rows, Generator):  # the query's cursor closes here, not in a GC thread
@@ -344,9 +352,12 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         progress.tally.check()
         result = self._result(context, progress, pipeline, hook, started)
         progress.close()
-        self._clear_checkpoint(context)
+        if stopped is not None:
+            result["status"] = "CANCELED"  # the run stopped: a sensor must not read it as COMPLETE
+        else:
+            self._clear_checkpoint(context)
         self.log.info("Done: %s", self._counts(progress.tally))
-        self._apply_failure_policy(context, result, progress.tally)
+        self._apply_failure_policy(context, result, progress.tally, stopped)
         self._add_asset_event(context, progress.tally)
         return result
 
@@ -375,6 +386,39 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                     self.log.info(
                         "Progress: %d requests done; %s", requests_done, self._counts(pipeline.progress.tally)
                     )
+
+    def _settle_unknown(self, hook: HubSpotHook, progress: Progress, from_type: str, to_type: str) -> None:
+        """Read back removals whose answer was lost or proved nothing, and put each in its bucket."""
+        if not progress.tally.unknown:
+            return
+        count = progress.tally.unknown
+        self.log.warning("Reading back %d removals whose outcome no answer proved", count)
+        records = progress.settle_unknown(lambda ids: hook.read_associations(from_type, to_type, ids))
+        if self._writer is not None:
+            self._writer.replace_unknown(records)
+        self.log.info(
+            "Of %d removals of unknown outcome: %d gone (archived), %d still associated (failed), %d still "
+            "unknown",
+            count,
+            sum(1 for r in records if r["outcome"] == "archived"),
+            sum(1 for r in records if r["outcome"] == "failed"),
+            progress.tally.unknown,
+        )
+
+    def _account_unsent(
+        self, pipeline: Pipeline, batches: Iterator[Batch], unreachable: HubSpotUnreachableError
+    ) -> None:
+        """Put what was not sent, HubSpot being unreachable, in ``failed``, so every row has a bucket.
+
+        Reads the rest of the rows (no request is sent); the checkpoint saved before still points at
+        the last confirmed row, so a retry sends them.
+        """
+        client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
+        for batch in [*unreachable.struck, *batches]:
+            assert isinstance(batch, Batch)
+            pipeline.finish(
+                batch, failed_response(client_kind, batch, unreachable, "not sent") if batch else None
+            )
 
     def _defer_until_reset(
         self, context: Context, hook: HubSpotHook, progress: Progress, limit: HubSpotDailyLimitError
@@ -473,6 +517,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         return (
             f"received {tally.received}, archived {tally.archived}, failed {tally.failed}, "
             f"rejected {tally.rejected}, duplicates {tally.duplicates}"
+            + (f", unknown {tally.unknown}" if tally.unknown else "")
             + (f", planned {tally.planned}" if tally.planned else "")
         )
 
@@ -508,7 +553,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         if self.is_dry_run:
             result["summary"]["planned_requests"] = pipeline.planned_requests
             result["sample_request"] = {"inputs": pipeline.sample}
-        for spool in (progress.failed, progress.rejected):
+        for spool in (progress.failed, progress.rejected, progress.unknown):
             result[f"{spool.name}_rows"] = spool.head
             result[f"{spool.name}_rows_path"] = self._save(context, spool) if spool.count else None
             if spool.not_kept:
@@ -543,15 +588,31 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         )
         return str(local)
 
-    def _apply_failure_policy(self, context: Context, result: dict[str, Any], tally: Tally) -> None:
-        """Fail the task after the result is pushed: too many HubSpot failures, or rejected rows."""
+    def _apply_failure_policy(
+        self,
+        context: Context,
+        result: dict[str, Any],
+        tally: Tally,
+        stopped: HubSpotUnreachableError | None = None,
+    ) -> None:
+        """Fail the task after the result is pushed: HubSpot unreachable, too many failed or unknown
+        removals, or rejected rows."""
         problems = []
-        sent = tally.archived + tally.failed
-        if sent and tally.failed / sent > self.max_failed_ratio:
+        sent = tally.archived + tally.failed + tally.unknown
+        bad = tally.failed + tally.unknown
+        if stopped is not None:
             problems.append(
-                f"HubSpot failed {tally.failed} of {sent} removals sent "
-                f"({tally.failed / sent:.1%} > max_failed_ratio {self.max_failed_ratio:.1%})"
+                f"{stopped}; the run stopped there and {tally.failed} removal(s) are failed, most of them "
+                "not sent (a retry goes on from the last confirmed row)"
             )
+        elif sent and bad / sent > self.max_failed_ratio:
+            text = f"HubSpot failed {tally.failed} of {sent} removals sent"
+            if tally.unknown:
+                text += (
+                    f", and the outcome of {tally.unknown} is unknown (no answer proved it and reading them "
+                    "back failed)"
+                )
+            problems.append(f"{text} ({bad / sent:.1%} > max_failed_ratio {self.max_failed_ratio:.1%})")
         if tally.rejected and self.on_invalid == "fail":
             shown = "; ".join(
                 f"row {r['row']}, {r['field']}: {r['reason']}"
@@ -561,7 +622,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         if not problems:
             return
         context["ti"].xcom_push(key="return_value", value=result)
-        paths = [p for p in (result.get("failed_rows_path"), result.get("rejected_rows_path")) if p]
+        paths = [
+            p for p in (result.get(f"{name}_rows_path") for name in ("failed", "rejected", "unknown")) if p
+        ]
         raise AirflowException(
             "; ".join(problems)
             + f". Counts: {self._counts(tally)}. Rows are listed in the task's XCom return_value"

@@ -83,3 +83,29 @@ with DAG("s_sync_dry_run_over_cap", schedule=None, start_date=START) as s_sync_d
     SyncAssociationsOperator(
         task_id="sync", inputs=[["100", "5000"]], from_ids=["101", "102"], dry_run=True, max_deletes=2, **PAIR
     )
+
+
+# Ten pairs (contacts 100..104, companies 5000..5001), two a request, one request at a time, so a
+# scripted answer meets a known request.
+TEN_PAIRS = [[str(100 + c), str(5000 + k)] for c in range(5) for k in range(2)]
+SEQUENTIAL = {"batch_size": 2, "max_in_flight": 1}
+
+with DAG("s_proof", schedule=None, start_date=START) as s_proof:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=TEN_PAIRS, max_failed_ratio=0.5, **SEQUENTIAL, **PAIR
+    )
+
+with DAG("s_proof_strict", schedule=None, start_date=START) as s_proof_strict:
+    BatchArchiveAssociationsOperator(task_id="archive", inputs=TEN_PAIRS, **SEQUENTIAL, **PAIR)
+
+with DAG("s_proof_writeback", schedule=None, start_date=START) as s_proof_writeback:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=TEN_PAIRS,
+        max_failed_ratio=0.5,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **SEQUENTIAL,
+        **PAIR,
+    )
