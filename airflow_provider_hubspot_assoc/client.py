@@ -393,6 +393,7 @@ class HubSpotClient:
             {"Accept": "application/json", "User-Agent": "airflow-provider-hubspot-assoc"}
         )
         self._tokens = _TokenSource(config, self.session, on_new_token, self.stats)
+        self.on_request: Callable[[], None] | None = None  # called just before each attempt goes out
         self._labels_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._stats_lock = threading.Lock()
 
@@ -519,6 +520,8 @@ class HubSpotClient:
         # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
         token = self._tokens.token()
         self.limiter.acquire()
+        if self.on_request is not None:
+            self.on_request()
         started = time.monotonic()
         try:
             answer = self.session.request(

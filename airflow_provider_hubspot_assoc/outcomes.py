@@ -122,8 +122,9 @@ class RowSpool:
         with open(self._file.name, "rb") as source:
             shutil.copyfileobj(source, open_destination)
 
-    def close(self) -> None:
+    def close(self, remove: bool = True) -> None:
         if self._file is not None:
             self._file.close()
-            os.unlink(self._file.name)
+            if remove:
+                os.unlink(self._file.name)
             self._file = None

@@ -136,10 +136,28 @@ class Progress:
         keys = set(current) | set(self.earlier)
         return {k: self.earlier.get(k, 0) + current.get(k, 0) for k in keys}
 
-    def close(self) -> None:
-        self.failed.close()
-        self.rejected.close()
-        self.unknown.close()
+    def close(self, keep_files: bool = False) -> None:
+        """Close the row spools; ``keep_files`` leaves their spill files for a retry's checkpoint."""
+        for spool in (self.failed, self.rejected, self.unknown):
+            spool.close(remove=not keep_files)
+
+    def take_for_retry(self) -> list[Removal] | None:
+        """Take the failed and unknown removals out of their buckets, to send them again.
+
+        None when some of them are not on this worker (their spill file stayed with an earlier try).
+        """
+        if self.failed.not_kept or self.unknown.not_kept:
+            return None
+        items = [*self.failed.rows(), *self.unknown.rows()]
+        removals = [removal_of(item) for item in items if "from_id" in item]
+        self.tally.received -= len(removals)
+        self.tally.failed -= self.failed.count
+        self.tally.unknown -= self.unknown.count
+        for spool in (self.failed, self.unknown):
+            spool.close()
+        self.failed = RowSpool("failed", self.keep_rows)
+        self.unknown = RowSpool("unknown", self.keep_rows)
+        return removals
 
     def settle_unknown(self, read: Reader) -> list[dict[str, Any]]:
         """Read back the removals of unknown outcome; returns their write-back records, settled.
@@ -201,6 +219,24 @@ class Pipeline:
         self._made = 0
         self._next = 1
         self._finished: dict[int, tuple[Batch, BatchResponse | None]] = {}
+        # Removals past the checkpoint that an earlier, killed try archived and wrote back: they count
+        # as archived whatever the re-sent request answers, and are not written again.
+        self.recorded: set[tuple[int, str, str, int | None]] = set()
+
+    def retry(self, removals: Iterable[Removal]) -> Iterator[Batch]:
+        """Batches that send again removals an earlier try left failed or unknown.
+
+        Their rows were confirmed before (they are at or before ``rows_done``); confirming these
+        batches puts them back into their buckets without moving ``rows_done``.
+        """
+        batcher = Batcher(self.kind, self.batch_size)
+        for removal in removals:
+            closed = batcher.add(removal, removal.row)
+            if closed is not None:
+                yield self._number(closed)
+        last = batcher.flush()
+        if last is not None:
+            yield self._number(last)
 
     def batches(self, parsed_rows: Iterable[tuple[int, list[Removal] | Rejection]]) -> Iterator[Batch]:
         """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check."""
@@ -301,7 +337,12 @@ class Pipeline:
         records = []
         for removal in batch.removals:
             error = errors_by_pair.get(removal.pair)
-            if error is None and removal.pair in unknown:
+            if (
+                self.recorded
+                and (removal.row, removal.from_id, removal.to_id, removal.type_id) in self.recorded
+            ):
+                tally.archived += 1  # an earlier try archived it and wrote it back: proof enough
+            elif error is None and removal.pair in unknown:
                 tally.unknown += 1
                 why = response.unconfirmed or "no answer proved the outcome"
                 self.progress.unknown.add(

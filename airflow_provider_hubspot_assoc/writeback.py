@@ -94,28 +94,45 @@ class ResultsWriter:
         if create:
             self.hook.run(CREATE_TABLE.format(table=self.table))
 
-    def forget_after(self, row_number: int) -> None:
-        """Delete what an earlier try of this task instance wrote past ``row_number``."""
+    def _where(self) -> str:
         mark = self.hook.placeholder
-        self.hook.run(
-            f"DELETE FROM {self.table} WHERE run_id = {mark} AND dag_id = {mark} AND task_id = {mark} "
-            f"AND map_index = {mark} AND row_number > {mark}",
-            parameters=(*self.key, row_number),
-        )
+        return f"run_id = {mark} AND dag_id = {mark} AND task_id = {mark} AND map_index = {mark}"
 
-    def replace_unknown(self, records: list[dict[str, Any]]) -> None:
-        """Replace this task instance's ``unknown`` rows by ``records`` (the same removals, settled)."""
+    def forget_after(self, row_number: int) -> set[tuple[int, str, str, int | None]]:
+        """Delete what an earlier try wrote past ``row_number``, except the deletions it made.
+
+        A row ``archived`` records an association that is gone: it stays, and the keys of those rows
+        (row number, from id, to id, type id) are returned so that this try neither writes them again
+        nor counts them as anything but archived. Everything else past the checkpoint comes again.
+        """
+        mark = self.hook.placeholder
+        kept = self.hook.get_records(
+            f"SELECT row_number, from_id, to_id, association_type_id FROM {self.table} WHERE {self._where()} "
+            f"AND row_number > {mark} AND outcome = {mark}",
+            parameters=(*self.key, row_number, "archived"),
+        )
+        self.hook.run(
+            f"DELETE FROM {self.table} WHERE {self._where()} AND row_number > {mark} AND outcome <> {mark}",
+            parameters=(*self.key, row_number, "archived"),
+        )
+        return {
+            (int(r[0]), str(r[1]), str(r[2]), int(r[3]) if r[3] is not None else None) for r in kept or []
+        }
+
+    def replace_outcomes(self, outcomes: tuple[str, ...], records: list[dict[str, Any]]) -> None:
+        """Replace this task instance's rows of the given outcomes by ``records``.
+
+        For removals settled by reading back (``unknown``), or sent again (``failed``, ``unknown``).
+        """
         self.flush()
         mark = self.hook.placeholder
-        delete = (
-            f"DELETE FROM {self.table} WHERE run_id = {mark} AND dag_id = {mark} AND task_id = {mark} "
-            f"AND map_index = {mark} AND outcome = {mark}"
-        )
+        marks = ", ".join([mark] * len(outcomes))
+        delete = f"DELETE FROM {self.table} WHERE {self._where()} AND outcome IN ({marks})"
         if self._connection is not None:  # one SQLite file for rows and results: its one connection
-            self._connection.execute(delete, (*self.key, "unknown"))
+            self._connection.execute(delete, (*self.key, *outcomes))
             self._connection.commit()
         else:
-            self.hook.run(delete, parameters=(*self.key, "unknown"))
+            self.hook.run(delete, parameters=(*self.key, *outcomes))
         self.add(records)
         self.flush()
 

@@ -7,14 +7,13 @@ connection, streamed at constant memory. Every row ends in exactly one bucket of
 
 from __future__ import annotations
 
+import itertools
 import logging
-import tempfile
 import time
 from collections.abc import Generator, Iterable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, ObjectStoragePath
+from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowNotFoundException
 
 from airflow_provider_hubspot_assoc.batching import Batch
@@ -23,7 +22,9 @@ from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHI
 from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE, failed_response
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.ledger import RequestLedger
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
+from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_artifact
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add_archive_event, hubspot_asset
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
@@ -179,6 +180,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self.results_conn_id = results_conn_id
         self.create_results_table = create_results_table
         self._writer: ResultsWriter | None = None
+        self._recorded: set[tuple[int, str, str, int | None]] = set()
         if isinstance(inputs, list) and on_invalid == "fail":
             self._fail_on_rejections(self._prevalidate(inputs, resolver=None), "at DAG definition")
 
@@ -285,28 +287,14 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         )
         resolver = self._resolver(hook, from_type, to_type)
         batch_size = self._batch_size(hook)
-        run_fingerprint = self._fingerprint(batch_size)
-        if checkpoint is not None and Progress.usable(checkpoint, run_fingerprint):
-            progress = Progress.from_json(checkpoint, self.max_rows_in_xcom)
-            self.log.info(
-                "Resuming after input row %d, confirmed by an earlier try: %s",
-                progress.rows_done,
-                self._counts(progress.tally),
-            )
-        else:
-            if checkpoint is not None:
-                self.log.warning(
-                    "Ignoring a checkpoint made for other inputs or by another version (%s != %s)",
-                    checkpoint.get("fingerprint"),
-                    run_fingerprint,
-                )
-            progress = Progress.start(run_fingerprint, self.max_rows_in_xcom)
-            if self._in_memory() and self.on_invalid == "fail":
-                self._fail_on_rejections(self._prevalidate(self._rows(), resolver), "(nothing was sent)")
+        progress, again = self._progress(checkpoint, self._fingerprint(batch_size), resolver)
         if self.sql is not None:
             self.log.info(
                 "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
             )
+        ledger = None if self.is_dry_run else RequestLedger(local_artifact(context, "requests.count"))
+        if ledger is not None and progress.rows_done == 0 and not progress.tally.received:
+            ledger.reset()  # a run that starts over owes nothing to requests of a run it replaces
         self._writer = self._results_writer(context, progress.rows_done)
         pipeline = Pipeline(
             self.kind,
@@ -315,8 +303,14 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             dry_run=self.is_dry_run,
             on_outcomes=self._writer.add if self._writer else None,
         )
+        pipeline.recorded = self._recorded
         rows = self._rows()
-        batches = pipeline.batches(self._parse_all(rows, resolver))
+        batches: Iterator[Batch] = pipeline.batches(self._parse_all(rows, resolver))
+        if again is not None:
+            self.log.info("Sending again the %d removals an earlier try left failed or unknown", len(again))
+            if self._writer is not None:
+                self._writer.replace_outcomes(("failed", "unknown"), [])
+            batches = itertools.chain(pipeline.retry(again), batches)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
@@ -331,6 +325,11 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                 for batch in batches:
                     pipeline.finish(batch, None)
             else:
+                assert ledger is not None
+                hook.client.on_request = ledger.tick
+                # Saved before the first request: a try killed at any moment after it leaves a retry
+                # the state (and a mirror's plan) to go on from.
+                self._save_checkpoint(context, progress, hook)
                 self._send(context, hook, pipeline, batches, from_type, to_type)
                 self._settle_unknown(hook, progress, from_type, to_type)
             if self._writer is not None:
@@ -343,6 +342,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             self._account_unsent(pipeline, batches, unreachable)
             if self._writer is not None:
                 self._writer.flush()
+        except Exception:
+            self._save_checkpoint_quietly(context, progress, hook)  # this try's counts survive it
+            raise
         finally:
             hook.close()
             if isinstance(rows, Generator):  # the query's cursor closes here, not in a GC thread
@@ -350,16 +352,60 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             if self._writer is not None:
                 self._writer.close()
         progress.tally.check()
-        result = self._result(context, progress, pipeline, hook, started)
-        progress.close()
+        result = self._result(context, progress, pipeline, hook, started, ledger)
+        problems = self._problems(result, progress.tally, stopped)
         if stopped is not None:
             result["status"] = "CANCELED"  # the run stopped: a sensor must not read it as COMPLETE
+        elif problems:
+            # Kept for Airflow's retry, which sends again only the failed and unknown removals.
+            state = self._checkpoint_state(progress, hook)
+            state["retry_failed"] = True
+            self._save_checkpoint(context, progress, hook, state)
         else:
             self._clear_checkpoint(context)
+        progress.close(keep_files=bool(problems))
+        if ledger is not None:
+            ledger.close(remove=not problems and stopped is None)
         self.log.info("Done: %s", self._counts(progress.tally))
-        self._apply_failure_policy(context, result, progress.tally, stopped)
+        self._apply_failure_policy(context, result, progress.tally, problems)
         self._add_asset_event(context, progress.tally)
         return result
+
+    def _progress(
+        self, checkpoint: dict[str, Any] | None, run_fingerprint: str, resolver: LabelResolver | None
+    ) -> tuple[Progress, list[Removal] | None]:
+        """Where this try starts: an earlier try's checkpoint, or the beginning.
+
+        Also returns the removals to send again when the earlier try was failed by the failure
+        policy (None otherwise).
+        """
+        if checkpoint is not None and Progress.usable(checkpoint, run_fingerprint):
+            progress = Progress.from_json(checkpoint, self.max_rows_in_xcom)
+            self.log.info(
+                "Resuming after input row %d, confirmed by an earlier try: %s",
+                progress.rows_done,
+                self._counts(progress.tally),
+            )
+            if not checkpoint.get("retry_failed"):
+                return progress, None
+            again = progress.take_for_retry()
+            if again is not None:
+                return progress, again
+            self.log.warning(
+                "The failed rows of the earlier try are not on this worker; sending every row again "
+                "(archiving is idempotent)"
+            )
+            progress.close()
+        elif checkpoint is not None:
+            self.log.warning(
+                "Ignoring a checkpoint made for other inputs or by another version (%s != %s)",
+                checkpoint.get("fingerprint"),
+                run_fingerprint,
+            )
+        progress = Progress.start(run_fingerprint, self.max_rows_in_xcom)
+        if self._in_memory() and self.on_invalid == "fail":
+            self._fail_on_rejections(self._prevalidate(self._rows(), resolver), "(nothing was sent)")
+        return progress, None
 
     def _send(
         self,
@@ -395,7 +441,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self.log.warning("Reading back %d removals whose outcome no answer proved", count)
         records = progress.settle_unknown(lambda ids: hook.read_associations(from_type, to_type, ids))
         if self._writer is not None:
-            self._writer.replace_unknown(records)
+            self._writer.replace_outcomes(("unknown",), records)
         self.log.info(
             "Of %d removals of unknown outcome: %d gone (archived), %d still associated (failed), %d still "
             "unknown",
@@ -450,6 +496,13 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         state = store.get(CHECKPOINT_KEY)
         return state if isinstance(state, dict) else None
 
+    def _save_checkpoint_quietly(self, context: Context, progress: Progress, hook: HubSpotHook) -> None:
+        """Save on the way out of a failing try; a failure here must not hide the one being raised."""
+        try:
+            self._save_checkpoint(context, progress, hook)
+        except Exception as error:
+            self.log.warning("Could not save the checkpoint of this failing try: %s", type(error).__name__)
+
     def _save_checkpoint(
         self, context: Context, progress: Progress, hook: HubSpotHook, state: dict[str, Any] | None = None
     ) -> None:
@@ -490,7 +543,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             map_index=getattr(ti, "map_index", -1) if getattr(ti, "map_index", None) is not None else -1,
             create=self.create_results_table,
         )
-        writer.forget_after(rows_done)
+        self._recorded = writer.forget_after(rows_done)
         return writer
 
     # ----------------------------------------------------------------- helpers
@@ -533,9 +586,17 @@ class BaseHubSpotArchiveOperator(BaseOperator):
 
     # ------------------------------------------------------------------- result
     def _result(
-        self, context: Context, progress: Progress, pipeline: Pipeline, hook: HubSpotHook, started: float
+        self,
+        context: Context,
+        progress: Progress,
+        pipeline: Pipeline,
+        hook: HubSpotHook,
+        started: float,
+        ledger: RequestLedger | None = None,
     ) -> dict[str, Any]:
         totals = progress.totals(self._stats(hook))
+        if ledger is not None:  # also counts what a killed try sent after its last checkpoint
+            totals["requests"] = max(totals.get("requests", 0), ledger.count)
         result = progress.responses.to_json()
         result["summary"] = {
             **progress.tally.as_json(),
@@ -564,45 +625,29 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         """Write all rows of a spool when they do not fit in XCom, or when ``results_path`` is set."""
         if not spool.overflowed and not self.results_path:
             return None
-        ti = context["ti"]
-        map_index = getattr(ti, "map_index", -1)
-        run_id = str(context.get("run_id", "run")).replace(":", "_").replace("+", "_")
-        leaf = f"{ti.task_id}" + (f"-{map_index}" if map_index is not None and map_index >= 0 else "")
-        relative = f"{ti.dag_id}/{run_id}/{leaf}/{spool.name}.jsonl"
-        if self.results_path:
-            target = ObjectStoragePath(self.results_path.rstrip("/") + "/" + relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("wb") as handle:  # type: ignore[no-untyped-call]
-                spool.copy_to(handle)
-            return str(target)
-        local = Path(tempfile.gettempdir()) / "hubspot_assoc_results" / relative
-        local.parent.mkdir(parents=True, exist_ok=True)
-        with local.open("wb") as handle:
+        target = artifact(context, f"{spool.name}.jsonl", self.results_path)
+        with target.open("wb") as handle:
             spool.copy_to(handle)
-        self.log.warning(
-            "%d %s rows do not fit in XCom; all of them are in %s on this worker (set results_path= for "
-            "object storage that downstream tasks can read)",
-            spool.count,
-            spool.name,
-            local,
-        )
-        return str(local)
+        if not self.results_path:
+            self.log.warning(
+                "%d %s rows do not fit in XCom; all of them are in %s on this worker (set results_path= "
+                "for object storage that downstream tasks can read)",
+                spool.count,
+                spool.name,
+                target,
+            )
+        return str(target)
 
-    def _apply_failure_policy(
-        self,
-        context: Context,
-        result: dict[str, Any],
-        tally: Tally,
-        stopped: HubSpotUnreachableError | None = None,
-    ) -> None:
-        """Fail the task after the result is pushed: HubSpot unreachable, too many failed or unknown
-        removals, or rejected rows."""
+    def _problems(
+        self, result: dict[str, Any], tally: Tally, stopped: HubSpotUnreachableError | None
+    ) -> list[str]:
+        """Why the task fails: HubSpot unreachable, too many failed or unknown removals, rejected rows."""
         problems = []
         sent = tally.archived + tally.failed + tally.unknown
         bad = tally.failed + tally.unknown
         if stopped is not None:
             problems.append(
-                f"{stopped}; the run stopped there and {tally.failed} removal(s) are failed, most of them "
+                f"{stopped}; the run stopped there: {tally.failed} removal(s) are failed, most of them "
                 "not sent (a retry goes on from the last confirmed row)"
             )
         elif sent and bad / sent > self.max_failed_ratio:
@@ -619,6 +664,12 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                 for r in result["rejected_rows"][:MAX_ROWS_IN_MESSAGE]
             )
             problems.append(f"{tally.rejected} invalid row(s) were not sent: {shown}")
+        return problems
+
+    def _apply_failure_policy(
+        self, context: Context, result: dict[str, Any], tally: Tally, problems: list[str]
+    ) -> None:
+        """Fail the task after the result is pushed, saying why and where the rows are listed."""
         if not problems:
             return
         context["ti"].xcom_push(key="return_value", value=result)

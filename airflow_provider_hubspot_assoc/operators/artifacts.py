@@ -1,0 +1,43 @@
+"""Where a task instance keeps its files: row lists, a mirror's plan, the request ledger.
+
+One folder per task instance, ``<dag>/<run>/<task>[-<map index>]/``, under ``results_path`` (object
+storage that every worker and downstream task can read) or under the worker's temporary folder.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import ObjectStoragePath
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+LOCAL_ROOT = "hubspot_assoc_results"
+
+
+def relative_path(context: Context, name: str) -> str:
+    """``<dag>/<run>/<task>[-<map index>]/<name>``, safe as a path on any storage."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    run_id = str(context.get("run_id", "run")).replace(":", "_").replace("+", "_")
+    leaf = f"{ti.task_id}" + (f"-{map_index}" if map_index is not None and map_index >= 0 else "")
+    return f"{ti.dag_id}/{run_id}/{leaf}/{name}"
+
+
+def local_artifact(context: Context, name: str) -> Path:
+    """A file of this task instance on this worker."""
+    path = Path(tempfile.gettempdir()) / LOCAL_ROOT / relative_path(context, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def artifact(context: Context, name: str, results_path: str | None) -> Any:
+    """A file of this task instance: in ``results_path`` when set (an ``ObjectStoragePath``), else local."""
+    if not results_path:
+        return local_artifact(context, name)
+    target = ObjectStoragePath(results_path.rstrip("/") + "/" + relative_path(context, name))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
