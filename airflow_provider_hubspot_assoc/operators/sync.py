@@ -8,10 +8,13 @@ anything is sent; ``dry_run=True`` reads, plans and reports the deletions withou
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow.sdk import ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
@@ -20,6 +23,7 @@ from airflow_provider_hubspot_assoc.object_types import (
     validate_object_type,
     validate_record_id,
 )
+from airflow_provider_hubspot_assoc.operators.artifacts import artifact
 from airflow_provider_hubspot_assoc.operators.base import (
     MAX_ROWS_IN_MESSAGE,
     BaseHubSpotArchiveOperator,
@@ -78,8 +82,9 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     Every other parameter is the archive operators'. The plan is made once and carried in the
     checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
     with the same plan: HubSpot is not read again, its ``summary`` and the results table count every
-    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is not carried; such
-    a run re-reads HubSpot on resume and plans what is still extra.
+    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is kept in a file the
+    checkpoint names (under ``results_path`` when set, else on the worker), written before anything
+    is sent. Only if that file is gone does a resumed run plan again.
     """
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
@@ -102,6 +107,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         self.allow_empty_desired = allow_empty_desired
         self._plan: list[dict[str, Any]] | None = None
         self._plan_figures: dict[str, Any] = {}
+        self._plan_file: dict[str, Any] | None = None  # where a plan too large to carry inline is kept
 
     # The rows the archive machinery sends are the planned deletions, not the desired rows.
     def _rows(self) -> Iterator[Any]:
@@ -120,43 +126,78 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         checkpoint = self._load_checkpoint(context)
-        self._adopt_or_make_plan(checkpoint)
+        self._adopt_or_make_plan(context, checkpoint)
         return self._with_figures(self._run(context, checkpoint=checkpoint))
 
     def execute_resume(
         self, context: Context, event: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         carried = self._carried_checkpoint(context, event, checkpoint)
-        self._adopt_or_make_plan(carried)
+        self._adopt_or_make_plan(context, carried)
         return self._with_figures(self._run(context, checkpoint=carried))
 
     def _desired_fingerprint(self) -> str:
         """What the plan was made from (not HubSpot's state, which the deletions change)."""
         return fingerprint("sync-desired", *self._input_parts(), self.from_ids)
 
-    def _adopt_or_make_plan(self, checkpoint: dict[str, Any] | None) -> None:
-        """Go on with the plan an earlier try carried in its checkpoint, or make one now."""
+    def _adopt_or_make_plan(self, context: Context, checkpoint: dict[str, Any] | None) -> None:
+        """Go on with the plan an earlier try carried in its checkpoint, or make one now.
+
+        A plan of up to ``PLAN_CARRY_LIMIT`` deletions rides in the checkpoint; a larger one is
+        written to a file (under ``results_path`` when set, so any worker's retry reads it) before
+        anything is sent, and the checkpoint names the file and its SHA-256.
+        """
         self.inputs = readable_again(self.inputs)  # read below, and again by the fingerprint
         carried = (checkpoint or {}).get("sync")
-        if (
-            isinstance(carried, dict)
-            and carried.get("desired") == self._desired_fingerprint()
-            and isinstance(carried.get("plan"), list)
-        ):
-            self._plan = [self._deletion(item) for item in carried["plan"]]
-            self._plan_figures = dict(carried.get("figures") or {})
-            self.log.info("Continuing the sync plan an earlier try made: %d deletions", len(self._plan))
-            return
+        if isinstance(carried, dict) and carried.get("desired") == self._desired_fingerprint():
+            compact = carried.get("plan")
+            if isinstance(carried.get("plan_file"), dict):
+                compact = self._read_plan_file(carried["plan_file"])
+            if isinstance(compact, list):
+                self._plan = [self._deletion(item) for item in compact]
+                self._plan_figures = dict(carried.get("figures") or {})
+                self._plan_file = carried.get("plan_file")
+                self.log.info("Continuing the sync plan an earlier try made: %d deletions", len(self._plan))
+                return
         self._make_plan()
+        if self._plan is not None and len(self._plan) > PLAN_CARRY_LIMIT and not self.is_dry_run:
+            self._plan_file = self._write_plan_file(context)
+
+    def _write_plan_file(self, context: Context) -> dict[str, Any]:
+        assert self._plan is not None
+        lines = b"".join(json.dumps(self._compact(item)).encode() + b"\n" for item in self._plan)
+        target = artifact(context, "sync_plan.jsonl", self.results_path)
+        with target.open("wb") as handle:
+            handle.write(lines)
+        return {"path": str(target), "sha256": hashlib.sha256(lines).hexdigest(), "count": len(self._plan)}
+
+    def _read_plan_file(self, reference: dict[str, Any]) -> list[Any] | None:
+        """The plan an earlier try wrote, or None (with a warning) when it is gone or not the same."""
+        path = str(reference.get("path"))
+        try:
+            source = ObjectStoragePath(path) if "://" in path else Path(path)
+            with source.open("rb") as handle:
+                lines = handle.read()
+        except OSError as error:
+            self.log.warning("The sync plan file %s cannot be read (%s); planning again", path, error)
+            return None
+        if hashlib.sha256(lines).hexdigest() != reference.get("sha256"):
+            self.log.warning(
+                "The sync plan file %s is not the one the checkpoint names; planning again", path
+            )
+            return None
+        return [json.loads(line) for line in lines.splitlines() if line]
 
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
         state = super()._checkpoint_state(progress, hook)
-        if self._plan is not None and len(self._plan) <= PLAN_CARRY_LIMIT:
-            state["sync"] = {
-                "desired": self._desired_fingerprint(),
-                "plan": [self._compact(item) for item in self._plan],
-                "figures": self._plan_figures,
-            }
+        if self._plan is None:
+            return state
+        carried: dict[str, Any] = {"desired": self._desired_fingerprint(), "figures": self._plan_figures}
+        if self._plan_file is not None:
+            carried["plan_file"] = self._plan_file
+        else:
+            carried["plan"] = [self._compact(item) for item in self._plan]
+        state["sync"] = carried
         return state
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -107,5 +108,65 @@ with DAG("s_proof_writeback", schedule=None, start_date=START) as s_proof_writeb
         results_conn_id="hubspot_test_results",
         create_results_table=True,
         **SEQUENTIAL,
+        **PAIR,
+    )
+
+RETRY_NOW = {"retries": 1, "retry_delay": timedelta(0)}
+
+with DAG("s_policy_retry", schedule=None, start_date=START) as s_policy_retry:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=TEN_PAIRS,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **SEQUENTIAL,
+        **RETRY_NOW,
+        **PAIR,
+    )
+
+# Desired: companies 5000-5002 of contacts 101-110; HubSpot has 5000-5004 (the test seeds them).
+DESIRED = [[str(c), str(k)] for c in range(101, 111) for k in range(5000, 5003)]
+
+with DAG("s_sync_retry", schedule=None, start_date=START) as s_sync_retry:
+    SyncAssociationsOperator(
+        task_id="sync",
+        inputs=DESIRED,
+        max_deletes=50,
+        batch_size=5,
+        max_in_flight=1,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **RETRY_NOW,
+        **PAIR,
+    )
+
+with DAG("s_killed", schedule=None, start_date=START) as s_killed:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=[[str(100 + c), str(5000 + k)] for c in range(30) for k in range(5)],
+        batch_size=10,
+        max_in_flight=2,
+        checkpoint_every_seconds=0.2,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **RETRY_NOW,
+        **PAIR,
+    )
+
+with DAG("s_sync_killed", schedule=None, start_date=START) as s_sync_killed:
+    SyncAssociationsOperator(
+        task_id="sync",
+        inputs=DESIRED,
+        max_deletes=50,
+        batch_size=2,
+        max_in_flight=1,
+        checkpoint_every_seconds=0.2,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **RETRY_NOW,
         **PAIR,
     )

@@ -1,0 +1,239 @@
+"""Crash and retry keep the record whole: checkpoints, carried plans, write-back and request counts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+
+from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from tests.airflow_helpers import load_dag, run_dag, use_simulator
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "tests" / "dags" / "safety_dags.py"
+BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
+CONTACTS = [str(c) for c in range(101, 111)]
+COMPANIES = [str(k) for k in range(5000, 5005)]
+EXTRA = {(c, k) for c in CONTACTS for k in COMPANIES[3:]}  # what a mirror of DESIRED deletes: 20 pairs
+
+
+def assert_buckets_add_up(summary: dict[str, Any]) -> None:
+    assert summary["received"] == sum(summary[b] for b in BUCKETS), summary
+
+
+def api_requests(sim: HubSpotSimulator) -> int:
+    return sum(1 for r in sim.stats.log if r.endpoint in ("archive", "archive_labels", "read"))
+
+
+def results(db: Path) -> list[tuple[int, str, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT row_number, from_id, to_id, outcome FROM hubspot_results ORDER BY 1, 2, 3"
+        ).fetchall()
+
+
+@pytest.fixture
+def results_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    db = tmp_path / "results.db"
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HUBSPOT_TEST_RESULTS", json.dumps({"conn_type": "sqlite", "host": str(db)})
+    )
+    return db
+
+
+@pytest.fixture
+def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> HubSpotSimulator:
+    for contact in CONTACTS:
+        for company in COMPANIES:
+            hubspot_simulator.state.associate("contacts", contact, "companies", company)
+    use_simulator(monkeypatch, hubspot_simulator)
+    return hubspot_simulator
+
+
+def test_a_policy_failed_task_keeps_its_checkpoint_and_its_retry_sends_only_the_failed_rows(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    sim = hubspot_simulator
+    pairs = {(str(100 + c), str(5000 + k)) for c in range(5) for k in range(2)}
+    for from_id, to_id in pairs:
+        sim.state.associate("contacts", from_id, "companies", to_id)
+    use_simulator(monkeypatch, sim)
+    sim.script("ok_pending")  # the first request is not carried out: its 2 pairs fail the first try
+
+    result = run_dag("s_policy_retry", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    summary = result.xcom("archive")["summary"]
+    assert (summary["received"], summary["archived"], summary["failed"], summary["unknown"]) == (10, 10, 0, 0)
+    assert_buckets_add_up(summary)
+    sends = sim.stats.pair_sends  # (a request answered "PENDING" and not carried out counts none)
+    assert set(sends) == pairs and max(sends.values()) == 1  # the retry sent only the two failed pairs
+    assert sim.stats.by_endpoint["archive"] == 6
+    assert summary["requests"] == api_requests(sim) == 5 + 1 + 1  # 5 archives, 1 read back, 1 retry
+    assert results(results_db) == sorted(
+        (n, row[0], row[1], "archived") for n, row in enumerate(sorted(pairs), start=1)
+    )
+    assert sim.state.pairs("contacts", "companies") == set()
+
+
+def test_a_mirror_crashing_on_its_first_request_goes_on_with_the_plan_saved_before_it(
+    account: HubSpotSimulator, results_db: Path
+) -> None:
+    account.script(0, 401)  # planning's read passes; the first archive request crashes the try
+
+    result = run_dag("s_sync_retry", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    assert account.stats.by_endpoint["read"] == 1  # the retry did not plan again
+    summary = result.xcom("sync")["summary"]
+    assert (summary["received"], summary["archived"]) == (20, 20)
+    assert_buckets_add_up(summary)
+    assert [(n, outcome) for n, _, _, outcome in results(results_db)] == [
+        (n, "archived") for n in range(1, 21)
+    ]
+
+
+def test_a_mirror_plan_too_large_for_the_checkpoint_survives_a_retry_through_its_file(
+    account: HubSpotSimulator, results_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_hubspot_assoc.operators import sync
+
+    monkeypatch.setattr(sync, "PLAN_CARRY_LIMIT", 5)  # the 20 deletions go to a file
+    account.script(0, 0, 0, 401)  # the third archive request crashes the first try
+
+    result = run_dag("s_sync_retry", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    assert account.stats.by_endpoint["read"] == 1
+    summary = result.xcom("sync")["summary"]
+    assert (summary["received"], summary["archived"]) == (20, 20)
+    assert result.xcom("sync")["sync"]["planned_deletions"] == 20
+    assert account.state.pairs("contacts", "companies") == {(c, k) for c in CONTACTS for k in COMPANIES[:3]}
+    assert [(n, outcome) for n, _, _, outcome in results(results_db)] == [
+        (n, "archived") for n in range(1, 21)
+    ]
+
+
+# --------------------------------------------------------------------------- SIGKILL
+CHILD = """
+import sys
+from pathlib import Path
+import pendulum
+sys.path.insert(0, {repo!r})
+from tests.airflow_helpers import load_dag
+load_dag({dag_id!r}, Path({dag_file!r})).test(logical_date=pendulum.parse({logical!r}))
+"""
+
+
+def kill_mid_run(dag_id: str, logical: pendulum.DateTime, sim: HubSpotSimulator, after: int) -> None:
+    """Run the DAG in a child process and SIGKILL it once HubSpot has seen ``after`` archive requests."""
+    code = CHILD.format(repo=str(REPO), dag_id=dag_id, dag_file=str(DAGS), logical=logical.isoformat())
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while sim.stats.by_endpoint["archive"] < after:
+            assert child.poll() is None, "the first try ended before it could be killed"
+            assert time.monotonic() < deadline, "the first try sent too few requests"
+            time.sleep(0.005)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+
+
+def retry_killed_task(dag_id: str, logical: pendulum.DateTime, task_id: str) -> dict[str, Any]:
+    """Do what the scheduler does for a task whose worker died: run the next try; return its XCom."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    dag = load_dag(dag_id, DAGS)
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical))
+        assert run is not None
+        ti = run.get_task_instance(task_id, session=session)
+        assert ti is not None and ti.state == TaskInstanceState.RUNNING  # the killed try never ended
+        ti.try_number += 1
+        ti.state = TaskInstanceState.SCHEDULED
+        session.commit()
+        session.refresh(ti)
+        run_id = run.run_id
+        session.expunge(ti)
+    _run_task(ti=ti, task=dag.task_dict[task_id])
+    with create_session() as session:
+        row = session.scalar(
+            select(XComModel).where(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
+        )
+        assert row is not None
+        return row.value  # type: ignore[no-any-return]
+
+
+@pytest.mark.timeout(240)
+def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_request(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    sim = hubspot_simulator
+    pairs = {(str(100 + c), str(5000 + k)) for c in range(30) for k in range(5)}  # 15 requests of 10
+    for from_id, to_id in pairs:
+        sim.state.associate("contacts", from_id, "companies", to_id)
+    use_simulator(monkeypatch, sim)
+    sim.reconfigure(latency_seconds=0.15)
+    logical = pendulum.datetime(2026, 3, 1, tz="UTC")
+
+    kill_mid_run("s_killed", logical, sim, after=7)
+    sent_by_the_killed_try = sim.stats.by_endpoint["archive"]
+    result = retry_killed_task("s_killed", logical, "archive")
+
+    summary = result["summary"]
+    assert (summary["received"], summary["archived"], summary["failed"]) == (150, 150, 0)
+    assert_buckets_add_up(summary)
+    rows = results(results_db)
+    assert len(rows) == 150 and {(f, t) for _, f, t, _ in rows} == pairs  # one row per input
+    assert {outcome for *_, outcome in rows} == {"archived"}
+    assert summary["requests"] == sim.stats.by_endpoint["archive"] > sent_by_the_killed_try
+    assert max(sim.stats.pair_sends.values()) <= 2
+    assert sim.state.count("contacts", "companies") == 0
+
+
+@pytest.mark.timeout(240)
+def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_made(
+    account: HubSpotSimulator, results_db: Path
+) -> None:
+    account.reconfigure(latency_seconds=0.15)
+    logical = pendulum.datetime(2026, 3, 2, tz="UTC")
+
+    kill_mid_run("s_sync_killed", logical, account, after=4)
+    result = retry_killed_task("s_sync_killed", logical, "sync")
+
+    assert account.stats.by_endpoint["read"] == 1  # planned once, before anything was sent
+    summary = result["summary"]
+    assert (summary["received"], summary["archived"]) == (20, 20)
+    assert_buckets_add_up(summary)
+    rows = results(results_db)
+    assert [(n, outcome) for n, _, _, outcome in rows] == [(n, "archived") for n in range(1, 21)]
+    assert {(f, t) for _, f, t, _ in rows} == EXTRA
+    assert account.state.pairs("contacts", "companies") == {(c, k) for c in CONTACTS for k in COMPANIES[:3]}
