@@ -226,7 +226,7 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
     account.reconfigure(latency_seconds=0.15)
     logical = pendulum.datetime(2026, 3, 2, tz="UTC")
 
-    kill_mid_run("s_sync_killed", logical, account, after=4)
+    kill_mid_run("s_sync_killed", logical, account, after=1)  # before any periodic checkpoint
     result = retry_killed_task("s_sync_killed", logical, "sync")
 
     assert account.stats.by_endpoint["read"] == 1  # planned once, before anything was sent
@@ -237,3 +237,34 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
     assert [(n, outcome) for n, _, _, outcome in rows] == [(n, "archived") for n in range(1, 21)]
     assert {(f, t) for _, f, t, _ in rows} == EXTRA
     assert account.state.pairs("contacts", "companies") == {(c, k) for c in CONTACTS for k in COMPANIES[:3]}
+
+
+def test_a_retry_keeps_the_rows_an_earlier_try_wrote_for_deletions_it_made(results_db: Path) -> None:
+    from airflow_provider_hubspot_assoc.writeback import ResultsWriter
+
+    def record(row: int, outcome: str) -> dict[str, Any]:
+        return {
+            "row_number": row,
+            "from_id": str(100 + row),
+            "to_id": "5000",
+            "association_category": None,
+            "association_type_id": None,
+            "label": None,
+            "outcome": outcome,
+            "error_code": None,
+            "error_message": None,
+        }
+
+    key = {"run_id": "r", "dag_id": "d", "task_id": "t", "map_index": -1}
+    first = ResultsWriter("hubspot_test_results", "hubspot_results", create=True, **key)
+    first.add([record(1, "archived"), record(2, "archived"), record(3, "failed"), record(4, "archived")])
+    first.flush()
+
+    kept = ResultsWriter("hubspot_test_results", "hubspot_results", **key).forget_after(1)
+
+    assert kept == {(2, "102", "5000", None), (4, "104", "5000", None)}
+    assert [(n, outcome) for n, *_, outcome in results(results_db)] == [
+        (1, "archived"),
+        (2, "archived"),
+        (4, "archived"),
+    ]
