@@ -287,13 +287,15 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         )
         resolver = self._resolver(hook, from_type, to_type)
         batch_size = self._batch_size(hook)
-        progress, again = self._progress(checkpoint, self._fingerprint(batch_size), resolver)
+        run_fingerprint = self._fingerprint(batch_size)
+        resumed = checkpoint is not None and Progress.usable(checkpoint, run_fingerprint)
+        progress, again = self._progress(checkpoint, run_fingerprint, resolver)
         if self.sql is not None:
             self.log.info(
                 "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
             )
         ledger = None if self.is_dry_run else RequestLedger(local_artifact(context, "requests.count"))
-        if ledger is not None and progress.rows_done == 0 and not progress.tally.received:
+        if ledger is not None and not resumed:
             ledger.reset()  # a run that starts over owes nothing to requests of a run it replaces
         self._writer = self._results_writer(context, progress.rows_done)
         pipeline = Pipeline(

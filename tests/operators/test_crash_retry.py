@@ -232,6 +232,7 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
     assert account.stats.by_endpoint["read"] == 1  # planned once, before anything was sent
     summary = result["summary"]
     assert (summary["received"], summary["archived"]) == (20, 20)
+    assert summary["requests"] == account.stats.by_endpoint["archive"]  # the killed try's included
     assert_buckets_add_up(summary)
     rows = results(results_db)
     assert [(n, outcome) for n, _, _, outcome in rows] == [(n, "archived") for n in range(1, 21)]
