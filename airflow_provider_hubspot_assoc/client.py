@@ -616,7 +616,7 @@ class HubSpotClient:
             if latency is not None:
                 stats.latency = latency if stats.latency is None else 0.8 * stats.latency + 0.2 * latency
             if self.config.progress_every and stats.requests % self.config.progress_every == 0:
-                log.info(
+                log.debug(  # the operators log progress for people; this is for debugging the client
                     "HubSpot progress: %d requests, %d pairs sent, %d rate-limited (429), %d retries, "
                     "%.1f requests/s (limit %.1f/s)",
                     stats.requests,

@@ -215,6 +215,7 @@ class Pipeline:
         self.dry_run = dry_run
         self.deduplicator = Deduplicator()
         self.planned_requests = 0
+        self.rows_read = 0  # input rows read so far, this try (a stream's only known total)
         self.sample: list[dict[str, Any]] = []
         self._made = 0
         self._next = 1
@@ -244,6 +245,7 @@ class Pipeline:
         done = self.progress.rows_done
         try:
             for number, parsed in parsed_rows:
+                self.rows_read = number
                 if number <= done:
                     if not isinstance(parsed, Rejection):
                         for removal in parsed:

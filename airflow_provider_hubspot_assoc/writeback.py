@@ -14,6 +14,7 @@ checkpoint), and the user's file is left as it is (no switch to WAL journaling, 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from typing import Any
@@ -64,6 +65,11 @@ def check_table_name(name: str) -> str:
     return name
 
 
+_SQL_LOG = logging.getLogger(f"{__name__}.sql")
+_SQL_LOG.setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
+
+
 class ResultsWriter:
     """Buffers outcome records of one task instance and inserts them in batches."""
 
@@ -85,6 +91,9 @@ class ResultsWriter:
         hook = BaseHook.get_connection(conn_id).get_hook()
         if not isinstance(hook, DbApiHook):
             raise AirflowFailException(f"results_conn_id {conn_id!r} is not a SQL connection")
+        # common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
+        # loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
+        hook._log = _SQL_LOG
         self.hook = hook
         self.key = (run_id, dag_id, task_id, map_index)
         self.flush_every = flush_every
@@ -202,6 +211,7 @@ class ResultsWriter:
                 self.table, rows, target_fields=list(COLUMNS), commit_every=self.flush_every
             )
         self.written += len(rows)
+        log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
 
 
 def _same_sqlite_file(first: Any, second: Any) -> bool:

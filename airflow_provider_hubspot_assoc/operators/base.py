@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
@@ -28,6 +28,7 @@ from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_a
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add_archive_event, hubspot_asset
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
+from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, ProgressReporter, bucket_table
 from airflow_provider_hubspot_assoc.rows import (
     ARCHIVE,
     LabelResolver,
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
-PROGRESS_EVERY_BATCHES = 25
 CHECKPOINT_EVERY_SECONDS = 1.0
 CHECKPOINT_KEY = "hubspot_assoc_progress"
 MAX_ROWS_IN_MESSAGE = 20
@@ -85,6 +85,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     :param results_conn_id: the SQL connection of ``results_table`` (any common-sql connection; it
         may be the SQLite file ``sql`` reads, which is then read through the writer's connection).
     :param create_results_table: create ``results_table`` if it does not exist.
+    :param progress_every_seconds: how often a progress line is logged (rows done of the total, pairs
+        and requests per second against the allowed pace, ETA; counts for the whole run, with this
+        try's share).
     :param checkpoint_every_seconds: how often confirmed progress is saved to the task's state
         store (Airflow 3.3+), so a retried try skips what an earlier try confirmed.
     """
@@ -126,6 +129,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         fetch_size: int = 10_000,
         max_in_flight: int | None = None,
         checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
+        progress_every_seconds: float = PROGRESS_EVERY_SECONDS,
         rate_limit_share: float = 1.0,
         results_table: str | None = None,
         results_conn_id: str | None = None,
@@ -175,6 +179,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self.fetch_size = fetch_size
         self.max_in_flight = max_in_flight
         self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.progress_every_seconds = progress_every_seconds
         self.rate_limit_share = rate_limit_share
         self.results_table = results_table
         self.results_conn_id = results_conn_id
@@ -369,6 +374,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         if ledger is not None:
             ledger.close(remove=not problems and stopped is None)
         self.log.info("Done: %s", self._counts(progress.tally))
+        requests = int(result["summary"]["requests"])
+        this_try = int(self._stats(hook).get("requests", 0))
+        self.log.info("Outcome of every input row:\n%s", bucket_table(progress.tally, requests, this_try))
         self._apply_failure_policy(context, result, progress.tally, problems)
         self._add_asset_event(context, progress.tally)
         return result
@@ -420,20 +428,32 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     ) -> None:
         """Send every batch, in order; batches with no inputs are confirmed without a request."""
         client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
+        progress = pipeline.progress
+        earlier = progress.totals({})
+        reporter = ProgressReporter(
+            self._total_rows(),
+            rows_before=progress.rows_done,
+            requests_before=int(earlier.get("requests", 0)),
+            removals_before=progress.tally.archived + progress.tally.failed + progress.tally.unknown,
+            every_seconds=self.progress_every_seconds,
+        )
         last_saved = time.monotonic()
-        requests_done = 0
         for sent, response in hook.client.run_batches(client_kind, from_type, to_type, batches):
             assert isinstance(sent, Batch)
             moved = pipeline.finish(sent, response)
             if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
-                self._save_checkpoint(context, pipeline.progress, hook)
+                self._save_checkpoint(context, progress, hook)
                 last_saved = time.monotonic()
-            if response is not None:
-                requests_done += 1
-                if requests_done % PROGRESS_EVERY_BATCHES == 0:
-                    self.log.info(
-                        "Progress: %d requests done; %s", requests_done, self._counts(pipeline.progress.tally)
-                    )
+            if reporter.due():
+                requests = int(progress.totals(self._stats(hook)).get("requests", 0))
+                line = reporter.line(
+                    progress.rows_done, pipeline.rows_read, progress.tally, requests, hook.client.limiter.rate
+                )
+                self.log.info("%s", line)
+
+    def _total_rows(self) -> int | None:
+        """Input rows of the whole run, when known before reading them (a list; not a query)."""
+        return len(self.inputs) if self.sql is None and isinstance(self.inputs, Sized) else None
 
     def _settle_unknown(self, hook: HubSpotHook, progress: Progress, from_type: str, to_type: str) -> None:
         """Read back removals whose answer was lost or proved nothing, and put each in its bucket."""

@@ -118,6 +118,9 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     def _in_memory(self) -> bool:
         return True
 
+    def _total_rows(self) -> int | None:
+        return len(self._plan) if self._plan is not None else None
+
     def _sent_rows_parser(self) -> RowParser:
         return RowParser(self.kind)  # planned deletions use our field names, whatever column_map says
 

@@ -170,3 +170,16 @@ with DAG("s_sync_killed", schedule=None, start_date=START) as s_sync_killed:
         **RETRY_NOW,
         **PAIR,
     )
+
+with DAG("s_progress_log", schedule=None, start_date=START) as s_progress_log:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=TEN_PAIRS,
+        progress_every_seconds=0,
+        results_table="hubspot_results",
+        results_conn_id="hubspot_test_results",
+        create_results_table=True,
+        **SEQUENTIAL,
+        **RETRY_NOW,
+        **PAIR,
+    )
