@@ -58,6 +58,7 @@ class RateLimiter:
             raise ValueError(f"share must be in (0, 1], got {share!r}")
         self.app_limit = limit
         self.share = share
+        self.announced: dict[str, int] = {}  # the limits HubSpot's last headers stated
         self.interval = interval
         self.margin = margin
         self._clock = clock
@@ -136,7 +137,17 @@ class RateLimiter:
         remaining = _int(headers.get("X-HubSpot-RateLimit-Remaining"))
         interval_ms = _int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"))
         daily_remaining = _int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
+        daily = _int(headers.get("X-HubSpot-RateLimit-Daily"))
         with self._condition:
+            for name, value in (
+                ("max", max_value),
+                ("remaining", remaining),
+                ("interval_ms", interval_ms),
+                ("daily", daily),
+                ("daily_remaining", daily_remaining),
+            ):
+                if value is not None:
+                    self.announced[name] = value
             if daily_remaining is not None:
                 self.daily_remaining = daily_remaining
             if interval_ms and interval_ms > 0:

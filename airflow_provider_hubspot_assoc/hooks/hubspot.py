@@ -101,6 +101,12 @@ class HubSpotHook(BaseHook):
                 return value
         return DEFAULT_TOKEN_PATH
 
+    def _tier(self, extras: dict[str, Any], oauth: bool) -> str:
+        tier = str(self._extra(extras, "tier", "oauth_marketplace" if oauth else "professional"))
+        if tier not in TIER_LIMITS:
+            raise ValueError(f"tier must be one of {', '.join(TIER_LIMITS)}, got {tier!r}")
+        return tier
+
     def client_config(self) -> ClientConfig:
         """Read the connection into a ``ClientConfig`` (no request is made)."""
         conn = self.get_connection(self.hubspot_conn_id)
@@ -133,9 +139,7 @@ class HubSpotHook(BaseHook):
                 f"HubSpot connection {self.hubspot_conn_id!r} has no access token: put the private app's "
                 "token in the Password field, or set auth_type to oauth"
             )
-        tier = str(self._extra(extras, "tier", "oauth_marketplace" if oauth else "professional"))
-        if tier not in TIER_LIMITS:
-            raise ValueError(f"tier must be one of {', '.join(TIER_LIMITS)}, got {tier!r}")
+        tier = self._tier(extras, oauth is not None)
         per_window, per_day = TIER_LIMITS[tier]
         settings: dict[str, Any] = {
             "base_url": host or DEFAULT_BASE_URL,
@@ -250,8 +254,35 @@ class HubSpotHook(BaseHook):
         portal = details.get("portalId", "unknown")
         return (
             True,
-            f"Connected to HubSpot account {portal}; the token can read contact-company associations.",
+            f"Connected to HubSpot account {portal}; the token can read contact-company associations. "
+            + self._limits_text(config, client.limiter.announced),
         )
+
+    def _limits_text(self, config: ClientConfig, announced: dict[str, int]) -> str:
+        """The limits HubSpot announced next to the ones the connection assumes, naming a mismatch."""
+        extras = self.get_connection(self.hubspot_conn_id).extra_dejson
+        explicit = self._extra(extras, "requests_per_10s") is not None
+        assumed = "requests_per_10s" if explicit else self._tier(extras, config.oauth is not None)
+        window = f"{config.window_seconds:g} s"
+        ours = f"{config.requests_per_window}/{window}"
+        text = f"The connection assumes {assumed} ({ours}"
+        text += f", {config.daily_limit:,} a day)." if config.daily_limit else ", no daily limit)."
+        if "max" not in announced:
+            return text + " HubSpot's answers carried no rate-limit headers to compare with."
+        seconds = announced.get("interval_ms", 10_000) / 1000
+        theirs = f"{announced['max']}/{seconds:g} s"
+        said = f" HubSpot announces {theirs}"
+        if "daily" in announced:
+            said += f", {announced['daily']:,} a day"
+            if "daily_remaining" in announced:
+                said += f" ({announced['daily_remaining']:,} left today)"
+        text += said + "."
+        if (announced["max"], seconds) != (config.requests_per_window, config.window_seconds):
+            text += (
+                f" Mismatch: connection says {assumed} ({ours}), HubSpot says {theirs}; set the tier or "
+                "requests_per_10s to what HubSpot says."
+            )
+        return text
 
 
 def _optional_int(value: Any) -> int | None:

@@ -37,6 +37,26 @@ def test_a_working_token_names_the_portal(
     assert [r.endpoint for r in hubspot_simulator.stats.log] == ["account_info", "labels"]
 
 
+def test_the_test_reports_the_limits_hubspot_announced_next_to_the_assumed_tier(
+    make_hook: HookFactory,
+) -> None:
+    ok, message = make_hook().test_connection()  # the simulator: 190 per 10 s, 1,000,000 a day
+
+    assert ok is True
+    assert "The connection assumes professional (190/10 s, 625,000 a day)." in message
+    assert "HubSpot announces 190/10 s, 1,000,000 a day (999,998 left today)." in message
+    assert "Mismatch" not in message
+
+
+@pytest.mark.hubspot_simulator(ten_second_limit=100, daily_limit=250_000)
+def test_the_test_names_a_tier_that_does_not_match_hubspots_limits(make_hook: HookFactory) -> None:
+    ok, message = make_hook().test_connection()
+
+    assert ok is True  # the credentials work; the pacing would be wrong
+    assert "Mismatch: connection says professional (190/10 s), HubSpot says 100/10 s" in message
+    assert make_hook(extra={"tier": "starter"}).test_connection()[1].count("Mismatch") == 0
+
+
 def test_oauth_credentials_pass_the_test(hubspot_simulator: HubSpotSimulator, make_hook: HookFactory) -> None:
     ok, message = make_hook(extra=OAUTH_EXTRA).test_connection()
     assert ok is True and str(PORTAL_ID) in message
