@@ -12,6 +12,7 @@ from typing import Any
 from airflow_provider_hubspot_assoc.exceptions import HubSpotError
 
 SHOWN_IDS = 5
+NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")  # "this id has none"
 
 
 class CurrentAssociations:
@@ -23,11 +24,41 @@ class CurrentAssociations:
         self._cursors: set[tuple[str, str]] = set()  # a cursor HubSpot gives twice would page forever
         self.ignored: dict[str, int] = {}  # results per from-id the request did not name
 
-    def take(self, inputs: list[dict[str, str]], body: dict[str, Any]) -> list[dict[str, str]]:
-        """Add the answer to the request of ``inputs``; return the inputs of the next page request."""
+    def take(self, inputs: list[dict[str, str]], body: Any) -> list[dict[str, str]]:
+        """Add the answer to the request of ``inputs``; return the inputs of the next page request.
+
+        Only a batch-read answer counts (a JSON object, status COMPLETE, ``results`` a list), and it
+        must speak of every id it was asked about: a result for it, or HubSpot's "no associations"
+        error naming it. Otherwise it raises: an id never answered must not look as if it had none.
+        """
         named = {item["id"] for item in inputs}
+        if (
+            not isinstance(body, dict)
+            or body.get("status") != "COMPLETE"
+            or not isinstance(body.get("results"), list)
+        ):
+            shape = (
+                f"status {str(body.get('status'))[:20]!r}" if isinstance(body, dict) else type(body).__name__
+            )
+            raise HubSpotError(f"{self.what}: HubSpot's answer is not a complete batch-read answer ({shape})")
+        answered = {str((r.get("from") or {}).get("id")) for r in body["results"] if isinstance(r, dict)}
+        for error in body.get("errors") or []:
+            if (
+                isinstance(error, dict)
+                and (error.get("category"), error.get("subCategory")) == NO_ASSOCIATIONS
+            ):
+                context = error.get("context") if isinstance(error.get("context"), dict) else {}
+                answered |= {str(i) for i in (context or {}).get("fromObjectId") or []}
+        silent = sorted(named - answered)
+        if silent:
+            shown = ", ".join(silent[:SHOWN_IDS]) + (", ..." if len(silent) > SHOWN_IDS else "")
+            raise HubSpotError(
+                f"{self.what}: HubSpot's answer said nothing about {len(silent)} asked id(s): {shown}"
+            )
         following: list[dict[str, str]] = []
-        for result in body.get("results") or []:
+        for result in body["results"]:
+            if not isinstance(result, dict):
+                continue
             from_id = str((result.get("from") or {}).get("id"))
             if from_id not in named:
                 self.ignored[from_id] = self.ignored.get(from_id, 0) + 1

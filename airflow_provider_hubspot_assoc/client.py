@@ -36,7 +36,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from airflow_provider_hubspot_assoc.batch_read import CurrentAssociations
+from airflow_provider_hubspot_assoc.batch_read import NO_ASSOCIATIONS, CurrentAssociations
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotDailyLimitError,
@@ -838,8 +838,8 @@ class HubSpotClient:
         for start in range(0, len(wanted), 1000):
             queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + 1000]]
             while queue:
-                status, body = self.request("POST", path, {"inputs": queue}, f"POST {path}")
-                _raise_read_errors(status, body, f"POST {path}")
+                status, body = self.request_raw("POST", path, {"inputs": queue}, f"POST {path}")
+                _raise_read_errors(status, _as_dict(body), f"POST {path}")
                 queue = current.take(queue, body)
         note = current.ignored_note()
         if note:
@@ -854,9 +854,6 @@ def _same_refusal(one: HubSpotError, other: HubSpotError) -> bool:
         other.category,
         other.body.get("message"),
     )
-
-
-NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")
 
 
 def _raise_read_errors(status: int, body: dict[str, Any], what: str) -> None:

@@ -121,7 +121,11 @@ class BatchResponse:
         body = body if isinstance(body, dict) else {}
         status = body.get("status") if body.get("status") in STATUSES else "COMPLETE"
         listed = body.get("errors") if isinstance(body.get("errors"), list) else []
-        errors = [BatchError.from_json(e) for e in listed if isinstance(e, dict)]
+        # An entry that is not an object names no input: it could be about any pair sent.
+        errors = [
+            BatchError.from_json(e) if isinstance(e, dict) else BatchError("UNKNOWN", str(e)[:500])
+            for e in listed
+        ]
         response = cls(
             status=str(status),
             requested_at=body.get("requestedAt") or requested_at or now,

@@ -289,6 +289,11 @@ class Pipeline:
             self.planned_requests += 1
         return batch
 
+    @property
+    def next_seq(self) -> int:
+        """The number of the next batch to confirm (all before it are confirmed)."""
+        return self._next
+
     def finish(self, batch: Batch, response: BatchResponse | None) -> bool:
         """Record a batch's outcome (None: not sent); True if this confirmed more rows."""
         self._finished[batch.seq] = (batch, response)

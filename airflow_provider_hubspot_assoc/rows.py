@@ -100,11 +100,25 @@ class RowParser:
             raise ValueError(
                 f"column_map keys must be among {', '.join(FIELDS)}; got {', '.join(sorted(unknown))}"
             )
+        for name, column in (column_map or {}).items():
+            if not isinstance(column, str) or not column:
+                raise ValueError(f"column_map[{name!r}] must be a column name, got {column!r}")
         self.kind = kind
         self.column_map = dict(column_map or {})
         self._keys = {name: self.column_map.get(name, name) for name in FIELDS}
         needed = ("from_id", "to_id") if kind == ARCHIVE else FIELDS
         self._needed = tuple((name, self._keys[name]) for name in needed)
+        # Two fields read from one column would send ids nobody paired (a company id as a contact id).
+        by_column: dict[str, list[str]] = {}
+        for name, column in self._needed:
+            by_column.setdefault(column, []).append(name)
+        shared = {column: names for column, names in by_column.items() if len(names) > 1}
+        if shared:
+            column, names = next(iter(shared.items()))
+            raise ValueError(
+                f"column_map reads {' and '.join(names)} from the same column {column!r}; each field needs "
+                "its own column"
+            )
 
     def looked_up_keys(self) -> tuple[str, ...]:
         """The keys read from a dict row: ``column_map``'s values, else our field names."""

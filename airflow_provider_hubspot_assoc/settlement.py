@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_hubspot_assoc.exceptions import HubSpotError
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotError
 from airflow_provider_hubspot_assoc.rows import Removal
 from airflow_provider_hubspot_assoc.verification import still_present
 
@@ -59,6 +59,8 @@ def settle(removals: Iterable[Removal], read: Reader) -> Settlement:
         return result
     try:
         current = read(sorted({r.from_id for r in pending}, key=int))
+    except HubSpotDailyLimitError:
+        raise  # the run defers until the reset and reads them back then
     except HubSpotError as error:  # the outcome stays unknown; the message names no token
         log.warning("Could not read back %d removals of unknown outcome: %s", len(pending), error)
         result.unread = pending

@@ -124,9 +124,26 @@ class ResultsWriter:
             f"DELETE FROM {self.table} WHERE {self._where()} AND row_number > {mark} AND outcome <> {mark}",
             parameters=(*self.key, row_number, "archived"),
         )
-        return {
-            (int(r[0]), str(r[1]), str(r[2]), int(r[3]) if r[3] is not None else None) for r in kept or []
-        }
+        return {_key(row) for row in kept or []}
+
+    def forget_for_resend(
+        self, keys: set[tuple[int, str, str, int | None]]
+    ) -> set[tuple[int, str, str, int | None]]:
+        """Before failed and unknown removals are sent again: delete their rows, and return the keys of
+        those an interrupted earlier re-send already archived (their rows stay, and count)."""
+        mark = self.hook.placeholder
+        numbers = sorted({key[0] for key in keys})
+        archived: set[tuple[int, str, str, int | None]] = set()
+        for start in range(0, len(numbers), 500):  # bounded IN lists
+            part = numbers[start : start + 500]
+            found = self.hook.get_records(
+                f"SELECT row_number, from_id, to_id, association_type_id FROM {self.table} WHERE "
+                f"{self._where()} AND outcome = {mark} AND row_number IN ({', '.join([mark] * len(part))})",
+                parameters=(*self.key, "archived", *part),
+            )
+            archived |= {_key(row) for row in found or []}
+        self.replace_outcomes(("failed", "unknown"), [])
+        return archived & keys
 
     def replace_outcomes(self, outcomes: tuple[str, ...], records: list[dict[str, Any]]) -> None:
         """Replace this task instance's rows of the given outcomes by ``records``.
@@ -212,6 +229,11 @@ class ResultsWriter:
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+
+
+def _key(row: Any) -> tuple[int, str, str, int | None]:
+    """(row number, from id, to id, type id) of a results-table row."""
+    return (int(row[0]), str(row[1]), str(row[2]), int(row[3]) if row[3] is not None else None)
 
 
 def _same_sqlite_file(first: Any, second: Any) -> bool:

@@ -313,11 +313,17 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         pipeline.recorded = self._recorded
         rows = self._rows()
         batches: Iterator[Batch] = pipeline.batches(self._parse_all(rows, resolver))
+        self._pipeline, self._loaded, self._resend_until = pipeline, checkpoint, 0
         if again is not None:
             self.log.info("Sending again the %d removals an earlier try left failed or unknown", len(again))
             if self._writer is not None:
-                self._writer.replace_outcomes(("failed", "unknown"), [])
-            batches = itertools.chain(pipeline.retry(again), batches)
+                keys = {(r.row, r.from_id, r.to_id, r.type_id) for r in again}
+                pipeline.recorded |= self._writer.forget_for_resend(keys)
+            resend = list(pipeline.retry(again))
+            # Until every re-sent removal is confirmed, the earlier checkpoint stays as it is: a try
+            # that dies meanwhile leaves the next one the same removals to send again.
+            self._resend_until = resend[-1].seq if resend else 0
+            batches = itertools.chain(resend, batches)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
@@ -451,6 +457,10 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                 )
                 self.log.info("%s", line)
 
+    def _other_requests(self) -> int:
+        """Requests made outside this run's own hook (a mirror's planning reads)."""
+        return 0
+
     def _total_rows(self) -> int | None:
         """Input rows of the whole run, when known before reading them (a list; not a query)."""
         return len(self.inputs) if self.sql is None and isinstance(self.inputs, Sized) else None
@@ -492,7 +502,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         self, context: Context, hook: HubSpotHook, progress: Progress, limit: HubSpotDailyLimitError
     ) -> None:
         """Free the worker until HubSpot's daily limit resets, then continue where this stopped."""
-        state = self._checkpoint_state(progress, hook)
+        state = self._loaded if self._resending() and self._loaded else self._checkpoint_state(progress, hook)
         self._save_checkpoint(context, progress, hook, state)
         self.log.warning(
             "HubSpot's daily request limit is used up; deferring until %s. Confirmed so far: %s",
@@ -525,11 +535,22 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         except Exception as error:
             self.log.warning("Could not save the checkpoint of this failing try: %s", type(error).__name__)
 
+    def _resending(self) -> bool:
+        """Removals of an earlier try are being sent again and are not all confirmed yet."""
+        pipeline = getattr(self, "_pipeline", None)
+        return (
+            bool(getattr(self, "_resend_until", 0))
+            and pipeline is not None
+            and (pipeline.next_seq <= self._resend_until)
+        )
+
     def _save_checkpoint(
         self, context: Context, progress: Progress, hook: HubSpotHook, state: dict[str, Any] | None = None
     ) -> None:
         if self._writer is not None:  # the table never runs behind the checkpoint
             self._writer.flush()
+        if self._resending():
+            return
         store = self._state_store(context)
         if store is not None:
             store.set(CHECKPOINT_KEY, state or self._checkpoint_state(progress, hook))
@@ -619,6 +640,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         totals = progress.totals(self._stats(hook))
         if ledger is not None:  # also counts what a killed try sent after its last checkpoint
             totals["requests"] = max(totals.get("requests", 0), ledger.count)
+        totals["requests"] = totals.get("requests", 0) + self._other_requests()
         result = progress.responses.to_json()
         result["summary"] = {
             **progress.tally.as_json(),

@@ -25,6 +25,7 @@ from airflow_provider_hubspot_assoc.object_types import (
 )
 from airflow_provider_hubspot_assoc.operators.artifacts import artifact
 from airflow_provider_hubspot_assoc.operators.base import (
+    CHECKPOINT_KEY,
     MAX_ROWS_IN_MESSAGE,
     BaseHubSpotArchiveOperator,
     _templated,
@@ -37,7 +38,10 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 SAMPLE = 20
-PLAN_CARRY_LIMIT = 10_000  # planned deletions carried in a checkpoint (about 40 bytes each)
+PLAN_KEY = f"{CHECKPOINT_KEY}_plan"
+# Planned deletions carried in the checkpoint itself, and per extra state-store key for a larger plan:
+# about 40 bytes each, so each value stays under the state store's 64 KB default.
+PLAN_CARRY_LIMIT = 1_000
 
 
 def extra_from_ids(value: Any) -> list[Any]:
@@ -82,9 +86,10 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     Every other parameter is the archive operators'. The plan is made once and carried in the
     checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
     with the same plan: HubSpot is not read again, its ``summary`` and the results table count every
-    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is kept in a file the
-    checkpoint names (under ``results_path`` when set, else on the worker), written before anything
-    is sent. Only if that file is gone does a resumed run plan again.
+    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is kept where a retry
+    on any worker finds it, before anything is sent: under ``results_path`` when set, else in the
+    task's state store in pieces (else, before Airflow 3.3, on the worker). Only if it is gone does
+    a resumed run plan again.
     """
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
@@ -117,6 +122,9 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def _in_memory(self) -> bool:
         return True
+
+    def _other_requests(self) -> int:
+        return int(self._plan_figures.get("read_requests", 0))  # planning's, counted once per plan
 
     def _total_rows(self) -> int | None:
         return len(self._plan) if self._plan is not None else None
@@ -155,7 +163,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         if isinstance(carried, dict) and carried.get("desired") == self._desired_fingerprint():
             compact = carried.get("plan")
             if isinstance(carried.get("plan_file"), dict):
-                compact = self._read_plan_file(carried["plan_file"])
+                compact = self._read_plan_file(context, carried["plan_file"])
             if isinstance(compact, list):
                 self._plan = [self._deletion(item) for item in compact]
                 self._plan_figures = dict(carried.get("figures") or {})
@@ -167,22 +175,38 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             self._plan_file = self._write_plan_file(context)
 
     def _write_plan_file(self, context: Context) -> dict[str, Any]:
+        """Keep a large plan where a retry on any worker finds it: ``results_path`` when set, else
+        the task's state store in pieces (Airflow 3.3+), else a file on this worker."""
         assert self._plan is not None
-        lines = b"".join(json.dumps(self._compact(item)).encode() + b"\n" for item in self._plan)
+        compact = [self._compact(item) for item in self._plan]
+        lines = b"".join(json.dumps(item).encode() + b"\n" for item in compact)
+        reference: dict[str, Any] = {"sha256": hashlib.sha256(lines).hexdigest(), "count": len(compact)}
+        store = self._state_store(context)
+        if not self.results_path and store is not None:
+            pieces = range(0, len(compact), PLAN_CARRY_LIMIT)
+            for number, start in enumerate(pieces):
+                store.set(f"{PLAN_KEY}_{number}", compact[start : start + PLAN_CARRY_LIMIT])
+            return {**reference, "pieces": len(pieces)}
         target = artifact(context, "sync_plan.jsonl", self.results_path)
         with target.open("wb") as handle:
             handle.write(lines)
-        return {"path": str(target), "sha256": hashlib.sha256(lines).hexdigest(), "count": len(self._plan)}
+        return {**reference, "path": str(target)}
 
-    def _read_plan_file(self, reference: dict[str, Any]) -> list[Any] | None:
-        """The plan an earlier try wrote, or None (with a warning) when it is gone or not the same."""
+    def _read_plan_file(self, context: Context, reference: dict[str, Any]) -> list[Any] | None:
+        """The plan an earlier try kept, or None (with a warning) when it is gone or not the same."""
         path = str(reference.get("path"))
         try:
-            source = ObjectStoragePath(path) if "://" in path else Path(path)
-            with source.open("rb") as handle:
-                lines = handle.read()
-        except OSError as error:
-            self.log.warning("The sync plan file %s cannot be read (%s); planning again", path, error)
+            if "pieces" in reference:
+                store = self._state_store(context)
+                path = "the task's state store"
+                parts = [store.get(f"{PLAN_KEY}_{n}") for n in range(int(reference["pieces"]))]
+                lines = b"".join(json.dumps(item).encode() + b"\n" for part in parts for item in part or [])
+            else:
+                source = ObjectStoragePath(path) if "://" in path else Path(path)
+                with source.open("rb") as handle:
+                    lines = handle.read()
+        except (OSError, AttributeError, TypeError) as error:
+            self.log.warning("The sync plan in %s cannot be read (%s); planning again", path, error)
             return None
         if hashlib.sha256(lines).hexdigest() != reference.get("sha256"):
             self.log.warning(
@@ -190,6 +214,13 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             )
             return None
         return [json.loads(line) for line in lines.splitlines() if line]
+
+    def _clear_checkpoint(self, context: Context) -> None:
+        super()._clear_checkpoint(context)
+        store = self._state_store(context)
+        if store is not None and self._plan_file and "pieces" in self._plan_file:
+            for number in range(int(self._plan_file["pieces"])):
+                store.delete(f"{PLAN_KEY}_{number}")
 
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
         state = super()._checkpoint_state(progress, hook)
@@ -239,6 +270,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             )
             desired, from_ids = self._desired(resolver)
             current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
+            read_requests = hook.client.stats.requests
         finally:
             hook.close()
         plan = self._extras(desired, current, resolver)
@@ -254,6 +286,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             "over_max_deletes": over_cap,
             "empty_desired": empty_desired,
             "sample_deletions": plan[:SAMPLE],
+            "read_requests": read_requests,
         }
         self.log.info(
             "Sync plan for %d %s: %d desired, %d in HubSpot, %d to delete",

@@ -22,7 +22,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.sources import input_rows
+from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.verification import judge, still_present
 
@@ -168,6 +168,7 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
         from_type = validate_object_type(self.from_object_type)
         to_type = validate_object_type(self.to_object_type)
         hook = self.hook
+        self.pairs = readable_again(self.pairs)  # read at every check, not only at the first
         resolver = (
             LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type) if self.labels else None
         )

@@ -71,15 +71,6 @@ with DAG("r10_sensor_generator", schedule=None, start_date=START) as r10_sensor_
 with DAG("r10_sensor_list", schedule=None, start_date=START) as r10_sensor_list:
     HubSpotAssociationsArchivedSensor(task_id="confirm", pairs=TEN_PAIRS, **SENSOR, **PAIR)
 
-# column_map sending two fields to one column: every row becomes (company, company).
-with DAG("r10_column_map_alias", schedule=None, start_date=START) as r10_column_map_alias:
-    BatchArchiveAssociationsOperator(
-        task_id="archive",
-        inputs=[{"contact_id": "100", "company_id": "5000"}],
-        column_map={"from_id": "company_id", "to_id": "company_id"},
-        **PAIR,
-    )
-
 # A mirror: desired companies 5000-5002 of contacts 101-110; HubSpot has 5000-5004.
 DESIRED = [[str(c), str(k)] for c in range(101, 111) for k in range(5000, 5003)]
 

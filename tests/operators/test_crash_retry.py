@@ -214,7 +214,12 @@ def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_req
     rows = results(results_db)
     assert len(rows) == 150 and {(f, t) for _, f, t, _ in rows} == pairs  # one row per input
     assert {outcome for *_, outcome in rows} == {"archived"}
-    assert summary["requests"] == sim.stats.by_endpoint["archive"] > sent_by_the_killed_try
+    time.sleep(0.5)  # a request of the killed try may still sit in the simulator's 0.15 s latency
+    made = sim.stats.by_endpoint["archive"]
+    assert made > sent_by_the_killed_try
+    # Every request made is counted; one the kill cut off while it was going out counts too
+    # (whether it reached HubSpot is unknowable), so at most max_in_flight=2 more.
+    assert made <= summary["requests"] <= made + 2
     assert max(sim.stats.pair_sends.values()) <= 2
     assert sim.state.count("contacts", "companies") == 0
 
@@ -232,7 +237,10 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
     assert account.stats.by_endpoint["read"] == 1  # planned once, before anything was sent
     summary = result["summary"]
     assert (summary["received"], summary["archived"]) == (20, 20)
-    assert summary["requests"] == account.stats.by_endpoint["archive"]  # the killed try's included
+    # the killed try's included, and the read that made the plan
+    time.sleep(0.5)  # a request of the killed try may still sit in the simulator's 0.15 s latency
+    made = account.stats.by_endpoint["archive"] + 1
+    assert made <= summary["requests"] <= made + 1  # max_in_flight=1 may have been cut off going out
     assert_buckets_add_up(summary)
     rows = results(results_db)
     assert [(n, outcome) for n, _, _, outcome in rows] == [(n, "archived") for n in range(1, 21)]
