@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotError
+from airflow_provider_hubspot_assoc.object_types import is_record_id
 
 SHOWN_IDS = 5
 NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")  # "this id has none"
@@ -65,6 +66,11 @@ class CurrentAssociations:
                 continue
             targets = self._targets[from_id]
             for target in result.get("to") or []:
+                if not isinstance(target, dict) or not is_record_id(str(target.get("toObjectId"))):
+                    raise HubSpotError(
+                        f"{self.what}: HubSpot's answer for id {from_id} holds a to-id that is not a record "
+                        f"id ({str(target)[:80]}); stopped reading"
+                    )
                 _merge(targets, target)
             after = ((result.get("paging") or {}).get("next") or {}).get("after")
             if after:

@@ -108,3 +108,16 @@ def test_a_repeated_target_merges_its_types_and_a_finished_id_takes_nothing_more
     assert _types(found["100"][0]) == [("HUBSPOT_DEFINED", 279), ("HUBSPOT_DEFINED", 1)]
     assert _to_ids(found, "101") == ["6000"]
     assert len(server.seen) == 2
+
+
+def test_a_to_id_that_is_not_a_record_id_stops_the_read() -> None:
+    from airflow_provider_hubspot_assoc.batch_read import CurrentAssociations
+    from airflow_provider_hubspot_assoc.exceptions import HubSpotError
+
+    current = CurrentAssociations(["101"], "POST read")
+    answer = {
+        "status": "COMPLETE",
+        "results": [{"from": {"id": "101"}, "to": [{"toObjectId": "x1", "associationTypes": []}]}],
+    }
+    with pytest.raises(HubSpotError, match="holds a to-id that is not a record id"):
+        current.take([{"id": "101"}], answer)
