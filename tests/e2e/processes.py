@@ -9,8 +9,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 import psutil
 
 REPO = Path(__file__).resolve().parents[2]
-MARKER = "HUBSPOT_ASSOC_E2E_PROCESSES"
 
 
 def free_port() -> int:
@@ -40,57 +39,74 @@ class Started:
 
 
 class Processes:
-    """Starts processes and stops exactly those (and what they started), by PID."""
+    """Starts processes and stops exactly those and what they started, by PID.
+
+    What they start is looked up twice a second while the test runs, so that a child whose parent
+    died first (a task left by a killed worker) is still known and stopped.
+    """
 
     def __init__(self, logs: Path) -> None:
         self.logs = logs
         self.started: list[Started] = []
-        # Inherited by everything these processes start, so that a child whose parent died first
-        # (a worker left by a killed scheduler) is still found, by this value, and stopped by PID.
-        self.marker = uuid.uuid4().hex
+        self.known: dict[int, psutil.Process] = {}
+        self._stop = threading.Event()
+        self._watch = threading.Thread(target=self._watch_children, daemon=True)
+        self._watch.start()
 
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> Started:
         log = self.logs / f"{name}.log"
-        env = {**env, MARKER: self.marker}
         with log.open("wb") as out:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO)
         started = Started(name, process, log)
         self.started.append(started)
+        self.remember()
         return started
 
-    def stop_all(self, timeout: float = 15.0) -> None:
-        """SIGTERM each process (newest first), SIGKILL what is left of them and theirs after
-        ``timeout``: task supervisors and API workers are stopped too, by PID, even when their
-        parent died before them."""
-        family = self.family()
-        for started in reversed(self.started):
-            if started.process.poll() is None:
-                started.process.send_signal(signal.SIGTERM)
-        pids = {p.pid for p in family}
-        for process in family:  # orphans: no parent of theirs will stop them
+    def remember(self) -> None:
+        for started in list(self.started):
             with contextlib.suppress(psutil.Error):
-                if process.ppid() not in pids and process.pid not in {s.process.pid for s in self.started}:
-                    process.send_signal(signal.SIGTERM)
-        _, alive = psutil.wait_procs(family, timeout=timeout)
-        for process in alive:
-            with contextlib.suppress(psutil.Error):
-                process.send_signal(signal.SIGKILL)
-        psutil.wait_procs(alive, timeout=5)
+                parent = psutil.Process(started.process.pid)
+                for process in [parent, *parent.children(recursive=True)]:
+                    self.known.setdefault(process.pid, process)
+
+    def _watch_children(self) -> None:
+        while not self._stop.wait(0.5):
+            self.remember()
+
+    def family(self) -> list[psutil.Process]:
+        """Every live process started here or by one of these (psutil checks a PID was not reused)."""
+        self.remember()
+        return [p for p in list(self.known.values()) if p.is_running()]
+
+    def stop_all(self, timeout: float = 5.0) -> None:
+        """Stop the components that run tasks first, then the API server and the simulators: SIGTERM,
+        then SIGKILL after ``timeout``. Whatever they started and is still there then goes too."""
+        self._stop.set()
+        self._watch.join()
+        self.remember()
+        first = [s for s in self.started if s.name in ("scheduler", "triggerer", "dag-processor")]
+        for group in (first, [s for s in self.started if s not in first]):
+            for started in group:
+                if started.process.poll() is None:
+                    started.process.send_signal(signal.SIGTERM)
+            waiting = [self.known[s.process.pid] for s in group if s.process.pid in self.known]
+            _, alive = psutil.wait_procs(waiting, timeout=timeout)
+            _kill(alive)
+        leftovers = self.family()
+        _kill(leftovers)
+        psutil.wait_procs(leftovers, timeout=5)
         for started in self.started:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 started.process.wait(timeout=1)
 
-    def family(self) -> list[psutil.Process]:
-        """Every live process started here or by one of these, orphans included."""
-        found: list[psutil.Process] = []
-        for process in psutil.process_iter():
-            with contextlib.suppress(psutil.Error):
-                if process.environ().get(MARKER) == self.marker:
-                    found.append(process)
-        return found
-
     def tails(self) -> str:
         return "\n".join(started.tail() for started in self.started)
+
+
+def _kill(processes: list[psutil.Process]) -> None:
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(signal.SIGKILL)  # psutil refuses if the PID now names another process
 
 
 def wait_for(what: str, check: Any, timeout: float, interval: float = 0.5, diagnose: Any = None) -> Any:

@@ -374,3 +374,15 @@ def test_the_connection_test_button_works_for_a_token_and_for_oauth_from_the_for
     assert tested["status"] is True, tested
     refreshes = hubspot.stats(sim)["token_refreshes"]
     assert refreshes >= 1
+
+
+def test_every_process_listens_on_loopback_only(setup: Setup) -> None:
+    listening = []
+    for process in setup.airflow.processes.family():
+        try:
+            sockets = process.net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        listening += [(process.pid, s.laddr) for s in sockets if s.status == psutil.CONN_LISTEN]
+    assert listening  # the API server and the simulators at least
+    assert all(address.ip == "127.0.0.1" for _, address in listening), listening
