@@ -74,9 +74,8 @@ def airflow_env(
 class Deployment:
     """The four components and a REST client for them."""
 
-    def __init__(self, processes: Processes, home: Path, env: dict[str, str]) -> None:
+    def __init__(self, processes: Processes, env: dict[str, str]) -> None:
         self.processes = processes
-        self.home = home
         self.env = env
         self.url = env["AIRFLOW__API__BASE_URL"]
         self.http = requests.Session()

@@ -11,6 +11,7 @@ connection form's defaults).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -29,6 +30,7 @@ from tests.e2e import hubspot
 from tests.e2e.airflow_deployment import Deployment, airflow_env
 from tests.e2e.hubspot import of_contacts
 from tests.e2e.processes import REPO, Processes, Simulator, free_port, start_simulator, wait_for
+from tests.e2e.warehouse import rows_reader, values
 
 pytestmark = pytest.mark.postgres
 
@@ -40,6 +42,18 @@ EXAMPLES = {  # dag id -> file
     "hubspot_backfill_contact_moves": "example_hubspot_backfill.py",
     "hubspot_warehouse_mirror": "example_hubspot_warehouse_mirror.py",
     "hubspot_cleanup_from_sqlite": "example_hubspot_cleanup_sqlite.py",
+}
+SIMULATORS = {  # name -> hubspot-assoc-sim options (each also gets the demo data set)
+    "main": (),  # the example DAGs
+    "wait": (),  # the waiting sensor
+    "daily": ("--daily-limit", "3", "--daily-reset-seconds", "5", "--retry-after-on-429"),
+    "slow": ("--latency", "0.3"),  # the task that gets killed
+}
+HUBSPOT_CONNECTIONS = {
+    "hubspot_default": "main",
+    "hubspot_wait": "wait",
+    "hubspot_daily": "daily",
+    "hubspot_slow": "slow",
 }
 TEST_DAGS = ("e2e_sensor_waits", "e2e_daily_limit", "e2e_kill_and_retry", "e2e_on_contact_company_changes")
 
@@ -63,86 +77,46 @@ def assert_buckets_add_up(summary: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    root = tmp_path_factory.mktemp("deployment")
-    (root / "logs").mkdir()
+    with contextlib.ExitStack() as stack:
+        # Exits run in reverse: the processes stop before their databases are dropped.
+        _, metadata = stack.enter_context(postgres_database("hubspot_e2e"))
+        warehouse, warehouse_conn = stack.enter_context(postgres_database("hubspot_e2e_wh"))
+        root = tmp_path_factory.mktemp("deployment")
+        (root / "logs").mkdir()
+        processes = Processes(root / "logs")
+        stack.callback(processes.stop_all)
+        try:
+            yield _start(root, processes, metadata, warehouse, warehouse_conn)
+        except Exception:
+            print(processes.tails())
+            raise
+
+
+def _start(root: Path, processes: Processes, metadata: str, warehouse: Any, warehouse_conn: str) -> Setup:
     dags = root / "dags"
     dags.mkdir()
     for path in [*(REPO / "example_dags" / f for f in EXAMPLES.values()), REPO / "tests/dags/deploy_dags.py"]:
         (dags / path.name).symlink_to(path)
-    processes = Processes(root / "logs")
-    try:
-        with (
-            postgres_database("hubspot_e2e") as (_, metadata),
-            postgres_database("hubspot_e2e_wh") as (warehouse, warehouse_conn),
-        ):
-            sims = {
-                "main": start_simulator(processes, "sim-main", "--seed", "demo"),
-                "wait": start_simulator(processes, "sim-wait", "--seed", "demo"),
-                "daily": start_simulator(
-                    processes,
-                    "sim-daily",
-                    "--seed",
-                    "demo",
-                    "--daily-limit",
-                    "3",
-                    "--daily-reset-seconds",
-                    "5",
-                    "--retry-after-on-429",
-                ),
-                "slow": start_simulator(processes, "sim-slow", "--seed", "demo", "--latency", "0.3"),
-            }
-            sqlite_path = root / "cleanup.db"
-            connections = {
-                "hubspot_warehouse": warehouse_conn,
-                "hubspot_demo_sqlite": json.dumps({"conn_type": "sqlite", "host": str(sqlite_path)}),
-                **{
-                    conn_id: json.dumps(
-                        {"conn_type": "hubspot", "host": sims[sim].url, "password": sims[sim].token}
-                    )
-                    for conn_id, sim in (
-                        ("hubspot_default", "main"),
-                        ("hubspot_wait", "wait"),
-                        ("hubspot_daily", "daily"),
-                        ("hubspot_slow", "slow"),
-                    )
-                },
-            }
-            metadata_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{json.loads(metadata)['schema']}"
-            env = airflow_env(root / "home", dags, metadata_url, free_port(), connections)
-            airflow = Deployment(processes, root / "home", env)
-            airflow.start()
-            setup = Setup(airflow, sims, warehouse, _rows_reader(warehouse_conn), sqlite_path)
-            airflow.wait_for_dags([*EXAMPLES, *TEST_DAGS])
-            airflow.api("POST", "/api/v2/pools", json={"name": "hubspot_api", "slots": 3}, expect=(201,))
-            _start_examples(setup)
-            yield setup
-    except BaseException:
-        print(processes.tails())
-        raise
-    finally:
-        processes.stop_all()
-
-
-def _rows_reader(connection: str) -> Any:
-    import psycopg2
-
-    params = json.loads(connection)
-
-    def rows(sql: str) -> list[tuple[Any, ...]]:
-        with (
-            psycopg2.connect(
-                host=params["host"], port=params["port"], user=params["login"], dbname=params["schema"]
-            ) as db,
-            db.cursor() as cursor,
-        ):
-            cursor.execute(sql)
-            return list(cursor.fetchall())
-
-    return rows
-
-
-def _values(rows: list[tuple[Any, ...]]) -> str:
-    return ", ".join("(" + ", ".join(repr(v) if v is not None else "NULL" for v in row) + ")" for row in rows)
+    sims = {
+        name: start_simulator(processes, f"sim-{name}", "--seed", "demo", *o)
+        for name, o in SIMULATORS.items()
+    }
+    sqlite_path = root / "cleanup.db"
+    connections = {
+        "hubspot_warehouse": warehouse_conn,
+        "hubspot_demo_sqlite": json.dumps({"conn_type": "sqlite", "host": str(sqlite_path)}),
+    }
+    for conn_id, sim in HUBSPOT_CONNECTIONS.items():
+        hubspot_conn = {"conn_type": "hubspot", "host": sims[sim].url, "password": sims[sim].token}
+        connections[conn_id] = json.dumps(hubspot_conn)
+    metadata_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{json.loads(metadata)['schema']}"
+    airflow = Deployment(processes, airflow_env(root / "home", dags, metadata_url, free_port(), connections))
+    airflow.start()
+    setup = Setup(airflow, sims, warehouse, rows_reader(warehouse_conn), sqlite_path)
+    airflow.wait_for_dags([*EXAMPLES, *TEST_DAGS])
+    airflow.api("POST", "/api/v2/pools", json={"name": "hubspot_api", "slots": 3}, expect=(201,))
+    _start_examples(setup)
+    return setup
 
 
 def _start_examples(s: Setup) -> None:
@@ -158,7 +132,7 @@ def _start_examples(s: Setup) -> None:
     s.warehouse(
         "CREATE TABLE deals (deal_id BIGINT, stage TEXT);"
         "CREATE TABLE deal_contacts (deal_id BIGINT, contact_id BIGINT);"
-        f"INSERT INTO deals VALUES {_values(deals)}; INSERT INTO deal_contacts VALUES {_values(links)};"
+        f"INSERT INTO deals VALUES {values(deals)}; INSERT INTO deal_contacts VALUES {values(links)};"
     )
     # Label sync, contacts 1001-1050: one labelled pair is marked synced already and keeps its label.
     labelled = sorted(hubspot.labelled(sim, [str(c) for c in range(1001, 1051)], BILLING))
@@ -170,7 +144,7 @@ def _start_examples(s: Setup) -> None:
     ]
     s.warehouse(
         "CREATE TABLE label_removals (contact_id BIGINT, company_id BIGINT, label TEXT, synced_at TEXT);"
-        f"INSERT INTO label_removals VALUES {_values(removals)};"
+        f"INSERT INTO label_removals VALUES {values(removals)};"
     )
     # Backfill, contacts 1051-1100: those up to 1090 moved on 2 November, the rest on the 3rd.
     moves = [
@@ -179,7 +153,7 @@ def _start_examples(s: Setup) -> None:
     ]
     s.warehouse(
         "CREATE TABLE contact_company_moves (contact_id BIGINT, company_id BIGINT, moved_at TEXT);"
-        f"INSERT INTO contact_company_moves VALUES {_values(moves)};"
+        f"INSERT INTO contact_company_moves VALUES {values(moves)};"
     )
     # Mirror, contacts 1101-1150: the warehouse keeps each contact's lowest company id.
     mirrored = of_contacts(before["contacts"], 1101, 1150)
@@ -187,7 +161,7 @@ def _start_examples(s: Setup) -> None:
     before["desired"] = {(c, k) for c, k in desired.items()}
     s.warehouse(
         "CREATE TABLE contact_companies (contact_id BIGINT, company_id BIGINT);"
-        f"INSERT INTO contact_companies VALUES {_values([(int(c), int(k)) for c, k in desired.items()])};"
+        f"INSERT INTO contact_companies VALUES {values([(int(c), int(k)) for c, k in desired.items()])};"
     )
     # The demo's SQLite table, contacts 1151-1175, plus a duplicate row and an id that is not one.
     cleanup = sorted(of_contacts(before["contacts"], 1151, 1175))
@@ -209,7 +183,7 @@ def test_a_killed_worker_is_retried_and_the_retry_resumes_with_one_row_per_input
     rows = [(i + 1, c, k) for i, (c, k) in enumerate([*wanted, wanted[0], ("1001", "x")])]
     setup.warehouse(
         "CREATE TABLE kill_pairs (position INT, from_id TEXT, to_id TEXT);"
-        f"INSERT INTO kill_pairs VALUES {_values(rows)};"
+        f"INSERT INTO kill_pairs VALUES {values(rows)};"
     )
     dag_id = "e2e_kill_and_retry"
     run_id = airflow.trigger(dag_id)
@@ -372,8 +346,26 @@ def test_the_connection_test_button_works_for_a_token_and_for_oauth_from_the_for
     airflow.api("POST", "/api/v2/connections", json=body, expect=(201,))
     tested = airflow.api("POST", "/api/v2/connections/test", json=body)
     assert tested["status"] is True, tested
-    refreshes = hubspot.stats(sim)["token_refreshes"]
-    assert refreshes >= 1
+    assert hubspot.stats(sim)["token_refreshes"] >= 1  # the OAuth path was taken, in the API server
+
+    # Airflow 3.3 can also run the test on a worker (the LocalExecutor here) and poll for it.
+    queued = airflow.api(
+        "POST",
+        "/api/v2/connections/enqueue-test",
+        json={**body, "connection_id": "hubspot_oauth_worker"},
+        expect=(202,),
+    )
+    header = {"Airflow-Connection-Test-Token": queued["token"]}
+    done = wait_for(
+        "the worker's connection test",
+        lambda: (
+            (a := airflow.api("GET", "/api/v2/connections/enqueue-test", headers=header))["state"]
+            in ("success", "failed")
+            and a
+        ),
+        60,
+    )
+    assert done["state"] == "success", done
 
 
 def test_every_process_listens_on_loopback_only(setup: Setup) -> None:
