@@ -9,10 +9,8 @@ one HubSpot limit however many days run at once.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG
 from airflow.timetables.interval import CronDataIntervalTimetable
 
 from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
@@ -23,15 +21,13 @@ DAY_OF_MOVES = """
 SELECT contact_id AS from_id, company_id AS to_id
 FROM contact_company_moves
 WHERE moved_at >= '{{ data_interval_start | ds }}' AND moved_at < '{{ data_interval_end | ds }}'
-  AND contact_id % :shards = :shard
-ORDER BY contact_id
 """
-
-
-@task
-def shards() -> list[dict[str, Any]]:
-    """One parameter set per shard of the day (SQLite-style named parameters)."""
-    return [{"shard": shard, "shards": SHARDS} for shard in range(SHARDS)]
+# One query per shard, the shard written into it: plain SQL with no driver-specific parameter
+# style, so the same DAG reads SQLite and PostgreSQL. (A literal list given to expand() is still
+# templated, so each query gets its run's data interval.)
+SHARD_QUERIES = [
+    f"{DAY_OF_MOVES}  AND contact_id % {SHARDS} = {shard}\nORDER BY contact_id" for shard in range(SHARDS)
+]
 
 
 with DAG(
@@ -48,8 +44,7 @@ with DAG(
         from_object_type="contacts",
         to_object_type="companies",
         conn_id="hubspot_warehouse",
-        sql=DAY_OF_MOVES,
         pool=POOL,
         rate_limit_share=1 / SHARDS,
         on_invalid="skip",
-    ).expand(parameters=shards())
+    ).expand(sql=SHARD_QUERIES)

@@ -6,6 +6,9 @@ import importlib.util
 import json
 import os
 import sys
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,15 +90,45 @@ def require_postgres() -> None:
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432 (database test, trust auth)")
 
 
-def postgres_connection(**extra: Any) -> str:
-    """An Airflow connection (JSON) to the PostgreSQL test server."""
+def postgres_connection(dbname: str = "test", **extra: Any) -> str:
+    """An Airflow connection (JSON) to a database of the PostgreSQL test server."""
     return json.dumps(
         {
             "conn_type": "postgres",
             "host": "127.0.0.1",
             "port": 5432,
             "login": "postgres",
-            "schema": "test",
+            "schema": dbname,
             "extra": extra,
         }
     )
+
+
+@contextmanager
+def postgres_database(prefix: str = "hubspot_test") -> Iterator[tuple[Callable[[str], None], str]]:
+    """A fresh database on the PostgreSQL test server, dropped afterwards (skips without a server).
+
+    Yields a function running SQL in it (autocommit) and an Airflow connection (JSON) to it.
+    """
+    import psycopg2
+
+    require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(connect_timeout=3, **POSTGRES)  # type: ignore[arg-type]
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    db = psycopg2.connect(connect_timeout=3, **{**POSTGRES, "dbname": name})  # type: ignore[arg-type]
+    db.autocommit = True
+
+    def run_sql(sql: str) -> None:
+        with db.cursor() as cursor:
+            cursor.execute(sql)
+
+    try:
+        yield run_sql, postgres_connection(name)
+    finally:
+        db.close()
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()

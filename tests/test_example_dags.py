@@ -8,12 +8,13 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import run_dag, use_simulator
+from tests.airflow_helpers import postgres_database, run_dag, use_simulator
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "example_dags"
@@ -82,19 +83,32 @@ def test_warehouse_sync_removes_labels_and_confirms(
 def test_backfill_runs_one_day_in_three_pooled_shards(
     hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    check_backfill(hubspot_simulator, monkeypatch, warehouse.executescript)
+
+
+@pytest.mark.postgres
+def test_backfill_sql_runs_on_postgres(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with postgres_database() as (run_sql, connection):
+        monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_WAREHOUSE", connection)
+        check_backfill(hubspot_simulator, monkeypatch, run_sql)
+
+
+def check_backfill(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, run_sql: Any) -> None:
     subprocess.run(
         [sys.executable, "-m", "airflow", "pools", "set", "hubspot_api", "3", "HubSpot rate limit"],
         check=True,
         capture_output=True,
     )
-    sim = hubspot_simulator
     moves = [(100 + i, 5000 + i % 4, "2026-11-02" if i < 30 else "2026-11-03") for i in range(40)]
     for contact, company, _ in moves:
         sim.state.associate("contacts", contact, "companies", company)
-    warehouse.execute(
-        "CREATE TABLE contact_company_moves (contact_id INTEGER, company_id INTEGER, moved_at TEXT)"
+    values = ", ".join(f"({contact}, {company}, '{day}')" for contact, company, day in moves)
+    run_sql(
+        "CREATE TABLE contact_company_moves (contact_id INTEGER, company_id INTEGER, moved_at TEXT);"
+        f"INSERT INTO contact_company_moves VALUES {values};"
     )
-    warehouse.executemany("INSERT INTO contact_company_moves VALUES (?, ?, ?)", moves)
     use_simulator(monkeypatch, sim)
 
     result = run_dag(

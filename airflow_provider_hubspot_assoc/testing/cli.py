@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ten-second-limit", type=int, help="requests per window per app")
     parser.add_argument("--window-seconds", type=float, default=10.0, help="rate window length")
     parser.add_argument("--daily-limit", type=int, help="requests per day per account")
+    parser.add_argument(
+        "--daily-reset-seconds", type=float, help="reset the daily count every N s (default: midnight)"
+    )
+    parser.add_argument(
+        "--retry-after-on-429", action="store_true", help="send Retry-After on 429s (HubSpot documents none)"
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each answer")
     parser.add_argument("--max-inputs", type=int, default=100, help="inputs per archive request")
     parser.add_argument(
@@ -56,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         config.ten_second_limit = args.ten_second_limit
     if args.daily_limit:
         config.daily_limit = args.daily_limit
+    config.daily_reset_seconds = args.daily_reset_seconds
+    config.retry_after_on_429 = args.retry_after_on_429
     config.tokens = {args.token: next(iter(config.tokens.values()))}
     config.faults = FaultConfig(
         server_error_rate=args.server_error_rate,

@@ -31,6 +31,7 @@ from ._support import (
 )
 
 CLI = Path(sys.executable).with_name("hubspot-assoc-sim")
+REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 20.0
 
 # Distinctive secrets, so that finding one in a log cannot be a coincidence.
@@ -73,7 +74,9 @@ class RunningCli:
 def _start_cli(*args: str) -> RunningCli:
     assert CLI.exists(), f"{CLI} is not installed (pip install -e .)"
     process = subprocess.Popen(
-        [str(CLI), "--port", "0", *args],
+        # The module the command runs, imported from this checkout (the command may point elsewhere).
+        [sys.executable, "-m", "airflow_provider_hubspot_assoc.testing.cli", "--port", "0", *args],
+        cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -324,3 +327,31 @@ def test_inspection_reset_and_faults_over_http(hubspot_simulator: HubSpotSimulat
     assert sim.stats.by_endpoint == {"inspect": 1}  # only the reset request itself, recorded after it
     assert sim.stats.archived_pairs == 0
     assert requests.get(f"{sim.url}/_sim/nothing", timeout=5).status_code == 404
+
+
+def _three_reads(url: str) -> list[requests.Response]:
+    headers = {"Authorization": "Bearer sim-private-app-token"}
+    return [
+        requests.post(url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
+        for _ in range(3)
+    ]
+
+
+def test_cli_daily_limit_resets_after_given_seconds_and_says_when_if_asked() -> None:
+    """A time-scaled daily limit, and ``Retry-After`` on request: what a deployment test waits on."""
+    plain = _start_cli("--daily-limit", "2", "--daily-reset-seconds", "30")
+    try:
+        answers = _three_reads(plain.url)
+    finally:
+        plain.stop()
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[2].json()["policyName"] == "DAILY"
+    assert "Retry-After" not in answers[2].headers  # HubSpot documents none for 429
+
+    told = _start_cli("--daily-limit", "2", "--daily-reset-seconds", "30", "--retry-after-on-429")
+    try:
+        limited = _three_reads(told.url)[2]
+    finally:
+        told.stop()
+    assert limited.status_code == 429 and limited.json()["policyName"] == "DAILY"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 30
