@@ -1,10 +1,13 @@
 """Backfill: replay past days of "contact left company" events, one DAG run per day.
 
-``catchup=True`` creates a run for every past day; each run's SQL is templated with its data
-interval. The day is cut into 3 shards that run as mapped tasks in the ``hubspot_api`` pool
-(3 slots, create it with ``airflow pools set hubspot_api 3 "HubSpot rate limit"``); each task takes
-a third of the connection's rate limit (``rate_limit_share``), so all of them together stay inside
-one HubSpot limit however many days run at once.
+Each run's SQL is templated with its data interval, so a day's run removes that day's moves. The
+schedule runs each new day; past days are replayed with Airflow 3's backfill, as many as you ask
+for: ``airflow backfill create --dag-id hubspot_backfill_contact_moves --from-date 2026-11-27
+--to-date 2026-11-29``. ``catchup=False`` and a recent ``start_date``: unpausing the DAG never
+creates dozens of runs on its own. The day is cut into 3 shards that run as mapped tasks in the
+``hubspot_api`` pool (3 slots, create it with ``airflow pools set hubspot_api 3 "HubSpot rate
+limit"``); each task takes a third of the connection's rate limit (``rate_limit_share``), so all of
+them together stay inside one HubSpot limit however many days run at once.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ with DAG(
     dag_id="hubspot_backfill_contact_moves",
     # A data-interval timetable: each run covers one whole day (Airflow 3's "@daily" has none).
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
-    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
-    catchup=True,
+    start_date=pendulum.datetime(2026, 11, 27, tz="UTC"),
+    catchup=False,  # past days come from `airflow backfill create`, never from unpausing
     max_active_runs=3,
     tags=["hubspot", "example", "backfill"],
 ) as hubspot_backfill_contact_moves:

@@ -14,7 +14,10 @@ from airflow.sdk import DAG
 
 from airflow_provider_hubspot_assoc.operators import SyncAssociationsOperator
 
-DESIRED = "SELECT contact_id AS from_id, company_id AS to_id FROM contact_companies"
+# Ordered, so a resumed run (after a crash or a deferral) reads the rows in the same order.
+DESIRED = (
+    "SELECT contact_id AS from_id, company_id AS to_id FROM contact_companies ORDER BY contact_id, company_id"
+)
 
 with DAG(
     dag_id="hubspot_warehouse_mirror",

@@ -78,6 +78,14 @@ def test_warehouse_sync_removes_labels_and_confirms(
     assert key not in sim.state.types_of("contacts", "102", "companies", "5000")
     assert key in sim.state.types_of("contacts", "103", "companies", "5000")  # already synced: untouched
     assert sim.state.count("contacts", "companies") == 3  # the associations themselves stay
+    synced = warehouse.execute("SELECT contact_id FROM label_removals WHERE synced_at IS NOT NULL").fetchall()
+    assert sorted(synced) == [(101,), (102,), (103,)]  # the rows it handled are marked
+
+    archive_requests = sim.stats.by_endpoint["archive_labels"]
+    again = run_dag("hubspot_warehouse_label_sync", EXAMPLES / "example_hubspot_warehouse_sync.py")
+
+    assert again.state == "success"
+    assert sim.stats.by_endpoint["archive_labels"] == archive_requests  # the next run sends nothing
 
 
 def test_backfill_runs_one_day_in_three_pooled_shards(
@@ -101,7 +109,7 @@ def check_backfill(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, run_s
         check=True,
         capture_output=True,
     )
-    moves = [(100 + i, 5000 + i % 4, "2026-11-02" if i < 30 else "2026-11-03") for i in range(40)]
+    moves = [(100 + i, 5000 + i % 4, "2026-11-28" if i < 30 else "2026-11-29") for i in range(40)]
     for contact, company, _ in moves:
         sim.state.associate("contacts", contact, "companies", company)
     values = ", ".join(f"({contact}, {company}, '{day}')" for contact, company, day in moves)
@@ -114,8 +122,8 @@ def check_backfill(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, run_s
     result = run_dag(
         "hubspot_backfill_contact_moves",
         EXAMPLES / "example_hubspot_backfill.py",
-        # A manual run's data interval ends at its logical date: this run covers 2 November.
-        logical_date=pendulum.datetime(2026, 11, 3, tz="UTC"),
+        # A manual run's data interval ends at its logical date: this run covers 28 November.
+        logical_date=pendulum.datetime(2026, 11, 29, tz="UTC"),
     )
 
     assert result.state == "success"

@@ -146,9 +146,9 @@ def _start_examples(s: Setup) -> None:
         "CREATE TABLE label_removals (contact_id BIGINT, company_id BIGINT, label TEXT, synced_at TEXT);"
         f"INSERT INTO label_removals VALUES {values(removals)};"
     )
-    # Backfill, contacts 1051-1100: those up to 1090 moved on 2 November, the rest on the 3rd.
+    # Backfill, contacts 1051-1100: those up to 1090 moved on 28 November, the rest on the 29th.
     moves = [
-        (int(c), int(k), "2026-11-02" if int(c) <= 1090 else "2026-11-03")
+        (int(c), int(k), "2026-11-28" if int(c) <= 1090 else "2026-11-29")
         for c, k in sorted(of_contacts(before["contacts"], 1051, 1100))
     ]
     s.warehouse(
@@ -172,7 +172,7 @@ def _start_examples(s: Setup) -> None:
         )
 
     for dag_id in EXAMPLES:
-        logical = "2026-11-03T00:00:00Z" if dag_id == "hubspot_backfill_contact_moves" else None
+        logical = "2026-11-29T00:00:00Z" if dag_id == "hubspot_backfill_contact_moves" else None
         s.runs[dag_id] = s.airflow.trigger(dag_id, logical_date=logical)
 
 
@@ -252,7 +252,7 @@ def test_the_example_dags_end_in_the_state_they_promise(setup: Setup) -> None:
     labelled = before["labelled"]
     assert hubspot.labelled(sim, [str(c) for c in range(1001, 1051)], BILLING) == {labelled[0]}
     assert of_contacts(after, 1001, 1050) == of_contacts(before["contacts"], 1001, 1050)
-    # Backfill of 2 November: contacts 1051-1090 moved that day, 1091-1100 the day after.
+    # Backfill of 28 November: contacts 1051-1090 moved that day, 1091-1100 the day after.
     assert of_contacts(after, 1051, 1100) == of_contacts(before["contacts"], 1091, 1100)
     shards = [
         airflow.xcom(
