@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-import selectors
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 import requests
 
 from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
 
+from ._cli import RunningCli, start_cli
 from ._support import (
     PRIMARY,
     UNLABELED,
@@ -30,9 +25,6 @@ from ._support import (
     read_path,
 )
 
-CLI = Path(sys.executable).with_name("hubspot-assoc-sim")
-STARTUP_SECONDS = 20.0
-
 # Distinctive secrets, so that finding one in a log cannot be a coincidence.
 PRIVATE_TOKEN = f"pat-na1-{uuid.uuid4()}"
 CLIENT_ID = f"client-{uuid.uuid4().hex[:8]}"
@@ -42,60 +34,9 @@ WRONG_TOKEN = f"wrong-{uuid.uuid4()}"
 
 
 # ------------------------------------------------------------------------------------------- CLI
-class RunningCli:
-    def __init__(self, process: subprocess.Popen[str], first_line: str) -> None:
-        self.process = process
-        self.first_line = first_line
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", first_line)
-        assert match, f"no URL in the first line: {first_line!r}"
-        self.url = match[0]
-        self.port = int(match[1])
-        self.stdout = ""
-        self.stderr = ""
-        self.stopped = False
-
-    def stop(self) -> int:
-        """SIGTERM (how a supervisor stops it), then collect its output; safe to call twice."""
-        if self.stopped:
-            return self.process.returncode
-        self.stopped = True
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            out, err = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, err = self.process.communicate()
-        self.stdout, self.stderr = self.first_line + out, err
-        return self.process.returncode
-
-
-def _start_cli(*args: str) -> RunningCli:
-    assert CLI.exists(), f"{CLI} is not installed (pip install -e .)"
-    process = subprocess.Popen(
-        [str(CLI), "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        ready = selector.select(timeout=STARTUP_SECONDS)
-    if not ready:
-        process.kill()
-        _, err = process.communicate()
-        pytest.fail(f"hubspot-assoc-sim printed nothing in {STARTUP_SECONDS} s; stderr: {err}")
-    first = process.stdout.readline()
-    if not first:
-        _, err = process.communicate()
-        pytest.fail(f"hubspot-assoc-sim exited with {process.returncode}: {err}")
-    return RunningCli(process, first)
-
-
 @pytest.fixture
 def cli() -> Iterator[RunningCli]:
-    running = _start_cli("--seed", "demo", "--window-seconds", "1", "--token", PRIVATE_TOKEN, "-v")
+    running = start_cli("--seed", "demo", "--window-seconds", "1", "--token", PRIVATE_TOKEN, "-v")
     try:
         yield running
     finally:
@@ -179,7 +120,7 @@ def test_cli_logs_no_secrets(cli: RunningCli) -> None:
     )
 
     assert cli.stop() == 0
-    output = cli.stdout + cli.stderr
+    output = cli.stdout + cli.stderr  # everything after the banner, which names the accepted secrets
     # -v logged every request (so the check below looks at real request logs) ...
     assert output.count("POST /crm/v4/associations/contacts/companies/batch/read") == 3
     assert "POST /oauth/v1/token" in output
