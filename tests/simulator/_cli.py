@@ -6,6 +6,7 @@ out of pytest's captured output, which ``tests/conftest.py`` checks for those se
 
 from __future__ import annotations
 
+import os
 import re
 import selectors
 import signal
@@ -17,6 +18,9 @@ from pathlib import Path
 import pytest
 
 CLI = Path(sys.executable).with_name("hubspot-assoc-sim")
+REPO = Path(__file__).resolve().parents[2]
+# The installed command, importing the package of the checkout under test (a worktree's too).
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 STARTUP_SECONDS = 20.0
 READY = "Ready."  # the banner's last line starts with this
 
@@ -60,7 +64,9 @@ class RunningCli:
 def run_cli(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
     """Run the command to its end (``--help``, bad flags)."""
     assert CLI.exists(), f"{CLI} is not installed (pip install -e .)"
-    return subprocess.run([str(CLI), *args], capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [str(CLI), *args], capture_output=True, text=True, timeout=timeout, check=False, env=ENV
+    )
 
 
 def start_cli(*args: str) -> RunningCli:
@@ -71,20 +77,21 @@ def start_cli(*args: str) -> RunningCli:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=ENV,
     )
     assert process.stdout is not None
-    lines: list[str] = []
+    text = ""
     deadline = time.monotonic() + STARTUP_SECONDS
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
-        while not lines or not lines[-1].startswith(READY):
+        while f"\n{READY}" not in text or not text.endswith("\n"):
             if not selector.select(timeout=max(deadline - time.monotonic(), 0)):
                 process.kill()
                 _, err = process.communicate()
                 pytest.fail(f"hubspot-assoc-sim gave no full banner in {STARTUP_SECONDS} s; stderr: {err}")
-            line = process.stdout.readline()
-            if not line:
+            chunk = os.read(process.stdout.fileno(), 65536)  # unbuffered: select() sees what is left
+            if not chunk:
                 _, err = process.communicate()
                 pytest.fail(f"hubspot-assoc-sim exited with {process.returncode}: {err}")
-            lines.append(line)
-    return RunningCli(process, "".join(lines))
+            text += chunk.decode()
+    return RunningCli(process, text)

@@ -113,7 +113,7 @@ def test_bad_flag_values_are_refused_naming_the_flag() -> None:
 
 def test_limit_flags_reach_the_simulator() -> None:
     cli = start_cli(
-        "--seed", "demo", "--tier", "free", "--daily-limit", "3", "--daily-reset-seconds", "2",
+        "--seed", "demo", "--tier", "free", "--daily-limit", "2", "--daily-reset-seconds", "4",
         "--retry-after-on-429", "--account-timezone", "Europe/Berlin", "--unknown-record", "reject",
     )  # fmt: skip
     try:
@@ -121,18 +121,21 @@ def test_limit_flags_reach_the_simulator() -> None:
         info = requests.get(f"{cli.url}/account-info/v3/details", headers=headers, timeout=5)
         assert info.json()["timeZone"] == "Europe/Berlin"
         assert info.headers["X-HubSpot-RateLimit-Max"] == str(TIERS["free"][0])  # the tier's window
-        assert info.headers["X-HubSpot-RateLimit-Daily"] == "3"  # the flag wins over the tier
+        assert info.headers["X-HubSpot-RateLimit-Daily"] == "2"  # the flag wins over the tier
         unknown = requests.post(
             cli.url + archive_path(), json=archive_body({"77777777": ["5001"]}), headers=headers, timeout=5
         )
         assert unknown.status_code == 400 and "INVALID_OBJECT_IDS" in unknown.text
-        daily = requests.post(cli.url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
+        for _ in range(4):  # a "day" may end between two requests: go on until the third in one
+            daily = requests.post(cli.url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
+            if daily.status_code == 429:
+                break
         assert daily.status_code == 429 and daily.json()["policyName"] == "DAILY"
-        assert 1 <= int(daily.headers["Retry-After"]) <= 2
+        assert 1 <= int(daily.headers["Retry-After"]) <= 4
         time.sleep(float(daily.headers["Retry-After"]))
         again = requests.post(cli.url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
         assert again.status_code == 200  # a new "day" after --daily-reset-seconds
-        assert "daily limit 3, reset every 2 s" in cli.first_line
+        assert "daily limit 2, reset every 4 s" in cli.first_line
     finally:
         cli.stop()
 
@@ -192,7 +195,9 @@ def test_preload_adds_random_labeled_associations_and_says_how_many() -> None:
         assert listed["count"] == 500
         headers = {"Authorization": f"Bearer {cli.banner_value('private-app token')}"}
         contacts = sorted({pair[0] for pair in listed["pairs"]})
-        read = requests.post(cli.url + read_path(), json=read_body(contacts[:200]), headers=headers, timeout=5)
+        read = requests.post(
+            cli.url + read_path(), json=read_body(contacts[:200]), headers=headers, timeout=5
+        )
         labels = {
             kind.get("label")
             for result in read.json()["results"]

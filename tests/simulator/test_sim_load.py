@@ -18,7 +18,13 @@ PAYLOAD: dict[str, Any] = {
         {"from": "deals", "to": "contacts", "name": "Decision maker"},
     ],
     "associations": [
-        {"from": "contacts", "from_id": "101", "to": "companies", "to_id": "5000", "labels": ["Billing contact"]},
+        {
+            "from": "contacts",
+            "from_id": "101",
+            "to": "companies",
+            "to_id": "5000",
+            "labels": ["Billing contact"],
+        },
         {"from": "contacts", "from_id": 102, "to": "companies", "to_id": 5000},
         {"from": "contacts", "from_id": "101", "to": "companies", "to_id": "5001", "labels": ["Primary"]},
         {"from": "0-3", "from_id": "9", "to": "contacts", "to_id": "101", "labels": ["Decision maker"]},
@@ -58,28 +64,36 @@ def test_load_creates_labels_associations_and_records(hubspot_simulator: HubSpot
     assert state.count("contacts", "companies") == 3
 
 
+def _one(**item: Any) -> dict[str, Any]:
+    """A body with one association: contact 1 -> company 2, changed by ``item`` (None drops a key)."""
+    base = {"from": "contacts", "from_id": "1", "to": "companies", "to_id": "2", **item}
+    return {"associations": [{k: v for k, v in base.items() if v is not None}]}
+
+
+def _label(**item: Any) -> dict[str, Any]:
+    return {"labels": [{"from": "contacts", "to": "companies", **item}]}
+
+
 BAD: list[tuple[Any, str]] = [
     (b"{not json", "not JSON"),
     ([1, 2], "a JSON object"),
     ({"associations": [], "extra": 1}, "extra"),
     ({"labels": {"name": "x"}}, "labels must be a list"),
-    ({"associations": [{"from": "contacts", "to": "companies", "to_id": "1"}]}, "associations[0].from_id"),
-    ({"associations": [{"from": "contacts", "from_id": "x1", "to": "companies", "to_id": "1"}]}, "associations[0].from_id"),
-    ({"associations": [{"from": "widgets!", "from_id": "1", "to": "companies", "to_id": "1"}]}, "associations[0].from"),
+    (_one(from_id=None), "associations[0].from_id"),
+    (_one(from_id="x1"), "associations[0].from_id"),
+    (_one(to_id=2**63), "associations[0].to_id"),
+    (_one(**{"from": "widgets!"}), "associations[0].from"),
     (
-        {"associations": [
-            {"from": "contacts", "from_id": "1", "to": "companies", "to_id": "2"},
-            {"from": "contacts", "from_id": "1", "to": "companies", "to_id": "2", "labels": ["Nope"]},
-        ]},
+        {"associations": [*_one()["associations"], *_one(labels=["Nope"])["associations"]]},
         "associations[1].labels[0]",
     ),
-    ({"associations": [{"from": "contacts", "from_id": "1", "to": "companies", "to_id": "2", "labels": "Primary"}]}, "associations[0].labels"),
-    ({"associations": [{"from": "contacts", "from_id": "1", "to": "companies", "to_id": "2", "colour": "red"}]}, "associations[0].colour"),
-    ({"labels": [{"from": "contacts", "to": "companies"}]}, "labels[0].name"),
-    ({"labels": [{"from": "contacts", "to": "companies", "name": "X", "category": "OTHER"}]}, "labels[0].category"),
-    ({"labels": [{"from": "contacts", "to": "companies", "name": "X", "type_id": 1}]}, "labels[0].type_id"),
+    (_one(labels="Primary"), "associations[0].labels"),
+    (_one(colour="red"), "associations[0].colour"),
+    (_label(), "labels[0].name"),
+    (_label(name="X", category="OTHER"), "labels[0].category"),
+    (_label(name="X", type_id=1), "labels[0].type_id"),
     ({"records": {"contacts": ["1", "-2"]}}, "records.contacts[1]"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("body", "named"), BAD, ids=[named for _, named in BAD])
