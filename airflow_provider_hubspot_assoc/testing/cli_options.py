@@ -1,7 +1,7 @@
 """Command-line flags for every ``SimulatorConfig`` and ``FaultConfig`` setting, made from the fields.
 
 A new setting gets its flag (``ten_second_limit`` -> ``--ten-second-limit``) from its type; only its
-help text is written here, and ``flag_help`` refuses a setting without one, so nothing drifts.
+help text is written here (building the parser fails for a setting without one), so nothing drifts.
 """
 
 from __future__ import annotations
