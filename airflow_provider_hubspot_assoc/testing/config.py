@@ -122,6 +122,7 @@ class SimulatorConfig:
     port: int = 0  # 0: a free port chosen by the OS
     seed: str = "empty"
     random_seed: int = 0
+    preload: int = 0  # random contact->company associations added to the seed (and again on reset)
     # --- auth
     tokens: dict[str, frozenset[str]] = field(default_factory=lambda: {"sim-private-app-token": ALL_SCOPES})
     oauth_clients: dict[str, str] = field(default_factory=lambda: {"sim-client-id": "sim-client-secret"})

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +43,7 @@ from airflow_provider_hubspot_assoc.object_types import (
     validate_object_type,
 )
 from airflow_provider_hubspot_assoc.testing import faults as hostile
+from airflow_provider_hubspot_assoc.testing import loading
 from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig
 from airflow_provider_hubspot_assoc.testing.limits import DailyCounter, RollingWindow
 from airflow_provider_hubspot_assoc.testing.state import AccountState, TypeKey
@@ -224,8 +225,7 @@ class HubSpotSimulator:
         if config is not None:
             for key, value in overrides.items():
                 setattr(self.config, key, value)
-        self.state = AccountState()
-        self.state.seed(self.config.seed)
+        self.state = self._seeded(self.config.seed)
         self.stats = SimulatorStats()
         self._lock = threading.RLock()
         self._in_flight = 0
@@ -237,6 +237,13 @@ class HubSpotSimulator:
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
+    def _seeded(self, seed: str) -> AccountState:
+        """A new account with the seed's data set, plus ``preload`` random associations."""
+        state = AccountState()
+        state.seed(seed)
+        self.preloaded = state.preload(self.config.preload, self.config.random_seed)
+        return state
+
     def _build_limits(self) -> None:
         self.window = RollingWindow(self.config.ten_second_limit, self.config.window_seconds)
         self.daily = DailyCounter(
@@ -311,8 +318,7 @@ class HubSpotSimulator:
     def reset(self, seed: str | None = None) -> None:
         """Forget all state, statistics and faults; seed again."""
         with self._lock:
-            self.state = AccountState()
-            self.state.seed(seed or self.config.seed)
+            self.state = self._seeded(seed or self.config.seed)
             self.stats = SimulatorStats()
             self.config.faults = FaultConfig()
             self._issued.clear()
@@ -358,7 +364,10 @@ class HubSpotSimulator:
         try:
             if path.startswith("/_sim/"):
                 record.endpoint = "inspect"
-                status, payload = self._inspect(method, path, split.query, body)
+                try:
+                    status, payload = self._inspect(method, path, split.query, body)
+                except loading.LoadError as error:  # bad input answered, never a dropped connection
+                    status, payload = 400, error_body(str(error))
                 return self._json(status, payload, answer_headers, record)
             if method == "POST" and path in OAUTH_TOKEN_PATHS:
                 record.endpoint = "oauth_token"
@@ -1034,9 +1043,17 @@ class HubSpotSimulator:
             self.reset(params.get("seed"))
             return 200, {"ok": True}
         if method == "POST" and path == "/_sim/faults":
-            settings = json.loads(body or b"{}")
-            self.set_faults(**settings)
+            settings = loading.json_object(body)
+            unknown = sorted(set(settings) - {item.name for item in fields(FaultConfig)})
+            if unknown:
+                raise loading.LoadError(f"no fault setting {', '.join(unknown)}")
+            try:
+                self.set_faults(**settings)
+            except (TypeError, ValueError) as error:
+                raise loading.LoadError(f"fault settings: {error}") from None
             return 200, asdict(self.config.faults)
+        if method == "POST" and path == "/_sim/load":
+            return 200, loading.load(self.state, loading.json_object(body))
         return 404, error_body(f"No inspection route {method} {path}", "OBJECT_NOT_FOUND")
 
 

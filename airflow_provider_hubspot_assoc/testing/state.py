@@ -69,6 +69,9 @@ DEFAULT_DEFINITIONS: tuple[tuple[str, str, int, str | None, int], ...] = (
 )
 
 INVERSE_LABELS = {"Primary": "Primary", "Parent": "Child"}
+SEEDS = ("empty", "demo")
+# ``preload`` ids start here, past the demo seed's, so both fit in one account.
+PRELOAD_FIRST_CONTACT, PRELOAD_FIRST_COMPANY = 100_001, 500_001
 
 
 class AccountState:
@@ -291,10 +294,10 @@ class AccountState:
         ``empty``: label definitions only. ``demo``: 200 contacts, 40 companies, 60 deals and 20
         tickets, with unlabeled, Primary and "Billing contact" associations.
         """
+        if name not in SEEDS:
+            raise ValueError(f"unknown seed {name!r}: use one of {', '.join(SEEDS)}")
         if name == "empty":
             return
-        if name != "demo":
-            raise ValueError(f"unknown seed {name!r}: use 'empty' or 'demo'")
         rng = random.Random(name)
         contacts = [str(1001 + i) for i in range(200)]
         companies = [str(5001 + i) for i in range(40)]
@@ -304,9 +307,7 @@ class AccountState:
         self.add_records("companies", companies)
         self.add_records("deals", deals)
         self.add_records("tickets", tickets)
-        billing = self.define_label(
-            "contacts", "companies", "Billing contact", inverse_label="Billing company", type_id=28
-        )
+        billing = self._billing_label()
         for contact in contacts:
             first, *others = rng.sample(companies, rng.choice((1, 1, 2)))
             labels: list[TypeKey | str] = ["Primary"]
@@ -321,3 +322,41 @@ class AccountState:
                 self.associate("deals", deal, "contacts", contact)
         for ticket in tickets:
             self.associate("tickets", ticket, "contacts", rng.choice(contacts))
+
+    def _billing_label(self) -> LabelDefinition:
+        """The demo's custom contact->company label "Billing contact" (type id 28), defined once."""
+        for definition in self.definitions("contacts", "companies"):
+            if definition.label == "Billing contact":
+                return definition
+        return self.define_label(
+            "contacts", "companies", "Billing contact", inverse_label="Billing company", type_id=28
+        )
+
+    def preload(self, count: int, random_seed: int = 0) -> dict[str, int]:
+        """Add ``count`` random contact->company associations; the same seed gives the same ones.
+
+        Contacts from 100001 get one to three companies each out of ``count // 5`` (at least one) from
+        500001; about a third carry "Primary" and a tenth "Billing contact". Returns the counts.
+        """
+        if count <= 0:
+            return {}
+        rng = random.Random(random_seed)
+        companies = [str(PRELOAD_FIRST_COMPANY + i) for i in range(max(count // 5, 1))]
+        billing = self._billing_label()
+        made = {"associations": 0, "contacts": 0, "companies": len(companies), "primary": 0, "billing": 0}
+        contact = PRELOAD_FIRST_CONTACT
+        while made["associations"] < count:
+            wanted = min(rng.choice((1, 1, 2, 3)), count - made["associations"], len(companies))
+            for company in rng.sample(companies, wanted):
+                labels: list[TypeKey | str] = []
+                if rng.random() < 0.33:
+                    labels.append("Primary")
+                if rng.random() < 0.1:
+                    labels.append((billing.category, billing.type_id))
+                self.associate("contacts", contact, "companies", company, labels)
+                made["primary"] += "Primary" in labels
+                made["billing"] += len(labels) - ("Primary" in labels)
+            made["associations"] += wanted
+            made["contacts"] += 1
+            contact += 1
+        return made

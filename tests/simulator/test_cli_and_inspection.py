@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
-import selectors
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 import requests
 
 from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
 
+from ._cli import RunningCli, start_cli
 from ._support import (
     PRIMARY,
     UNLABELED,
@@ -30,10 +25,6 @@ from ._support import (
     read_path,
 )
 
-CLI = Path(sys.executable).with_name("hubspot-assoc-sim")
-REPO = Path(__file__).resolve().parents[2]
-STARTUP_SECONDS = 20.0
-
 # Distinctive secrets, so that finding one in a log cannot be a coincidence.
 PRIVATE_TOKEN = f"pat-na1-{uuid.uuid4()}"
 CLIENT_ID = f"client-{uuid.uuid4().hex[:8]}"
@@ -43,62 +34,9 @@ WRONG_TOKEN = f"wrong-{uuid.uuid4()}"
 
 
 # ------------------------------------------------------------------------------------------- CLI
-class RunningCli:
-    def __init__(self, process: subprocess.Popen[str], first_line: str) -> None:
-        self.process = process
-        self.first_line = first_line
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", first_line)
-        assert match, f"no URL in the first line: {first_line!r}"
-        self.url = match[0]
-        self.port = int(match[1])
-        self.stdout = ""
-        self.stderr = ""
-        self.stopped = False
-
-    def stop(self) -> int:
-        """SIGTERM (how a supervisor stops it), then collect its output; safe to call twice."""
-        if self.stopped:
-            return self.process.returncode
-        self.stopped = True
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            out, err = self.process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            out, err = self.process.communicate()
-        self.stdout, self.stderr = self.first_line + out, err
-        return self.process.returncode
-
-
-def _start_cli(*args: str) -> RunningCli:
-    assert CLI.exists(), f"{CLI} is not installed (pip install -e .)"
-    process = subprocess.Popen(
-        # The module the command runs, imported from this checkout (the command may point elsewhere).
-        [sys.executable, "-m", "airflow_provider_hubspot_assoc.testing.cli", "--port", "0", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        ready = selector.select(timeout=STARTUP_SECONDS)
-    if not ready:
-        process.kill()
-        _, err = process.communicate()
-        pytest.fail(f"hubspot-assoc-sim printed nothing in {STARTUP_SECONDS} s; stderr: {err}")
-    first = process.stdout.readline()
-    if not first:
-        _, err = process.communicate()
-        pytest.fail(f"hubspot-assoc-sim exited with {process.returncode}: {err}")
-    return RunningCli(process, first)
-
-
 @pytest.fixture
 def cli() -> Iterator[RunningCli]:
-    running = _start_cli("--seed", "demo", "--window-seconds", "1", "--token", PRIVATE_TOKEN, "-v")
+    running = start_cli("--seed", "demo", "--window-seconds", "1", "--token", PRIVATE_TOKEN, "-v")
     try:
         yield running
     finally:
@@ -182,7 +120,7 @@ def test_cli_logs_no_secrets(cli: RunningCli) -> None:
     )
 
     assert cli.stop() == 0
-    output = cli.stdout + cli.stderr
+    output = cli.stdout + cli.stderr  # everything after the banner, which names the accepted secrets
     # -v logged every request (so the check below looks at real request logs) ...
     assert output.count("POST /crm/v4/associations/contacts/companies/batch/read") == 3
     assert "POST /oauth/v1/token" in output
@@ -327,31 +265,3 @@ def test_inspection_reset_and_faults_over_http(hubspot_simulator: HubSpotSimulat
     assert sim.stats.by_endpoint == {"inspect": 1}  # only the reset request itself, recorded after it
     assert sim.stats.archived_pairs == 0
     assert requests.get(f"{sim.url}/_sim/nothing", timeout=5).status_code == 404
-
-
-def _three_reads(url: str) -> list[requests.Response]:
-    headers = {"Authorization": "Bearer sim-private-app-token"}
-    return [
-        requests.post(url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
-        for _ in range(3)
-    ]
-
-
-def test_cli_daily_limit_resets_after_given_seconds_and_says_when_if_asked() -> None:
-    """A time-scaled daily limit, and ``Retry-After`` on request: what a deployment test waits on."""
-    plain = _start_cli("--daily-limit", "2", "--daily-reset-seconds", "30")
-    try:
-        answers = _three_reads(plain.url)
-    finally:
-        plain.stop()
-    assert [a.status_code for a in answers] == [200, 200, 429]
-    assert answers[2].json()["policyName"] == "DAILY"
-    assert "Retry-After" not in answers[2].headers  # HubSpot documents none for 429
-
-    told = _start_cli("--daily-limit", "2", "--daily-reset-seconds", "30", "--retry-after-on-429")
-    try:
-        limited = _three_reads(told.url)[2]
-    finally:
-        told.stop()
-    assert limited.status_code == 429 and limited.json()["policyName"] == "DAILY"
-    assert 1 <= int(limited.headers["Retry-After"]) <= 30
