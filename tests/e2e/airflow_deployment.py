@@ -60,7 +60,9 @@ def airflow_env(
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_SEC": "2",
             # A killed worker is noticed within seconds, not the default five minutes.
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "8",
+            # Short, so a SIGKILLed task is noticed soon; long enough that a task starting slowly on a
+            # busy 2-core machine is not taken for a dead one.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
@@ -152,10 +154,27 @@ class Deployment:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
         return self.api("GET", path, params={"map_index": map_index, "deserialize": True})["value"]
 
+    def explain(self, dag_id: str, run_id: str) -> str:
+        """The run's task instances and the end of each one's log: what a failed assertion shows."""
+        parts = []
+        for ti in self.task_instances(dag_id, run_id):
+            tries = max(int(ti.get("try_number") or 1), 1)
+            log = self.task_log(dag_id, run_id, ti["task_id"], tries)
+            parts.append(f"--- {ti['task_id']} [{ti.get('state')}] try {tries}:\n{log[-3000:]}")
+        return "\n".join(parts) + self.processes.tails()
+
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
-        answer = self.http.get(f"{self.url}{path}", headers={"Accept": "text/plain"}, timeout=30)
-        return answer.text
+        answer = self.http.get(f"{self.url}{path}", headers={"Accept": "application/x-ndjson"}, timeout=30)
+        lines = []
+        for line in answer.text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                lines.append(line)
+                continue
+            lines.append(" ".join(str(entry.get(k, "")) for k in ("timestamp", "level", "event", "error_detail")))
+        return "\n".join(lines)
 
     # ------------------------------------------------------------------ processes
     def task_processes(self, ti_id: str) -> list[psutil.Process]:

@@ -235,14 +235,16 @@ def test_a_deferred_sensor_waits_for_the_pairs_to_go_and_resumes(setup: Setup) -
 
     hubspot.archive(sim, watched)
 
-    assert airflow.wait_for_run(dag_id, run_id, 90) == "success"
+    state = airflow.wait_for_run(dag_id, run_id, 90)
+    assert state == "success", airflow.explain(dag_id, run_id)
     assert hubspot.stats(sim)["by_endpoint"]["read"] > reads_while_there
 
 
 def test_the_example_dags_end_in_the_state_they_promise(setup: Setup) -> None:
     airflow, sim, before = setup.airflow, setup.sims["main"], setup.before
     states = {dag_id: airflow.wait_for_run(dag_id, run_id, 150) for dag_id, run_id in setup.runs.items()}
-    assert states == dict.fromkeys(EXAMPLES, "success")
+    failed = [airflow.explain(d, r) for d, r in setup.runs.items() if states[d] != "success"]
+    assert states == dict.fromkeys(EXAMPLES, "success"), "\n".join(failed)
     after = hubspot.pairs(sim)
 
     # Nightly cleanup: the closed-lost deals (9001-9020) lost their contacts, the others kept theirs.
@@ -300,7 +302,8 @@ def test_a_daily_limit_defers_the_task_and_the_triggerer_resumes_it(setup: Setup
         return airflow.run_state(dag_id, run_id) in ("success", "failed")
 
     wait_for("the daily-limited run to finish", finished, 120, 0.3, airflow.processes.tails)
-    assert airflow.run_state(dag_id, run_id) == "success"
+    state = airflow.run_state(dag_id, run_id)
+    assert state == "success", airflow.explain(dag_id, run_id)
     assert "deferred" in seen, seen
     ti = next(t for t in airflow.task_instances(dag_id, run_id) if t["task_id"] == "archive")
     assert ti["try_number"] == 1  # resumed after the deferral, not retried

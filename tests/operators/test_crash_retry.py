@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +12,8 @@ import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import load_dag, run_dag, use_simulator
+from tests.airflow_helpers import run_dag, use_simulator
+from tests.killing import kill_mid_run, retry_killed_task
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -125,73 +122,6 @@ def test_a_mirror_plan_too_large_for_the_checkpoint_survives_a_retry_through_its
     ]
 
 
-# --------------------------------------------------------------------------- SIGKILL
-CHILD = """
-import sys
-from pathlib import Path
-import pendulum
-sys.path.insert(0, {repo!r})
-from tests.airflow_helpers import load_dag
-load_dag({dag_id!r}, Path({dag_file!r})).test(logical_date=pendulum.parse({logical!r}))
-"""
-
-
-def kill_mid_run(dag_id: str, logical: pendulum.DateTime, sim: HubSpotSimulator, after: int) -> None:
-    """Run the DAG in a child process and SIGKILL it once HubSpot has seen ``after`` archive requests."""
-    code = CHILD.format(repo=str(REPO), dag_id=dag_id, dag_file=str(DAGS), logical=logical.isoformat())
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while sim.stats.by_endpoint["archive"] < after:
-            assert child.poll() is None, "the first try ended before it could be killed"
-            assert time.monotonic() < deadline, "the first try sent too few requests"
-            time.sleep(0.005)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-
-
-def retry_killed_task(dag_id: str, logical: pendulum.DateTime, task_id: str) -> dict[str, Any]:
-    """Do what the scheduler does for a task whose worker died: run the next try; return its XCom."""
-    from airflow.models.dagrun import DagRun
-    from airflow.models.xcom import XComModel
-    from airflow.sdk.definitions.dag import _run_task
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    dag = load_dag(dag_id, DAGS)
-    with create_session() as session:
-        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical))
-        assert run is not None
-        ti = run.get_task_instance(task_id, session=session)
-        assert ti is not None and ti.state == TaskInstanceState.RUNNING  # the killed try never ended
-        ti.try_number += 1
-        ti.state = TaskInstanceState.SCHEDULED
-        session.commit()
-        session.refresh(ti)
-        run_id = run.run_id
-        session.expunge(ti)
-    _run_task(ti=ti, task=dag.task_dict[task_id])
-    with create_session() as session:
-        row = session.scalar(
-            select(XComModel).where(
-                XComModel.dag_id == dag_id,
-                XComModel.run_id == run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == "return_value",
-            )
-        )
-        assert row is not None
-        return row.value  # type: ignore[no-any-return]
-
-
 @pytest.mark.timeout(240)
 def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_request(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
@@ -204,9 +134,9 @@ def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_req
     sim.reconfigure(latency_seconds=0.15)
     logical = pendulum.datetime(2026, 3, 1, tz="UTC")
 
-    kill_mid_run("s_killed", logical, sim, after=7)
+    kill_mid_run("s_killed", DAGS, logical, sim, after=7)
     sent_by_the_killed_try = sim.stats.by_endpoint["archive"]
-    result = retry_killed_task("s_killed", logical, "archive")
+    result = retry_killed_task("s_killed", DAGS, logical, "archive")
 
     summary = result["summary"]
     assert (summary["received"], summary["archived"], summary["failed"]) == (150, 150, 0)
@@ -231,8 +161,8 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
     account.reconfigure(latency_seconds=0.15)
     logical = pendulum.datetime(2026, 3, 2, tz="UTC")
 
-    kill_mid_run("s_sync_killed", logical, account, after=1)  # before any periodic checkpoint
-    result = retry_killed_task("s_sync_killed", logical, "sync")
+    kill_mid_run("s_sync_killed", DAGS, logical, account, after=1)  # before any periodic checkpoint
+    result = retry_killed_task("s_sync_killed", DAGS, logical, "sync")
 
     assert account.stats.by_endpoint["read"] == 1  # planned once, before anything was sent
     summary = result["summary"]

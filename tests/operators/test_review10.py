@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,7 +12,8 @@ import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import load_dag, run_dag, use_simulator
+from tests.airflow_helpers import run_dag, use_simulator
+from tests.killing import kill_mid_run, retry_killed_task
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -94,69 +91,6 @@ def test_a_daily_limit_during_the_read_back_defers_instead_of_failing_the_run(
 
 
 # ---------------------------------------------------------------- SIGKILL before any answer
-CHILD = """
-import sys
-from pathlib import Path
-import pendulum
-sys.path.insert(0, {repo!r})
-from tests.airflow_helpers import load_dag
-load_dag({dag_id!r}, Path({dag_file!r})).test(logical_date=pendulum.parse({logical!r}))
-"""
-
-
-def kill_mid_run(dag_id: str, logical: pendulum.DateTime, sim: HubSpotSimulator, after: int) -> None:
-    code = CHILD.format(repo=str(REPO), dag_id=dag_id, dag_file=str(DAGS), logical=logical.isoformat())
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while sim.stats.by_endpoint["archive"] < after:
-            assert child.poll() is None, "the first try ended before it could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.wait(timeout=30)
-
-
-def retry_killed_task(dag_id: str, logical: pendulum.DateTime, task_id: str) -> dict[str, Any]:
-    from airflow.models.dagrun import DagRun
-    from airflow.models.xcom import XComModel
-    from airflow.sdk.definitions.dag import _run_task
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    dag = load_dag(dag_id, DAGS)
-    with create_session() as session:
-        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical))
-        assert run is not None
-        ti = run.get_task_instance(task_id, session=session)
-        assert ti is not None
-        ti.try_number += 1
-        ti.state = TaskInstanceState.SCHEDULED
-        session.commit()
-        session.refresh(ti)
-        run_id = run.run_id
-        session.expunge(ti)
-    _run_task(ti=ti, task=dag.task_dict[task_id])
-    with create_session() as session:
-        row = session.scalar(
-            select(XComModel).where(
-                XComModel.dag_id == dag_id,
-                XComModel.run_id == run_id,
-                XComModel.task_id == task_id,
-                XComModel.key == "return_value",
-            )
-        )
-        assert row is not None
-        return row.value  # type: ignore[no-any-return]
-
-
 @pytest.mark.timeout(240)
 def test_requests_of_a_try_killed_before_its_first_answer_are_counted(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
@@ -169,10 +103,10 @@ def test_requests_of_a_try_killed_before_its_first_answer_are_counted(
     sim.reconfigure(latency_seconds=1.5)  # no answer comes back before the kill
     logical = pendulum.datetime(2026, 4, 1, tz="UTC")
 
-    kill_mid_run("r10_killed_early", logical, sim, after=2)
+    kill_mid_run("r10_killed_early", DAGS, logical, sim, after=2)
     sent_by_the_killed_try = sim.stats.by_endpoint["archive"]
     sim.reconfigure(latency_seconds=0.0)
-    result = retry_killed_task("r10_killed_early", logical, "archive")
+    result = retry_killed_task("r10_killed_early", DAGS, logical, "archive")
 
     summary = result["summary"]
     assert (summary["received"], summary["archived"]) == (150, 150)
