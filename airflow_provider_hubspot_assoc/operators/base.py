@@ -13,9 +13,12 @@ import time
 from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowNotFoundException
-
+from airflow_provider_hubspot_assoc._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowNotFoundException,
+    BaseOperator,
+)
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
 from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
@@ -42,7 +45,7 @@ from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_SECONDS = 1.0
