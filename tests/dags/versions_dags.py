@@ -1,7 +1,7 @@
 """DAGs of the version lane: each operator and sensor once, on whichever Airflow is installed.
 
-``v_every_task`` runs on the ``hubspot_default`` connection (an env var); ``v_form_connection`` on
-``hubspot_form``, a connection the tests create through Airflow's own API, the way its form saves one.
+``v_every_task`` runs on the ``hubspot_default`` connection (an env var); ``v_form_connection`` archives
+on ``hubspot_form``, a connection the tests save through Airflow's own API, the way its form does.
 """
 
 from __future__ import annotations
@@ -51,4 +51,8 @@ def every_task(dag_id: str, conn_id: str) -> Any:
 
 
 v_every_task = every_task("v_every_task", "hubspot_default")
-v_form_connection = every_task("v_form_connection", "hubspot_form")
+
+with DAG("v_form_connection", schedule=None, start_date=START) as v_form_connection:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=ARCHIVE_ROWS, hubspot_conn_id="hubspot_form", **PAIR
+    )
