@@ -39,9 +39,11 @@ AIRFLOW_3.2 := 3.2.2
 versions: $(addprefix version-,$(VERSION_LANES))
 
 version-%: .venv-airflow-%/.installed
-	HUBSPOT_ASSOC_DEMO_DIR=.demo-airflow-$* .venv-airflow-$*/bin/python example_dags/run_demo.py
+	HUBSPOT_ASSOC_DEMO_DIR=$(CURDIR)/.demo-airflow-$* .venv-airflow-$*/bin/python example_dags/run_demo.py
 	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/test_version_lane.py
 
+# The stamps are not intermediate files: keep them, so a second `make test` installs nothing.
+.PRECIOUS: .venv-airflow-%/.installed
 .venv-airflow-%/.installed: pyproject.toml constraints/airflow-%.txt
 	@test -x .venv-airflow-$*/bin/python || $(PYTHON) -m venv .venv-airflow-$*
 	.venv-airflow-$*/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"

@@ -78,13 +78,13 @@ def test_each_operator_and_sensor_runs(
     assert_every_task_worked(result, sim)
 
 
-def save_through_the_form(**user: Any) -> dict[str, Any]:
-    """Read the form and save a connection through Airflow's API, in a new process (tests/airflow_form.py)."""
+def save_through_the_form(*users: dict[str, Any]) -> dict[str, Any]:
+    """Read the form and save connections through Airflow's API, in a new process (tests/airflow_form.py)."""
     from airflow.configuration import conf
 
     done = subprocess.run(
         [sys.executable, "-m", "tests.airflow_form"],
-        input=json.dumps(user),
+        input=json.dumps(users),
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -96,34 +96,30 @@ def save_through_the_form(**user: Any) -> dict[str, Any]:
     return saved
 
 
-@pytest.mark.parametrize(
-    "auth",
-    [
-        {"password": "sim-private-app-token", "extra": {}},
-        {
-            "password": None,
-            "extra": {
-                "auth_type": "oauth",
-                "client_id": "sim-client-id",
-                "client_secret": "sim-client-secret",
-                "refresh_token": "sim-refresh-token",
-            },
-        },
-    ],
-    ids=["private-app", "oauth"],
-)
-def test_a_connection_saved_through_the_form_works(
-    auth: dict[str, Any], hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+def test_connections_saved_through_the_form_work(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The form shows the HubSpot fields (from the hook on 3.1, from provider info on 3.2+), and what
+    it saves works: a private-app token, and OAuth (client id, secret, refresh token over the defaults)."""
     sim = hubspot_simulator
     seed(sim)
-    monkeypatch.delenv("AIRFLOW_CONN_HUBSPOT_FORM", raising=False)
+    for conn_id in ("HUBSPOT_FORM", "HUBSPOT_FORM_OAUTH"):
+        monkeypatch.delenv(f"AIRFLOW_CONN_{conn_id}", raising=False)
+    oauth = {
+        "auth_type": "oauth",
+        "client_id": "sim-client-id",
+        "client_secret": "sim-client-secret",
+        "refresh_token": "sim-refresh-token",
+    }
 
-    saved = save_through_the_form(conn_id="hubspot_form", host=sim.url, **auth)
+    saved = save_through_the_form(
+        {"conn_id": "hubspot_form", "host": sim.url, "password": sim.token, "extra": {}},
+        {"conn_id": "hubspot_form_oauth", "host": sim.url, "password": None, "extra": oauth},
+    )
 
+    assert saved["statuses"] == {"hubspot_form": 201, "hubspot_form_oauth": 201}, saved["statuses"]
     meta = saved["hook_meta"]
-    assert saved["status"] == 201, saved
-    fields = meta["extra_fields"]
+    fields = meta["extra_fields"] or {}
     assert sorted(fields) == sorted(CONNECTION_FIELDS), f"Airflow {AIRFLOW_RELEASE} shows {sorted(fields)}"
     assert {name for name, spec in fields.items() if spec["schema"].get("format") == "password"} == {
         "client_secret",
@@ -135,12 +131,12 @@ def test_a_connection_saved_through_the_form_works(
     assert standard["password"]["title"] == "Private app access token"
     assert standard["port"]["hidden"] and standard["login"]["hidden"]
 
-    result = run_dag("v_form_connection", dag_file=DAG_FILE)
+    result = run_dag("v_form_connections", dag_file=DAG_FILE)
 
     assert result.state == "success", result.task_states
-    summary = result.xcom("archive")["summary"]
-    assert (summary["received"], summary["archived"]) == (60, 60)
-    assert_buckets_add_up(summary)
+    for task_id in ("hubspot_form", "hubspot_form_oauth"):
+        summary = result.xcom(task_id)["summary"]
+        assert (summary["received"], summary["archived"]) == (30, 30), task_id
+        assert_buckets_add_up(summary)
     assert all(not sim.state.types_of("contacts", f, "companies", t) for f, t in ARCHIVE_ROWS)
-    if auth["extra"]:
-        assert sim.stats.token_refreshes >= 1
+    assert sim.stats.token_refreshes >= 1  # the OAuth connection got its access token

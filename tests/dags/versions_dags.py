@@ -1,7 +1,8 @@
 """DAGs of the version lane: each operator and sensor once, on whichever Airflow is installed.
 
-``v_every_task`` runs on the ``hubspot_default`` connection (an env var); ``v_form_connection`` archives
-on ``hubspot_form``, a connection the tests save through Airflow's own API, the way its form does.
+``v_every_task`` runs on the ``hubspot_default`` connection (an env var); ``v_form_connections``
+archives through ``hubspot_form`` (a private app) and ``hubspot_form_oauth``, connections the tests save
+through Airflow's own API, the way its form does.
 """
 
 from __future__ import annotations
@@ -52,7 +53,6 @@ def every_task(dag_id: str, conn_id: str) -> Any:
 
 v_every_task = every_task("v_every_task", "hubspot_default")
 
-with DAG("v_form_connection", schedule=None, start_date=START) as v_form_connection:
-    BatchArchiveAssociationsOperator(
-        task_id="archive", inputs=ARCHIVE_ROWS, hubspot_conn_id="hubspot_form", **PAIR
-    )
+with DAG("v_form_connections", schedule=None, start_date=START) as v_form_connections:
+    for conn_id, rows in (("hubspot_form", ARCHIVE_ROWS[:30]), ("hubspot_form_oauth", ARCHIVE_ROWS[30:])):
+        BatchArchiveAssociationsOperator(task_id=conn_id, inputs=rows, hubspot_conn_id=conn_id, **PAIR)
