@@ -1,11 +1,12 @@
 # Two commands a new user needs: `make demo` (the main job against the embedded simulator) and
-# `make test` (lint, types and the whole test suite). Both create .venv from constraints.txt first.
+# `make test` (lint, types, the whole test suite, then the version lane). Both create .venv from
+# constraints.txt (the pinned Airflow 3.3 stack) first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench lock clean
+.PHONY: demo test lint typecheck pytest versions bench lock lock-versions clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python example_dags/run_demo.py
 
-test: lint typecheck pytest
+test: lint typecheck pytest versions
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -27,6 +28,28 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The version lane: every other supported Airflow minor version, each in its own venv from its own
+# constraints file (constraints/airflow-<minor>.txt): the demo, the unit tests and tests/test_version_lane.py
+# (each operator and sensor through dag.test(), the connection form and a connection saved through it).
+VERSION_LANES := 3.1 3.2
+AIRFLOW_3.1 := 3.1.8
+AIRFLOW_3.2 := 3.2.2
+
+versions: $(addprefix version-,$(VERSION_LANES))
+
+version-%: .venv-airflow-%/.installed
+	HUBSPOT_ASSOC_DEMO_DIR=$(CURDIR)/.demo-airflow-$* .venv-airflow-$*/bin/python example_dags/run_demo.py
+	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/test_version_lane.py
+
+# The stamps are not intermediate files: keep them, so a second `make test` installs nothing.
+.PRECIOUS: .venv-airflow-%/.installed
+.venv-airflow-%/.installed: pyproject.toml constraints/airflow-%.txt
+	@test -x .venv-airflow-$*/bin/python || $(PYTHON) -m venv .venv-airflow-$*
+	.venv-airflow-$*/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip==26.3"
+	.venv-airflow-$*/bin/python -m pip install --quiet --disable-pip-version-check \
+		-c constraints/airflow-$*.txt -e ".[dev]"
+	@touch $@
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,bench]"
@@ -40,5 +63,21 @@ lock:
 	.venv-lock/bin/python -m pip freeze --exclude-editable --exclude airflow-provider-hubspot-assoc > constraints.txt
 	rm -rf .venv-lock
 
+# Re-resolve constraints/airflow-<minor>.txt for each version lane. Airflow's own constraints files
+# are not on PyPI, so pip resolves the newest of everything; two caps keep dag.test() and the API
+# server working: fastapi<0.137 and svcs<26.2 (newer ones break the in-process execution API of
+# Airflow 3.2; 3.1 is resolved with the same caps).
+lock-versions: $(addprefix lock-version-,$(VERSION_LANES))
+
+lock-version-%:
+	rm -rf .venv-lock-$* && $(PYTHON) -m venv .venv-lock-$*
+	.venv-lock-$*/bin/python -m pip install --quiet --upgrade "pip==26.3"
+	.venv-lock-$*/bin/python -m pip install --quiet "apache-airflow==$(AIRFLOW_$*)" \
+		"fastapi<0.137" "svcs<26.2" -e ".[dev]"
+	@mkdir -p constraints
+	.venv-lock-$*/bin/python -m pip freeze --exclude-editable --exclude airflow-provider-hubspot-assoc \
+		> constraints/airflow-$*.txt
+	rm -rf .venv-lock-$*
+
 clean:
-	rm -rf $(VENV) .demo .airflow-test .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-airflow-* .demo .demo-airflow-* .airflow-test .pytest_cache .mypy_cache .ruff_cache

@@ -62,6 +62,15 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
     "batch_size": _integer("Pairs per request", "Removals per archive request (default 100)."),
 }
 
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port", "login", "extra"],
+    "relabeling": {"password": "Private app access token", "host": "API host"},
+    "placeholders": {
+        "host": "https://api.hubapi.com (override for a proxy or the simulator)",
+        "password": "pat-na1-...",
+    },
+}
+
 
 def get_provider_info() -> dict[str, Any]:
     return {
@@ -75,14 +84,7 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_hubspot_assoc.hooks.hubspot.HubSpotHook",
                 "hook-name": "HubSpot",
                 "conn-fields": CONNECTION_FIELDS,
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login", "extra"],
-                    "relabeling": {"password": "Private app access token", "host": "API host"},
-                    "placeholders": {
-                        "host": "https://api.hubapi.com (override for a proxy or the simulator)",
-                        "password": "pat-na1-...",
-                    },
-                },
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
     }

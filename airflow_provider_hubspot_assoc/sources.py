@@ -9,9 +9,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
 from airflow_provider_hubspot_assoc.readers import DuplicateColumnsError, stream_rows
 
 
@@ -106,12 +104,10 @@ def sql_rows(
 
 
 def _connect(conn_id: str | None) -> Any:
-    from airflow.providers.common.sql.hooks.sql import DbApiHook
-
     if not conn_id:
         raise AirflowFailException("sql= needs conn_id=, the Airflow SQL connection to run it on")
     db_hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call]
-    if not isinstance(db_hook, DbApiHook):
+    if not isinstance(db_hook, dbapi_hook_class()):
         raise AirflowFailException(
             f"conn_id {conn_id!r} is not a SQL connection (its hook is {type(db_hook).__name__})"
         )

@@ -20,8 +20,8 @@ import re
 from typing import Any
 
 import pendulum
-from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
 
 COLUMNS = (
     "run_id",
@@ -85,11 +85,9 @@ class ResultsWriter:
         create: bool = False,
         flush_every: int = 1000,
     ) -> None:
-        from airflow.providers.common.sql.hooks.sql import DbApiHook
-
         self.table = check_table_name(table)
         hook = BaseHook.get_connection(conn_id).get_hook()
-        if not isinstance(hook, DbApiHook):
+        if not isinstance(hook, dbapi_hook_class()):
             raise AirflowFailException(f"results_conn_id {conn_id!r} is not a SQL connection")
         # common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
         # loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.

@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
-from airflow.sdk import BaseHook
-
+from airflow_provider_hubspot_assoc._compat import BaseHook, mask_secret
 from airflow_provider_hubspot_assoc.client import (
     ARCHIVE,
     ARCHIVE_LABELS,
@@ -37,16 +36,10 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotRetriesExhaustedError,
     HubSpotScopeError,
 )
+from airflow_provider_hubspot_assoc.hooks.connection_form import field_behaviour, form_widgets
 from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_label_input
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
-
-
-def _mask(secret: str) -> None:
-    """Register a secret obtained at run time (an OAuth access token) with Airflow's log masker."""
-    from airflow.sdk.log import mask_secret
-
-    mask_secret(secret)
 
 
 class HubSpotHook(BaseHook):
@@ -166,7 +159,7 @@ class HubSpotHook(BaseHook):
 
     @cached_property
     def client(self) -> HubSpotClient:
-        return HubSpotClient(self.client_config(), on_new_token=_mask)
+        return HubSpotClient(self.client_config(), on_new_token=mask_secret)
 
     def close(self) -> None:
         """Close the client's HTTP session, if this hook opened one (building none to close it)."""
@@ -216,6 +209,16 @@ class HubSpotHook(BaseHook):
         return self.client.request("GET", "/account-info/v3/details", None, "account details")[1]
 
     # ------------------------------------------------------------------- test
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields for Airflow 3.1 (3.2+ reads ``conn-fields`` and skips this)."""
+        return form_widgets()
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Hidden, relabelled and placeholder fields for Airflow 3.1 (3.2+ reads provider info)."""
+        return field_behaviour()
+
     def test_connection(self) -> tuple[bool, str]:
         """Check the settings, the token, and read access to associations; never raises.
 

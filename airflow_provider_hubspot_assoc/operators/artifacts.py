@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import ObjectStoragePath
+from airflow_provider_hubspot_assoc._compat import ObjectStoragePath
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 LOCAL_ROOT = "hubspot_assoc_results"
 

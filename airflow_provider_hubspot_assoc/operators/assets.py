@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, AssetAlias
+from airflow_provider_hubspot_assoc._compat import Asset, AssetAlias
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 HUBSPOT_ASSET_ALIAS = AssetAlias(name="hubspot_associations")
 # The operators' ``outlets`` default. A list (Airflow concatenates a mapped task's outlets with

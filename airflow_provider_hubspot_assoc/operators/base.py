@@ -13,9 +13,12 @@ import time
 from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowNotFoundException
-
+from airflow_provider_hubspot_assoc._compat import (
+    AirflowException,
+    AirflowFailException,
+    AirflowNotFoundException,
+    BaseOperator,
+)
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
 from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
@@ -42,7 +45,7 @@ from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_SECONDS = 1.0
@@ -108,6 +111,13 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     template_ext: Sequence[str] = (".sql",)
     template_fields_renderers = {"sql": "sql", "inputs": "json", "parameters": "json"}
     ui_color = "#ff7a59"
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Airflow before 3.3 does not take ``outlets``' default from the signature for ``.partial()``:
+        give it, so mapped tasks declare the alias their asset events go through on every version."""
+        kwargs.setdefault("outlets", DEFAULT_OUTLETS)
+        return super().partial(**kwargs)
 
     def __init__(
         self,

@@ -14,9 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import ObjectStoragePath
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_hubspot_assoc._compat import AirflowFailException, ObjectStoragePath
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidRecordIdError,
@@ -35,7 +33,7 @@ from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, 
 from airflow_provider_hubspot_assoc.sources import readable_again
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 SAMPLE = 20
 PLAN_KEY = f"{CHECKPOINT_KEY}_plan"

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-
+from airflow_provider_hubspot_assoc._compat import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+)
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
 from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
@@ -27,7 +29,7 @@ from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.verification import judge, still_present
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_hubspot_assoc._compat import Context
 
 SHOW_REMAINING = 20
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow_provider_hubspot_assoc._compat import BaseTrigger, TriggerEvent
 
 LOG_EVERY_SECONDS = 600.0
 

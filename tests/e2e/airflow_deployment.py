@@ -173,7 +173,9 @@ class Deployment:
             except ValueError:
                 lines.append(line)
                 continue
-            lines.append(" ".join(str(entry.get(k, "")) for k in ("timestamp", "level", "event", "error_detail")))
+            lines.append(
+                " ".join(str(entry.get(k, "")) for k in ("timestamp", "level", "event", "error_detail"))
+            )
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ processes

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, use_simulator
 from tests.killing import kill_mid_run, retry_killed_task
+from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -58,6 +59,7 @@ def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
     return hubspot_simulator
 
 
+@needs_task_state_store
 def test_a_policy_failed_task_keeps_its_checkpoint_and_its_retry_sends_only_the_failed_rows(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
@@ -84,6 +86,7 @@ def test_a_policy_failed_task_keeps_its_checkpoint_and_its_retry_sends_only_the_
     assert sim.state.pairs("contacts", "companies") == set()
 
 
+@needs_task_state_store
 def test_a_mirror_crashing_on_its_first_request_goes_on_with_the_plan_saved_before_it(
     account: HubSpotSimulator, results_db: Path
 ) -> None:
@@ -101,6 +104,7 @@ def test_a_mirror_crashing_on_its_first_request_goes_on_with_the_plan_saved_befo
     ]
 
 
+@needs_task_state_store
 def test_a_mirror_plan_too_large_for_the_checkpoint_survives_a_retry_through_its_file(
     account: HubSpotSimulator, results_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +127,7 @@ def test_a_mirror_plan_too_large_for_the_checkpoint_survives_a_retry_through_its
 
 
 @pytest.mark.timeout(240)
+@needs_task_state_store
 def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_request(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
@@ -155,6 +160,7 @@ def test_after_a_sigkill_the_retry_leaves_one_row_per_input_and_counts_every_req
 
 
 @pytest.mark.timeout(240)
+@needs_task_state_store
 def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_made(
     account: HubSpotSimulator, results_db: Path
 ) -> None:

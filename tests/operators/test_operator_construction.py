@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from airflow.sdk import DAG, Asset
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_hubspot_assoc._compat import AirflowFailException
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,

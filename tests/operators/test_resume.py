@@ -7,6 +7,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows, use_simulator
 from tests.operators.test_operators_dag import assert_buckets_add_up, seed_pairs
+from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -32,6 +33,7 @@ def test_daily_limit_defers_until_the_reset_and_completes(
     assert max(sim.stats.pair_sends.values()) == 1  # a DAILY 429 applies nothing: nothing re-sent
 
 
+@needs_task_state_store
 def test_a_crashed_try_resumes_from_its_checkpoint(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, use_simulator
 from tests.killing import kill_mid_run, retry_killed_task
+from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -52,6 +53,7 @@ def ten(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # ---------------------------------------------------------------- retry after a policy failure
+@needs_task_state_store
 def test_rows_taken_for_a_retry_survive_a_crash_of_that_retry(
     ten: HubSpotSimulator, results_db: Path
 ) -> None:
@@ -92,6 +94,7 @@ def test_a_daily_limit_during_the_read_back_defers_instead_of_failing_the_run(
 
 # ---------------------------------------------------------------- SIGKILL before any answer
 @pytest.mark.timeout(240)
+@needs_task_state_store
 def test_requests_of_a_try_killed_before_its_first_answer_are_counted(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
@@ -206,6 +209,7 @@ def test_a_mirror_counts_the_requests_it_made_to_plan(
 
 
 # ---------------------------------------------------------------- a mirror retried on another worker
+@needs_task_state_store
 def test_a_mirror_retried_without_its_plan_file_keeps_one_row_per_deletion(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:

@@ -6,8 +6,8 @@ import json
 import logging
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_hubspot_assoc._compat import AirflowException
 from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.exceptions import HubSpotAuthError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
