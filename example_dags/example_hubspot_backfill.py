@@ -12,6 +12,8 @@ them together stay inside one HubSpot limit however many days run at once.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import DAG
 from airflow.timetables.interval import CronDataIntervalTimetable
@@ -50,4 +52,6 @@ with DAG(
         pool=POOL,
         rate_limit_share=1 / SHARDS,
         on_invalid="skip",
+        retries=2,  # a retry resumes from the checkpoint (Airflow 3.3+)
+        retry_delay=timedelta(seconds=10),
     ).expand(sql=SHARD_QUERIES)

@@ -24,7 +24,7 @@ with DAG(
         pairs="{{ dag_run.conf['pairs'] }}",
         hubspot_conn_id="hubspot_wait",
         deferrable=True,
-        poke_interval=1,
+        poke_interval=6,  # not 1: a trigger firing that soon can race Airflow's deferral bookkeeping
         timeout=120,
     )
 

@@ -159,13 +159,18 @@ class Deployment:
         parts = []
         for ti in self.task_instances(dag_id, run_id):
             tries = max(int(ti.get("try_number") or 1), 1)
-            log = self.task_log(dag_id, run_id, ti["task_id"], tries)
+            log = self.task_log(dag_id, run_id, ti["task_id"], tries, ti.get("map_index", -1))
             parts.append(f"--- {ti['task_id']} [{ti.get('state')}] try {tries}:\n{log[-3000:]}")
         return "\n".join(parts) + self.processes.tails()
 
-    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str:
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
         path = f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}"
-        answer = self.http.get(f"{self.url}{path}", headers={"Accept": "application/x-ndjson"}, timeout=30)
+        answer = self.http.get(
+            f"{self.url}{path}",
+            params={"map_index": map_index},
+            headers={"Accept": "application/x-ndjson"},
+            timeout=30,
+        )
         lines = []
         for line in answer.text.splitlines():
             try:

@@ -46,7 +46,9 @@ EXAMPLES = {  # dag id -> file
 SIMULATORS = {  # name -> hubspot-assoc-sim options (each also gets the demo data set)
     "main": (),  # the example DAGs
     "wait": (),  # the waiting sensor
-    "daily": ("--daily-limit", "3", "--daily-reset-seconds", "5", "--retry-after-on-429"),
+    # Seconds, not a day: long enough that Airflow has handled the deferral before the trigger fires
+    # (a trigger firing within a scheduler loop or two can race Airflow's own bookkeeping).
+    "daily": ("--daily-limit", "4", "--daily-reset-seconds", "12", "--retry-after-on-429"),
     "slow": ("--latency", "0.3"),  # the task that gets killed
 }
 HUBSPOT_CONNECTIONS = {
@@ -114,7 +116,10 @@ def _start(root: Path, processes: Processes, metadata: str, warehouse: Any, ware
     airflow.start()
     setup = Setup(airflow, sims, warehouse, rows_reader(warehouse_conn), sqlite_path)
     airflow.wait_for_dags([*EXAMPLES, *TEST_DAGS])
-    airflow.api("POST", "/api/v2/pools", json={"name": "hubspot_api", "slots": 3}, expect=(201,))
+    # One slot, not the README's three: the backfill's shards then finish one after another. When
+    # several tasks emit events through the asset alias at the same moment, Airflow 3.3's API server
+    # can set one of them failed after it succeeded (a race inside Airflow; see the README).
+    airflow.api("POST", "/api/v2/pools", json={"name": "hubspot_api", "slots": 1}, expect=(201,))
     _start_examples(setup)
     return setup
 
@@ -292,7 +297,7 @@ def test_the_example_dags_end_in_the_state_they_promise(setup: Setup) -> None:
 
 def test_a_daily_limit_defers_the_task_and_the_triggerer_resumes_it(setup: Setup) -> None:
     sim, airflow = setup.sims["daily"], setup.airflow
-    wanted = sorted(hubspot.pairs(sim))[:70]  # 7 requests; the daily limit is 3, reset every 5 s
+    wanted = sorted(hubspot.pairs(sim))[:70]  # 7 requests; the daily limit is 4, reset every 12 s
     dag_id = "e2e_daily_limit"
     run_id = airflow.trigger(dag_id, conf={"pairs": [list(p) for p in wanted]})
     seen: set[str] = set()
