@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, use_simulator
 from tests.killing import kill_mid_run, retry_killed_task
+from tests.operators.conftest import results
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -32,22 +31,6 @@ def assert_buckets_add_up(summary: dict[str, Any]) -> None:
 
 def api_requests(sim: HubSpotSimulator) -> int:
     return sum(1 for r in sim.stats.log if r.endpoint in ("archive", "archive_labels", "read"))
-
-
-def results(db: Path) -> list[tuple[int, str, str, str]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT row_number, from_id, to_id, outcome FROM hubspot_results ORDER BY 1, 2, 3"
-        ).fetchall()
-
-
-@pytest.fixture
-def results_db(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    db = tmp_path / "results.db"
-    monkeypatch.setenv(
-        "AIRFLOW_CONN_HUBSPOT_TEST_RESULTS", json.dumps({"conn_type": "sqlite", "host": str(db)})
-    )
-    return db
 
 
 @pytest.fixture
