@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pendulum
 
-from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.kinds import CATEGORIES
 from airflow_provider_hubspot_assoc.models import iso_timestamp
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidObjectTypeError,
