@@ -13,6 +13,7 @@ import tempfile
 from typing import Any
 
 from airflow_provider_hubspot_assoc.kinds import CATEGORIES, Kind
+from airflow_provider_hubspot_assoc.models import archive_inputs
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 _ID_SPAN = 10**20  # record ids have at most 20 digits
@@ -158,10 +159,7 @@ class Batcher:
             self._open.last_row = batch.last_row
             return None
         if self.kind is Kind.ARCHIVE:
-            targets: dict[str, list[dict[str, str]]] = {}
-            for removal in batch.removals:
-                targets.setdefault(removal.from_id, []).append({"id": removal.to_id})
-            batch += [{"from": {"id": from_id}, "to": to} for from_id, to in targets.items()]
+            batch += archive_inputs(removal.pair for removal in batch.removals)
         else:
             types: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for removal in batch.removals:

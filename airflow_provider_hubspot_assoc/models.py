@@ -19,7 +19,11 @@ from typing import Any
 
 import pendulum
 
+from airflow_provider_hubspot_assoc.kinds import Kind
+
 STATUSES = ("PENDING", "PROCESSING", "CANCELED", "COMPLETE")
+MESSAGE_CHARS = 500  # of an odd error entry or body kept as a message: enough to read, not a dump
+KEPT_ERRORS = 100  # errors a merged response keeps (the rest are counted): it must fit in XCom
 
 
 class NotJson(str):
@@ -28,6 +32,21 @@ class NotJson(str):
 
 # Pair = (from id, to id); label removal key = (from id, to id, category, type id).
 Pair = tuple[str, str]
+
+
+def pairs_of(kind: Kind, inputs: list[dict[str, Any]]) -> list[Pair]:
+    """The (from id, to id) pairs of a request's native inputs, in order."""
+    if kind is Kind.ARCHIVE:
+        return [(str(i["from"]["id"]), str(t["id"])) for i in inputs for t in i["to"]]
+    return [(str(i["from"]["id"]), str(i["to"]["id"])) for i in inputs]
+
+
+def archive_inputs(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
+    """HubSpot's archive inputs of ``pairs``: one input per from id, holding its to ids in order."""
+    targets: dict[str, list[dict[str, str]]] = {}
+    for from_id, to_id in pairs:
+        targets.setdefault(from_id, []).append({"id": to_id})
+    return [{"from": {"id": from_id}, "to": to} for from_id, to in targets.items()]
 
 
 def iso_timestamp(moment: pendulum.DateTime | None = None) -> str:
@@ -123,7 +142,7 @@ class BatchResponse:
         listed = body.get("errors") if isinstance(body.get("errors"), list) else []
         # An entry that is not an object names no input: it could be about any pair sent.
         errors = [
-            BatchError.from_json(e) if isinstance(e, dict) else BatchError("UNKNOWN", str(e)[:500])
+            BatchError.from_json(e) if isinstance(e, dict) else BatchError("UNKNOWN", str(e)[:MESSAGE_CHARS])
             for e in listed
         ]
         response = cls(
@@ -282,7 +301,7 @@ class ResponseAccumulator:
     operator elsewhere, so the merged BatchResponse stays small enough for XCom.
     """
 
-    def __init__(self, keep_errors: int = 100) -> None:
+    def __init__(self, keep_errors: int = KEPT_ERRORS) -> None:
         self.keep_errors = keep_errors
         self.merged = BatchResponse(status="COMPLETE", http_status=204)
         self.total_errors = 0

@@ -15,7 +15,7 @@ targets or types yields several removals with the same row number. No Airflow im
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -57,12 +57,14 @@ class Removal:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """A row that cannot be sent."""
+    """A row that cannot be sent; ``native_field`` is the field's place in a HubSpot native input
+    (``to[1].id``), when the row is one, for the hook's errors (``field`` names our field there)."""
 
     row: int
     field: str
     reason: str
     value: Any = None
+    native_field: str | None = None
 
     def describe(self) -> dict[str, Any]:
         return {"row": self.row, "field": self.field, "reason": self.reason, "value": _printable(self.value)}
@@ -179,7 +181,7 @@ class RowParser:
                     return Rejection(row, f"to[{position}].id", 'missing: expected {"id": ...}', item)
                 built = self._build(row, source["id"], item["id"])
                 if isinstance(built, Rejection):
-                    return built
+                    return self._placed(built, {"from_id": "from.id", "to_id": f"to[{position}].id"})
                 removals += built
             return removals
         if not isinstance(target, Mapping) or "id" not in target:
@@ -188,7 +190,7 @@ class RowParser:
         if not isinstance(types, list) or not types:
             return Rejection(row, "types", "must be a non-empty list of association types", types)
         removals = []
-        for spec in types:
+        for position, spec in enumerate(types):
             if not isinstance(spec, Mapping):
                 return Rejection(row, "types", "each type must be an object", spec)
             built = self._build(
@@ -199,9 +201,22 @@ class RowParser:
                 association_category=spec.get("associationCategory"),
             )
             if isinstance(built, Rejection):
-                return built
+                return self._placed(
+                    built,
+                    {
+                        "from_id": "from.id",
+                        "to_id": "to.id",
+                        "association_type_id": f"types[{position}].associationTypeId",
+                        "association_category": f"types[{position}].associationCategory",
+                    },
+                )
             removals += built
         return removals
+
+    def _placed(self, rejection: Rejection, places: Mapping[str, str]) -> Rejection:
+        """``rejection`` with its field's place in the native input (``places``: our field -> place)."""
+        name = next((name for name, key in self._keys.items() if key == rejection.field), None)
+        return replace(rejection, native_field=places.get(name or ""))
 
     def _build(
         self,

@@ -1,32 +1,16 @@
 """HubSpotHook: an Airflow connection of type ``hubspot`` turned into a paced, retrying client.
 
-Connection fields (the ``hubspot`` connection form shows them):
-
-* Password: a private-app access token (``auth_type`` ``private_app``, the default); or
-  ``auth_type`` ``oauth`` with ``client_id``, ``client_secret`` and ``refresh_token`` in the extras,
-  the access token then being obtained and refreshed by the hook before it expires.
-* Host: optional override of ``https://api.hubapi.com`` (a proxy, or the simulator on loopback;
-  https is required for anything but loopback).
-* Extras: ``api_version`` (``v4`` or ``2026-03``...), ``tier`` or ``requests_per_10s`` /
-  ``requests_per_day``, ``account_timezone``, ``max_in_flight``, ``batch_size``, ``oauth_endpoint``
-  (formerly ``token_url``, still read), ``read_timeout``, ``connect_timeout``, ``max_attempts``,
-  ``max_retry_seconds``, ``window_seconds``.
+The hook is the only way the operators, sensors and triggers reach HubSpot; the client itself
+(``airflow_provider_hubspot_assoc.hubspot``) has no Airflow import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import BaseHook, mask_secret
-from airflow_provider_hubspot_assoc.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_TOKEN_PATH,
-    ClientConfig,
-    HubSpotClient,
-    OAuthCredentials,
-)
+from airflow_provider_hubspot_assoc.checked_batches import check_rows, checked_batches
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
@@ -35,10 +19,22 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotScopeError,
 )
 from airflow_provider_hubspot_assoc.hooks.connection_form import field_behaviour, form_widgets
-from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_label_input
+from airflow_provider_hubspot_assoc.hubspot.client import HubSpotClient
+from airflow_provider_hubspot_assoc.hubspot.config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_TOKEN_PATH,
+    ClientConfig,
+    OAuthCredentials,
+)
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import BatchResponse
-from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
+from airflow_provider_hubspot_assoc.models import BatchResponse, merge
+
+# The client's counters a run reports (and adds up across tries and deferrals).
+REQUEST_STATS = ("requests", "retries", "rate_limited", "isolation_requests", "seconds")
+TEST_ATTEMPTS = 2  # the connection test gives up quickly: a person is waiting for its answer
 
 
 class HubSpotHook(BaseHook):
@@ -48,10 +44,25 @@ class HubSpotHook(BaseHook):
     nothing. That is why a request whose answer was lost (timeout, dropped connection, 5xx) is
     retried, with exponential backoff and jitter, bounded in attempts and in total time.
 
-    :param hubspot_conn_id: the ``hubspot`` connection.
-    :param client_overrides: ``ClientConfig`` fields that win over the connection (for example
-        ``batch_size``, ``max_in_flight``, ``max_attempts``, ``read_timeout``); a ``None`` value
-        means "not set here" and leaves the connection's setting in force.
+    The connection (type ``hubspot``; its form shows every field):
+
+    * Password: a private app's access token (``auth_type`` ``private_app``, the default); or
+      ``auth_type`` ``oauth`` with ``client_id``, ``client_secret`` and ``refresh_token`` in the
+      extras, the access token then being obtained, and refreshed before it expires, by the hook.
+    * Host: optional, instead of ``https://api.hubapi.com`` (a proxy, or the simulator on loopback;
+      https is required for anything but loopback).
+    * Extras: ``api_version`` (``v4`` or a date version such as ``2026-03``); ``tier`` (the burst
+      limit per 10 s; default ``professional``, ``oauth_marketplace`` for OAuth); ``requests_per_10s``
+      (instead of the tier's); ``requests_per_day``; ``account_timezone`` (where the account's day
+      starts); ``max_in_flight``; ``batch_size``; ``oauth_endpoint`` (formerly ``token_url``, still
+      read); ``read_timeout``, ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``,
+      ``window_seconds``.
+
+    :param hubspot_conn_id: the ``hubspot`` connection to use (default ``hubspot_default``).
+    :param client_overrides: ``ClientConfig`` fields that win over the connection, for example
+        ``batch_size``, ``max_in_flight``, ``rate_limit_share``, ``max_attempts``, ``read_timeout``,
+        ``max_isolation_requests``; a ``None`` value means "not set here" and leaves the connection's
+        setting in force.
     """
 
     conn_name_attr = "hubspot_conn_id"
@@ -63,6 +74,7 @@ class HubSpotHook(BaseHook):
         super().__init__()
         self.hubspot_conn_id = hubspot_conn_id
         self.client_overrides = client_overrides
+        self._client: HubSpotClient | None = None  # built on first use (reading the connection)
 
     # ------------------------------------------------------------- connection
     def _extra(self, extras: dict[str, Any], name: str, default: Any = None) -> Any:
@@ -142,7 +154,7 @@ class HubSpotHook(BaseHook):
             "daily_limit": _optional_int(self._extra(extras, "requests_per_day", per_day)),
             "account_timezone": str(self._extra(extras, "account_timezone", "UTC")),
             "max_in_flight": _optional_int(self._extra(extras, "max_in_flight")),
-            "batch_size": int(self._extra(extras, "batch_size", 100)),
+            "batch_size": int(self._extra(extras, "batch_size", DEFAULT_BATCH_SIZE)),
         }
         for name, kind in (
             ("window_seconds", float),
@@ -156,42 +168,91 @@ class HubSpotHook(BaseHook):
         settings.update({name: value for name, value in self.client_overrides.items() if value is not None})
         return ClientConfig(**settings)
 
-    @cached_property
+    @property
     def client(self) -> HubSpotClient:
-        return HubSpotClient(self.client_config(), on_new_token=mask_secret)
+        """The client, built on first use; its pacing is shared by all its threads."""
+        if self._client is None:
+            self._client = HubSpotClient(self.client_config(), on_new_token=mask_secret)
+        return self._client
 
     def close(self) -> None:
-        """Close the client's HTTP session, if this hook opened one (building none to close it)."""
-        client = self.__dict__.get("client")
-        if client is not None:
-            client.close()
+        """Close the client's HTTP session, if this hook opened one (building none to close it).
+
+        The client stays, so ``request_stats`` still reports what it did.
+        """
+        if self._client is not None:
+            self._client.close()
 
     def get_conn(self) -> HubSpotClient:
-        """The client, built once per hook; its rate limiter is shared by all its threads."""
+        """The client, built once per hook."""
         return self.client
+
+    # ------------------------------------------------------------- the runs'
+    def send_batches(
+        self,
+        kind: Kind,
+        from_object_type: str,
+        to_object_type: str,
+        batches: Iterable[list[dict[str, Any]]],
+    ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse | None]]:
+        """Send batches of native inputs concurrently; yield ``(batch, response)`` in their order.
+
+        A batch with no inputs is yielded with ``None`` unsent. A batch HubSpot refuses as a whole
+        is bisected to its bad rows (``hubspot.isolation``); errors that stop the run are raised
+        after the batches already sent, with ``.batch`` and ``.struck`` naming the unsent ones
+        (``HubSpotClient.send_batches``).
+        """
+        return self.client.send_batches(Kind(kind), from_object_type, to_object_type, batches)
+
+    def set_request_listener(self, callback: Callable[[], None] | None) -> None:
+        """Call ``callback`` just before each request goes out (None: stop calling it)."""
+        self.client.on_request = callback
+
+    def request_stats(self) -> dict[str, float]:
+        """Requests, retries, 429s, isolation requests and seconds of this hook's client so far;
+        ``{}`` when no client was built (nothing was sent)."""
+        if self._client is None:
+            return {}
+        stats = self._client.stats.as_json()
+        return {name: stats[name] for name in REQUEST_STATS}
+
+    def allowed_rate(self) -> float:
+        """Requests per second the client may send now (after any slow-down from 429s)."""
+        return self.client.limiter.rate
 
     # -------------------------------------------------------------- endpoints
     def archive_associations(
-        self, from_object_type: str, to_object_type: str, inputs: list[dict[str, Any]]
+        self, from_object_type: str, to_object_type: str, inputs: list[Any]
     ) -> BatchResponse:
         """Remove every association between each pair.
 
-        ``inputs`` are HubSpot's native inputs, ``{"from": {"id": "1"}, "to": [{"id": "2"}]}``;
-        they are validated, then sent in requests of at most ``batch_size`` pairs, concurrently.
+        ``inputs`` are HubSpot's native inputs, ``{"from": {"id": "1"}, "to": [{"id": "2"}]}``, or
+        any row the operators take (``{"from_id", "to_id"}``, ``(from_id, to_id)``). Every row is
+        checked first: a bad one raises ``InvalidInputError`` naming the row and the field, before
+        any request. Then they are sent in requests of at most ``batch_size`` pairs, concurrently,
+        batched as the operators batch them. A pair given more than once is sent once, and counted
+        once in the response's ``pairs_sent``.
         """
-        checked = [native_archive_input(item, row) for row, item in enumerate(inputs, start=1)]
-        return self.client.archive_many(Kind.ARCHIVE, from_object_type, to_object_type, checked)
+        return self._archive(Kind.ARCHIVE, from_object_type, to_object_type, inputs)
 
-    def archive_labels(
-        self, from_object_type: str, to_object_type: str, inputs: list[dict[str, Any]]
-    ) -> BatchResponse:
+    def archive_labels(self, from_object_type: str, to_object_type: str, inputs: list[Any]) -> BatchResponse:
         """Remove specific association labels (removing the unlabeled type removes all labels).
 
         ``inputs``: ``{"from": {"id"}, "to": {"id"}, "types": [{"associationCategory",
-        "associationTypeId"}]}``.
+        "associationTypeId"}]}``, or any label row the operators take. A row naming a label, or a
+        type id without its category, is resolved against the direction's label definitions (one
+        more request, once per hook). Checking and batching as in ``archive_associations``: a
+        (pair, type) given more than once is sent once.
         """
-        checked = [native_label_input(item, row) for row, item in enumerate(inputs, start=1)]
-        return self.client.archive_many(Kind.LABELS, from_object_type, to_object_type, checked)
+        return self._archive(Kind.LABELS, from_object_type, to_object_type, inputs)
+
+    def _archive(self, kind: Kind, from_type: str, to_type: str, inputs: list[Any]) -> BatchResponse:
+        checked = check_rows(
+            kind, inputs, lambda: LabelResolver(self.get_labels(from_type, to_type), from_type, to_type)
+        )
+        batches = checked_batches(kind, checked, self.client.config.batch_size)
+        sent = self.send_batches(kind, from_type, to_type, batches)
+        return merge(response for _, response in sent if response is not None)
 
     def get_labels(self, from_object_type: str, to_object_type: str) -> list[dict[str, Any]]:
         """Association type definitions ``{category, typeId, label}`` of one direction (cached)."""
@@ -230,7 +291,7 @@ class HubSpotHook(BaseHook):
             return False, f"The connection's settings are not usable: {error}"
         try:
             client = self.client
-            client.config.max_attempts = min(client.config.max_attempts, 2)
+            client.config.max_attempts = min(client.config.max_attempts, TEST_ATTEMPTS)
             details = self.account_details()
             client.get_labels("contacts", "companies")
         except HubSpotScopeError as error:
@@ -250,7 +311,7 @@ class HubSpotHook(BaseHook):
         except Exception as error:
             return False, f"Could not reach HubSpot at {config.base_url}: {type(error).__name__}: {error}"
         finally:
-            built = self.__dict__.pop("client", None)
+            built, self._client = self._client, None  # the next use builds a client with full retries
             if built is not None:
                 built.close()
         portal = details.get("portalId", "unknown")

@@ -20,9 +20,10 @@ from airflow_provider_hubspot_assoc._compat import (
     BaseOperator,
 )
 from airflow_provider_hubspot_assoc.batching import Batch
-from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE, failed_response
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.hubspot.config import DEFAULT_BATCH_SIZE
+from airflow_provider_hubspot_assoc.hubspot.isolation import failed_response
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
 from airflow_provider_hubspot_assoc.ledger import RequestLedger
@@ -342,7 +343,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
                     pipeline.finish(batch, None)
             else:
                 assert ledger is not None
-                hook.client.on_request = ledger.tick
+                hook.set_request_listener(ledger.tick)
                 # Saved before the first request: a try killed at any moment after it leaves a retry
                 # the state (and a mirror's plan) to go on from.
                 self._save_checkpoint(context, progress, hook)
@@ -446,7 +447,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             every_seconds=self.progress_every_seconds,
         )
         last_saved = time.monotonic()
-        for sent, response in hook.client.run_batches(self.kind, from_type, to_type, batches):
+        for sent, response in hook.send_batches(self.kind, from_type, to_type, batches):
             assert isinstance(sent, Batch)
             moved = pipeline.finish(sent, response)
             if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
@@ -455,7 +456,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             if reporter.due():
                 requests = int(progress.totals(self._stats(hook)).get("requests", 0))
                 line = reporter.line(
-                    progress.rows_done, pipeline.rows_read, progress.tally, requests, hook.client.limiter.rate
+                    progress.rows_done, pipeline.rows_read, progress.tally, requests, hook.allowed_rate()
                 )
                 self.log.info("%s", line)
 
@@ -567,10 +568,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
 
     @staticmethod
     def _stats(hook: HubSpotHook) -> dict[str, float]:
-        if hook.__dict__.get("client") is None:
-            return {}
-        stats = hook.client.stats.as_json()
-        return {k: stats[k] for k in ("requests", "retries", "rate_limited", "isolation_requests", "seconds")}
+        return hook.request_stats()
 
     def _results_writer(self, context: Context, rows_done: int) -> ResultsWriter | None:
         """The write-back table's writer; first removes what an earlier try wrote past the checkpoint."""

@@ -270,7 +270,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             )
             desired, from_ids = self._desired(resolver)
             current = hook.read_associations(from_type, to_type, sorted(from_ids, key=int))
-            read_requests = hook.client.stats.requests
+            read_requests = int(hook.request_stats().get("requests", 0))
         finally:
             hook.close()
         plan = self._extras(desired, current, resolver)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS
 
 ALL_SCOPES: frozenset[str] = frozenset(
     {

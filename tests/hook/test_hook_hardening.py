@@ -18,15 +18,16 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
+from airflow_provider_hubspot_assoc.checked_batches import check_rows
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
     HubSpotRetriesExhaustedError,
     InvalidInputError,
 )
-from airflow_provider_hubspot_assoc.inputs import association_type
+from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.models import BatchResponse, merge
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from ._support import OAUTH_EXTRA, archive_inputs, remaining, seed_pairs
@@ -130,6 +131,12 @@ def scripted() -> Iterator[Callable[..., Scripted]]:
 def client_for(url: str, **settings: Any) -> HubSpotClient:
     settings.setdefault("access_token", "tok")
     return HubSpotClient(ClientConfig(base_url=url, **settings))
+
+
+def send_all(client: HubSpotClient, inputs: list[dict[str, Any]]) -> BatchResponse:
+    """Archive ``inputs`` (one request's worth) through the client's batch sender; the merged answer."""
+    sent = client.send_batches(Kind.ARCHIVE, "contacts", "companies", [inputs])
+    return merge(response for _, response in sent if response is not None)
 
 
 def finishes_within(seconds: float, work: Callable[[], Any]) -> tuple[bool, BaseException | None]:
@@ -244,11 +251,11 @@ def test_an_answer_cut_off_mid_body_is_retried(scripted: Callable[..., Scripted]
     assert len(server.seen) == 2
 
 
-def test_cut_off_archive_answers_are_retried_by_run_batches(scripted: Callable[..., Scripted]) -> None:
+def test_cut_off_archive_answers_are_retried_by_send_batches(scripted: Callable[..., Scripted]) -> None:
     server = scripted(cut_off, send(204))
     inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
     with client_for(server.url, max_attempts=3) as client:
-        response = client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
+        response = send_all(client, inputs)
     assert response.num_errors == 0 and len(server.seen) == 2
 
 
@@ -327,7 +334,7 @@ def test_a_redirected_archive_stops_the_run(scripted: Callable[..., Scripted]) -
     server = scripted(send(308, {}, {"Location": "https://elsewhere.example/x"}))
     inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
     with client_for(server.url) as client, pytest.raises(HubSpotError) as refused:
-        client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
+        send_all(client, inputs)
     assert refused.value.status == 308 and refused.value.batch == inputs
     assert len(server.seen) == 1
 
@@ -437,7 +444,7 @@ def test_a_400_that_refuses_any_request_costs_at_most_two_extra_requests(
         {"from": {"id": str(100 + c)}, "to": [{"id": str(5000 + k)} for k in range(10)]} for c in range(10)
     ]
     with client_for(server.url, max_isolation_requests=40) as client:
-        response = client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
+        response = send_all(client, inputs)
         assert client.stats.isolation_requests == 1  # one request with no inputs, refused the same way
     assert len(server.seen) == 2 and json.loads(server.seen[1].body) == {"inputs": []}
     assert len(response.failed_pairs()) == 100
@@ -453,6 +460,14 @@ def test_api_versions_are_matched_whole_and_in_ascii(version: str) -> None:
 
 @pytest.mark.parametrize("type_id", ["\u00b2", "\u0663", "\uff11"])
 def test_association_type_ids_must_be_ascii_digits(type_id: str) -> None:
+    rows = [
+        {
+            "from": {"id": "1"},
+            "to": {"id": "2"},
+            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": t}],
+        }
+        for t in ("1", "2", "3", "4", "5", "6", type_id)
+    ]
     with pytest.raises(InvalidInputError) as refused:
-        association_type("HUBSPOT_DEFINED", type_id, 7)
+        check_rows(Kind.LABELS, rows)
     assert refused.value.row == 7 and "row 7" in str(refused.value)

@@ -111,8 +111,8 @@ def test_a_repeated_target_merges_its_types_and_a_finished_id_takes_nothing_more
 
 
 def test_a_to_id_that_is_not_a_record_id_stops_the_read() -> None:
-    from airflow_provider_hubspot_assoc.batch_read import CurrentAssociations
     from airflow_provider_hubspot_assoc.exceptions import HubSpotError
+    from airflow_provider_hubspot_assoc.hubspot.reads import CurrentAssociations
 
     current = CurrentAssociations(["101"], "POST read")
     answer = {

@@ -1,4 +1,4 @@
-"""``run_batches``: answers come back in the batches' order, and reading ahead is bounded."""
+"""``HubSpotHook.send_batches``: answers come back in the batches' order, and reading ahead is bounded."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_batches_come_back_in_order_and_one_slow_request_bounds_the_read_ahead(
     for company in ("5000", "5001", "5002"):
         sim.state.associate("contacts", "101", "companies", company)
     sim.reconfigure(latency_seconds=0.5)
-    client = make_hook(max_in_flight=2).client
+    hook = make_hook(max_in_flight=2)
     pulled = [0]
 
     def batches() -> Iterator[list[dict[str, Any]]]:
@@ -29,7 +29,7 @@ def test_batches_come_back_in_order_and_one_slow_request_bounds_the_read_ahead(
             pulled[0] += 1
             yield []
 
-    answers = client.run_batches(Kind.ARCHIVE, "contacts", "companies", batches())
+    answers = hook.send_batches(Kind.ARCHIVE, "contacts", "companies", batches())
     first_batch, first_response = next(answers)
     read_ahead = pulled[0]
     rest = list(answers)

@@ -1,4 +1,5 @@
-"""chunk_inputs and split_inputs: requests of at most ``batch_size`` pairs, no pair lost or doubled."""
+"""The hook's batches (the operators' pipeline) and split_inputs: requests of at most ``batch_size``
+pairs, no pair lost, none sent twice."""
 
 from __future__ import annotations
 
@@ -7,12 +8,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_hubspot_assoc.client import (
-    chunk_inputs,
-    pairs_of,
-    split_inputs,
-)
+from airflow_provider_hubspot_assoc.checked_batches import check_rows, checked_batches
+from airflow_provider_hubspot_assoc.hubspot.isolation import split_inputs
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.models import pairs_of
 
 record_ids = st.integers(min_value=1, max_value=40).map(str)  # few ids: repeated from ids are likely
 archive_input = st.builds(
@@ -32,30 +31,51 @@ label_input = st.builds(
 )
 
 
+def batches(kind: Kind, inputs: list[dict[str, Any]], batch_size: int) -> list[list[dict[str, Any]]]:
+    """The requests the hook sends for ``inputs`` (batches holding only duplicates send nothing)."""
+    return [list(batch) for batch in checked_batches(kind, check_rows(kind, inputs), batch_size) if batch]
+
+
+def removals(inputs: list[dict[str, Any]]) -> list[tuple[str, str, str, int]]:
+    return [
+        (i["from"]["id"], i["to"]["id"], t["associationCategory"], t["associationTypeId"])
+        for i in inputs
+        for t in i["types"]
+    ]
+
+
 @settings(max_examples=300, deadline=None)
 @given(inputs=st.lists(archive_input, max_size=30), batch_size=st.integers(min_value=1, max_value=150))
-def test_archive_chunks_never_exceed_the_batch_size_and_keep_every_pair_once(
+def test_archive_requests_never_exceed_the_batch_size_and_send_every_pair_once(
     inputs: list[dict[str, Any]], batch_size: int
 ) -> None:
-    chunks = list(chunk_inputs(Kind.ARCHIVE, inputs, batch_size))
+    chunks = batches(Kind.ARCHIVE, inputs, batch_size)
     sizes = [len(pairs_of(Kind.ARCHIVE, chunk)) for chunk in chunks]
+    sent = [p for chunk in chunks for p in pairs_of(Kind.ARCHIVE, chunk)]
 
     assert all(1 <= size <= batch_size for size in sizes)
-    assert all(size == batch_size for size in sizes[:-1])  # greedy: only the last request is short
-    assert [p for chunk in chunks for p in pairs_of(Kind.ARCHIVE, chunk)] == pairs_of(Kind.ARCHIVE, inputs)
+    assert len(sent) == len(set(sent)) and set(sent) == set(pairs_of(Kind.ARCHIVE, inputs))
     assert all(item["to"] for chunk in chunks for item in chunk)  # no input with an empty ``to``
-    total = len(pairs_of(Kind.ARCHIVE, inputs))
-    assert len(chunks) == -(-total // batch_size)
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=st.integers(min_value=0, max_value=400), batch_size=st.integers(min_value=1, max_value=150))
+def test_single_pair_rows_fill_every_request_but_the_last(pairs: int, batch_size: int) -> None:
+    inputs = [{"from": {"id": str(n + 1)}, "to": [{"id": "7"}]} for n in range(pairs)]
+    sizes = [len(pairs_of(Kind.ARCHIVE, chunk)) for chunk in batches(Kind.ARCHIVE, inputs, batch_size)]
+    assert all(size == batch_size for size in sizes[:-1])  # greedy: only the last request is short
+    assert len(sizes) == -(-pairs // batch_size) and sum(sizes) == pairs
 
 
 @settings(max_examples=200, deadline=None)
 @given(inputs=st.lists(label_input, max_size=60), batch_size=st.integers(min_value=1, max_value=25))
-def test_label_chunks_hold_at_most_batch_size_inputs_in_order(
+def test_label_requests_hold_at_most_batch_size_removals_each_sent_once(
     inputs: list[dict[str, Any]], batch_size: int
 ) -> None:
-    chunks = list(chunk_inputs(Kind.LABELS, inputs, batch_size))
-    assert all(1 <= len(chunk) <= batch_size for chunk in chunks)
-    assert [item for chunk in chunks for item in chunk] == inputs
+    chunks = batches(Kind.LABELS, inputs, batch_size)
+    sent = [removal for chunk in chunks for removal in removals(chunk)]
+    assert all(1 <= len(removals(chunk)) <= batch_size for chunk in chunks)
+    assert len(sent) == len(set(sent)) and set(sent) == set(removals(inputs))
 
 
 def test_a_long_to_list_is_cut_across_requests() -> None:
@@ -63,7 +83,7 @@ def test_a_long_to_list_is_cut_across_requests() -> None:
         {"from": {"id": "1"}, "to": [{"id": str(t)} for t in range(1, 251)]},
         {"from": {"id": "2"}, "to": [{"id": "7"}]},
     ]
-    chunks = list(chunk_inputs(Kind.ARCHIVE, inputs, 100))
+    chunks = batches(Kind.ARCHIVE, inputs, 100)
     assert [[(i["from"]["id"], len(i["to"])) for i in chunk] for chunk in chunks] == [
         [("1", 100)],
         [("1", 100)],

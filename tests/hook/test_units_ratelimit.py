@@ -1,4 +1,5 @@
-"""RateLimiter on a fake clock: the window, the margin, HubSpot's headers, shares and pauses.
+"""Pacing on fake clocks: the RateLimiter's window, margin, HubSpot's headers, shares and pauses;
+requests in flight.
 
 The limiter waits on a condition variable; the fake clock only moves when a test moves it, and
 ``observe({})`` (an answer without rate-limit headers) wakes the waiters to look at the clock again.
@@ -11,7 +12,7 @@ import threading
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS, RateLimiter
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
 
@@ -189,3 +190,10 @@ def test_a_429_slows_the_limiter_once_per_burst_and_it_recovers() -> None:
         clock.now += 2.0
         limiter.pause(0.1)
     assert limiter.limit == 10
+
+
+def test_requests_in_flight_follow_the_rate_and_the_latency() -> None:
+    assert in_flight_for(19.0, None, 32) == 4  # nothing measured yet
+    assert in_flight_for(19.0, 0.01, 32) == 2  # fast answers: a floor of two
+    assert in_flight_for(19.0, 0.5, 32) == 16  # ceil(19 * 0.5 * 1.5) + 1
+    assert in_flight_for(19.0, 5.0, 32) == 32  # slow answers: capped by the pool

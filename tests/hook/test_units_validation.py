@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, require_safe_url
+from airflow_provider_hubspot_assoc.checked_batches import check_rows, checked_batches
 from airflow_provider_hubspot_assoc.exceptions import InvalidInputError
-from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_label_input
+from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient
+from airflow_provider_hubspot_assoc.hubspot.config import require_safe_url
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidObjectTypeError,
     InvalidRecordIdError,
@@ -120,33 +122,31 @@ def test_record_ids_come_back_as_strings() -> None:
 
 
 def test_input_rows_name_the_row_and_field() -> None:
-    assert native_archive_input({"from": {"id": 1}, "to": [{"id": "2"}, {"id": 3}]}, 1) == {
-        "from": {"id": "1"},
-        "to": [{"id": "2"}, {"id": "3"}],
-    }
+    """The hook's rows: checked before anything is sent (``check_rows``), the first bad one raising."""
+    good = {"from": {"id": "1"}, "to": [{"id": "2"}]}
+    checked = check_rows(Kind.ARCHIVE, [{"from": {"id": 1}, "to": [{"id": "2"}, {"id": 3}]}])
+    assert list(checked_batches(Kind.ARCHIVE, checked, 100)) == [
+        [{"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "3"}]}]
+    ]
     with pytest.raises(InvalidInputError, match=r"row 4: to\[1\]\.id") as refused:
-        native_archive_input({"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "../x"}]}, 4)
+        check_rows(
+            Kind.ARCHIVE, [good, good, good, {"from": {"id": "1"}, "to": [{"id": "2"}, {"id": "../x"}]}]
+        )
     assert (refused.value.row, refused.value.field) == (4, "to[1].id")
     with pytest.raises(InvalidInputError, match="row 2: to must be a non-empty list"):
-        native_archive_input({"from": {"id": "1"}, "to": []}, 2)
-    with pytest.raises(InvalidInputError, match="associationCategory"):
-        native_label_input(
-            {
-                "from": {"id": "1"},
-                "to": {"id": "2"},
-                "types": [{"associationCategory": "MINE", "associationTypeId": 1}],
-            },
-            3,
-        )
-    with pytest.raises(InvalidInputError, match="associationTypeId"):
-        native_label_input(
-            {
-                "from": {"id": "1"},
-                "to": {"id": "2"},
-                "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 2**31}],
-            },
-            3,
-        )
+        check_rows(Kind.ARCHIVE, [good, {"from": {"id": "1"}, "to": []}])
+
+    def label_row(category: Any, type_id: Any) -> dict[str, Any]:
+        types = [{"associationCategory": category, "associationTypeId": type_id}]
+        return {"from": {"id": "1"}, "to": {"id": "2"}, "types": types}
+
+    fine = label_row("USER_DEFINED", 1)
+    with pytest.raises(InvalidInputError, match="associationCategory") as refused:
+        check_rows(Kind.LABELS, [fine, fine, label_row("MINE", 1)])
+    assert refused.value.row == 3
+    with pytest.raises(InvalidInputError, match="associationTypeId") as refused:
+        check_rows(Kind.LABELS, [fine, fine, label_row("USER_DEFINED", 2**31)])
+    assert refused.value.row == 3
 
 
 @pytest.mark.parametrize(

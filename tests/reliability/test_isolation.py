@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import split_inputs
+from airflow_provider_hubspot_assoc.hubspot.isolation import split_inputs
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows, use_simulator

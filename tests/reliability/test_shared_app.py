@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient
+from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
@@ -36,7 +36,7 @@ def test_two_clients_racing_for_one_apps_limit_back_off_instead_of_storming(
             inputs = [
                 {"from": {"id": str(1000 + first + i)}, "to": [{"id": "5000"}]} for i in range(PER_CLIENT)
             ]
-            client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
+            list(client.send_batches(Kind.ARCHIVE, "contacts", "companies", ([item] for item in inputs)))
 
     workers = [threading.Thread(target=archive, args=(first,)) for first in (0, PER_CLIENT)]
     for worker in workers:

@@ -12,8 +12,8 @@ import logging
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import clean_token
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.hubspot.config import clean_token
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient
+from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
 from airflow_provider_hubspot_assoc.row_parser import Rejection, RowParser
 

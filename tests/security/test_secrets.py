@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from airflow_provider_hubspot_assoc._compat import AirflowException
-from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.exceptions import HubSpotAuthError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows
 

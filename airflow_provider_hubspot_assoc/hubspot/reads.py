@@ -1,19 +1,102 @@
-"""Gather HubSpot batch-read answers into the current associations of the asked ids. No Airflow import.
+"""Reads: label definitions, and the current associations of many ids gathered from batch-read answers.
 
-Mirror mode deletes what this reports beyond the desired set, so nothing may enter it that was not
-asked about: an answer's result counts only for an id its own request named (an id whose pages were
-finished is not named again), and a to-id a misbehaving pager repeats is merged, never added twice.
+Mirror mode deletes what ``read_associations`` reports beyond the desired set, so nothing may enter it
+that was not asked about: an answer's result counts only for an id its own request named (an id whose
+pages were finished is not named again), and a to-id a misbehaving pager repeats is merged, never
+added twice. An id HubSpot could not read raises: it must never look as if it had no associations.
+No Airflow import.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotError
-from airflow_provider_hubspot_assoc.object_types import is_record_id
+from airflow_provider_hubspot_assoc.hubspot.answers import as_dict
+from airflow_provider_hubspot_assoc.hubspot.transport import Transport
+from airflow_provider_hubspot_assoc.object_types import is_record_id, validate_object_type, validate_record_id
 
-SHOWN_IDS = 5
+log = logging.getLogger(__name__)
+
+SHOWN_IDS = 5  # ids named in a message; the rest are counted
+SHOWN_FAILURES = 10  # per-id read errors quoted in a message
+READ_CHUNK = 1000  # ids per batch-read request: HubSpot's batch limit for reads
 NO_ASSOCIATIONS = ("OBJECT_NOT_FOUND", "crm.associations.NO_ASSOCIATIONS_FOUND")  # "this id has none"
+Path = Callable[[str, str, str], str]  # (from type, to type, suffix) -> endpoint path
+
+
+class Reads:
+    """The read endpoints of one client.
+
+    :param transport: sends the requests.
+    :param path: builds an endpoint's path from the object types and a suffix.
+    """
+
+    def __init__(self, transport: Transport, path: Path) -> None:
+        self._transport = transport
+        self._path = path
+        self._labels_cache: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
+        """Association type definitions of one direction (cached)."""
+        key = (validate_object_type(from_type), validate_object_type(to_type))
+        if key not in self._labels_cache:
+            path = self._path(from_type, to_type, "labels")
+            _, body = self._transport.request("GET", path, None, f"GET {path}")
+            self._labels_cache[key] = list(body.get("results") or [])
+        return self._labels_cache[key]
+
+    def associations(
+        self, from_type: str, to_type: str, ids: Iterable[str | int]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Current associations of each from id: ``{from id: [{toObjectId, associationTypes}]}``.
+
+        Ids go in chunks of ``READ_CHUNK`` with every page followed; an id with no associations maps
+        to []. Only HubSpot's NO_ASSOCIATIONS_FOUND error means "none"; any other per-id error raises
+        HubSpotError. Results for ids a request did not name are ignored with a warning, and a to-id
+        given twice is one entry (``CurrentAssociations``).
+        """
+        path = self._path(from_type, to_type, "batch/read")
+        wanted = list(dict.fromkeys(validate_record_id(i, "from id") for i in ids))
+        current = CurrentAssociations(wanted, f"POST {path}")
+        for start in range(0, len(wanted), READ_CHUNK):
+            queue: list[dict[str, str]] = [{"id": i} for i in wanted[start : start + READ_CHUNK]]
+            while queue:
+                status, body = self._transport.request_raw("POST", path, {"inputs": queue}, f"POST {path}")
+                _raise_read_errors(status, as_dict(body), f"POST {path}")
+                queue = current.take(queue, body)
+        note = current.ignored_note()
+        if note:
+            log.warning(note)
+        return current.as_lists()
+
+
+def _raise_read_errors(status: int, body: dict[str, Any], what: str) -> None:
+    """Raise for per-id errors of a batch/read answer other than "this id has no associations"."""
+    failures: list[str] = []
+    categories: list[str] = []
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            error = {"message": str(error)}
+        category = str(error.get("category") or "UNKNOWN")
+        if (category, error.get("subCategory")) == NO_ASSOCIATIONS:
+            continue
+        context = error.get("context") if isinstance(error.get("context"), dict) else {}
+        ids = [str(i) for i in (context or {}).get("fromObjectId") or []]
+        subject = f"ids {', '.join(ids)}" if ids else "unnamed ids"
+        failures.append(f"{subject}: {category}: {error.get('message') or 'no message'}")
+        categories.append(category)
+    if failures:
+        more = len(failures) - SHOWN_FAILURES
+        shown = "; ".join(failures[:SHOWN_FAILURES]) + (f"; and {more} more" if more > 0 else "")
+        raise HubSpotError(
+            f"{what}: HubSpot could not read the associations of some ids: {shown}",
+            status=status,
+            category=categories[0],
+            body=body,
+        )
 
 
 class CurrentAssociations:

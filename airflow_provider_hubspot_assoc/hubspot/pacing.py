@@ -1,4 +1,4 @@
-"""Client-side pacing for HubSpot's rolling 10-second limit, shared by every thread of one client.
+"""Client-side pacing: HubSpot's rolling 10-second limit, and requests in flight.
 
 The limiter keeps the send times of the last window and lets a request go only while fewer than
 ``limit`` were sent in the last ``interval`` (stretched by a small margin, because HubSpot counts
@@ -6,7 +6,9 @@ arrivals, not sends). HubSpot's ``X-HubSpot-RateLimit-*`` headers correct it: a 
 or interval is adopted, and a server count above ours (another client of the same app) is added.
 A 429 pauses every thread and slows the limiter down (to 70%, recovering by 5% of the limit per
 window), the way TCP shares a link: clients of one app that race for the same headroom settle
-on shares that fit instead of answering each other's 429s with more requests. No Airflow import.
+on shares that fit instead of answering each other's 429s with more requests.
+
+All of it is shared by every thread of one client. No Airflow import.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
+import pendulum
+
 # Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025).
 TIER_LIMITS: dict[str, tuple[int, int | None]] = {
     "free": (100, 250_000),
@@ -26,6 +30,34 @@ TIER_LIMITS: dict[str, tuple[int, int | None]] = {
     "api_limit_increase": (250, 2_000_000),
     "oauth_marketplace": (110, None),
 }
+
+TRAVEL_MARGIN = 0.02  # the window is stretched by this part: HubSpot counts arrivals, not sends
+CLOCK_SLACK = 0.01  # seconds more, for clocks that tick coarser than a request
+BURST_PART = 0.1  # 429s less than this part of the interval apart are one burst: one slow-down
+SHORTEST_WAIT = 0.001  # seconds; a waiter never spins on a zero timeout
+
+FIRST_IN_FLIGHT = 4  # requests in flight before a round trip was measured
+LEAST_IN_FLIGHT = 2  # never fewer: one slow request must not idle the run
+# Latency varies from request to request: half as many again as the average needs keeps the rate.
+IN_FLIGHT_HEADROOM = 1.5
+
+
+def in_flight_for(rate: float, latency: float | None, most: int) -> int:
+    """Requests in flight that reach ``rate`` per second at the measured ``latency`` (at most ``most``)."""
+    if latency is None:
+        return FIRST_IN_FLIGHT
+    return max(LEAST_IN_FLIGHT, min(most, math.ceil(rate * latency * IN_FLIGHT_HEADROOM) + 1))
+
+
+def daily_reset_at(
+    timezone: str, retry_after: float | None = None, now: pendulum.DateTime | None = None
+) -> pendulum.DateTime:
+    """When HubSpot's daily limit resets (in UTC): after ``retry_after`` seconds when HubSpot said so,
+    else at the next midnight in the account's ``timezone``."""
+    now = (now or pendulum.now(timezone)).in_timezone(timezone)
+    if retry_after is not None:
+        return now.add(seconds=retry_after).in_timezone("UTC")
+    return now.add(days=1).start_of("day").in_timezone("UTC")
 
 
 class RateLimiter:
@@ -49,7 +81,7 @@ class RateLimiter:
         interval: float = 10.0,
         *,
         share: float = 1.0,
-        margin: float = 0.02,
+        margin: float = TRAVEL_MARGIN,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit < 1 or interval <= 0:
@@ -84,7 +116,7 @@ class RateLimiter:
     @property
     def window(self) -> float:
         """The window we pace by: the interval plus a margin for the travel time of a request."""
-        return self.interval * (1 + self.margin) + 0.01
+        return self.interval * (1 + self.margin) + CLOCK_SLACK
 
     @property
     def rate(self) -> float:
@@ -115,18 +147,18 @@ class RateLimiter:
                     wait = self._sent[0] + self.window - now
                 else:  # only others' requests fill the app's budget: wait for them to age out
                     wait = self._others_seen_at + self.window - now
-                self._condition.wait(timeout=max(wait, 0.001))
+                self._condition.wait(timeout=max(wait, SHORTEST_WAIT))
 
     def pause(self, seconds: float) -> None:
         """After a 429: hold every thread for ``seconds`` and slow down.
 
-        The 429s of requests that were in flight together count as one (within a tenth of the
-        interval), so one burst slows the limiter once.
+        The 429s of requests that were in flight together count as one (within ``BURST_PART`` of
+        the interval), so one burst slows the limiter once.
         """
         with self._condition:
             now = self._clock()
             self._paused_until = max(self._paused_until, now + seconds)
-            if now - self._slowed_at >= self.interval / 10:
+            if now - self._slowed_at >= self.interval * BURST_PART:
                 self._slowdown = max(self.FLOOR, self._factor(now) * self.SLOWDOWN)
                 self._slowed_at = now
             self._condition.notify_all()

@@ -1,0 +1,66 @@
+"""The hook's rows as HubSpot requests: every row checked first (the first bad one raises, naming the
+row and the field), then batched by the operators' own pipeline, duplicates and all.
+
+The operators collect bad rows and go on; a hook call is one program's list, so it refuses the list
+before any archive request is sent. No Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.exceptions import InvalidInputError
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
+from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+
+Parsed = TypeVar("Parsed")
+Definitions = Callable[[], LabelResolver]  # fetched only when a label row needs them
+
+
+def check_rows(
+    kind: Kind, rows: Iterable[Any], definitions: Definitions | None = None
+) -> list[tuple[int, list[Removal]]]:
+    """Every row parsed into removals (numbered from 1); raises ``InvalidInputError`` for a bad row.
+
+    Label removals given by name, or by type id without category, are resolved through
+    ``definitions``; the others are sent as given.
+
+    :param kind: what the rows remove.
+    :param rows: the rows, in any shape ``RowParser`` takes (HubSpot's native inputs included).
+    :param definitions: the label definitions of the direction; asked for only when a label row
+        names a label, or gives a type id without its category.
+    """
+    parser = RowParser(kind)
+    parsed = [(row, _sendable(parser.parse(raw, row))) for row, raw in enumerate(rows, start=1)]
+    if kind is Kind.LABELS and any(needs_definitions(r) for _, removals in parsed for r in removals):
+        if definitions is None:
+            raise ValueError("label rows given by name (or without category) need the label definitions")
+        resolver = definitions()
+        parsed = [
+            (row, [_sendable(resolver.resolve(r)) if needs_definitions(r) else r for r in removals])
+            for row, removals in parsed
+        ]
+    return parsed
+
+
+def checked_batches(kind: Kind, checked: list[tuple[int, list[Removal]]], batch_size: int) -> Iterator[Batch]:
+    """Batches of HubSpot's native inputs for rows ``check_rows`` passed, made by the operators' pipeline.
+
+    A removal given twice is sent once (the later one is counted in its batch's
+    ``duplicate_removals``), and a row that fits in one request is not split across two.
+    """
+    return Pipeline(kind, batch_size, Progress(fingerprint="hook")).batches(checked)
+
+
+def _sendable(parsed: Parsed | Rejection) -> Parsed:
+    """``parsed`` itself (removals, or one removal), unless it is a rejection: that raises."""
+    if not isinstance(parsed, Rejection):
+        return parsed
+    field = parsed.native_field or parsed.field
+    value = parsed.describe()["value"]
+    got = "" if value is None else f", got {value!r}"
+    raise InvalidInputError(f"row {parsed.row}: {field} {parsed.reason}{got}", row=parsed.row, field=field)
