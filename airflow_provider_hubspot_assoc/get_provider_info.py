@@ -48,7 +48,9 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         enum=["free", "starter", "professional", "enterprise", "api_limit_increase", "oauth_marketplace"],
     ),
     "requests_per_10s": _integer("Requests per 10 s", "Overrides the tier's burst limit."),
-    "requests_per_day": _integer("Requests per day", "Overrides the tier's daily limit."),
+    "requests_per_day": _integer(
+        "Requests per day", "A daily budget: past it, requests wait for midnight unsent (the tier's is none)."
+    ),
     "account_timezone": _text(
         "Account time zone", "When the daily limit resets (midnight there).", default="UTC"
     ),

@@ -53,10 +53,11 @@ class HubSpotHook(BaseHook):
       https is required for anything but loopback).
     * Extras: ``api_version`` (``v4`` or a date version such as ``2026-03``); ``tier`` (the burst
       limit per 10 s; default ``professional``, ``oauth_marketplace`` for OAuth); ``requests_per_10s``
-      (instead of the tier's); ``requests_per_day``; ``account_timezone`` (where the account's day
-      starts); ``max_in_flight``; ``batch_size``; ``oauth_endpoint`` (formerly ``token_url``, still
-      read); ``read_timeout``, ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``,
-      ``window_seconds``.
+      (instead of the tier's); ``requests_per_day`` (a daily budget: past it, requests are refused
+      unsent with ``HubSpotDailyLimitError``; a tier's daily figure is no budget, HubSpot's own 429
+      decides); ``account_timezone`` (where the account's day starts); ``max_in_flight``;
+      ``batch_size``; ``oauth_endpoint`` (formerly ``token_url``, still read); ``read_timeout``,
+      ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``, ``window_seconds``.
 
     :param hubspot_conn_id: the ``hubspot`` connection to use (default ``hubspot_default``).
     :param client_overrides: ``ClientConfig`` fields that win over the connection, for example
@@ -152,6 +153,9 @@ class HubSpotHook(BaseHook):
             "oauth": oauth,
             "requests_per_window": int(self._extra(extras, "requests_per_10s", per_window)),
             "daily_limit": _optional_int(self._extra(extras, "requests_per_day", per_day)),
+            # Only an explicit requests_per_day is a budget: a tier's figure may be out of date or
+            # lack a limit increase, and stopping on it would defer a run HubSpot would have served.
+            "daily_budget": _optional_int(self._extra(extras, "requests_per_day")),
             "account_timezone": str(self._extra(extras, "account_timezone", "UTC")),
             "max_in_flight": _optional_int(self._extra(extras, "max_in_flight")),
             "batch_size": int(self._extra(extras, "batch_size", DEFAULT_BATCH_SIZE)),
@@ -170,7 +174,7 @@ class HubSpotHook(BaseHook):
 
     @property
     def client(self) -> HubSpotClient:
-        """The client, built on first use; its pacing is shared by all its threads."""
+        """The client, built on first use; its pacing and daily budget are shared by all its threads."""
         if self._client is None:
             self._client = HubSpotClient(self.client_config(), on_new_token=mask_secret)
         return self._client

@@ -2,7 +2,7 @@
 
 * ``config``: settings (host, credentials, limits) and the client's counters;
 * ``answers``: what an HTTP answer, or its absence, means; ``auth``: the bearer token, OAuth refresh;
-* ``transport``: one request, paced and retried; ``pacing``: rate limit, requests in flight;
+* ``transport``: one request, paced and retried; ``pacing``: rate limit, daily budget, requests in flight;
 * ``sender``: ordered, bounded concurrent sends (generic); ``isolation``: bad rows of a refused batch;
 * ``reads``: label definitions and current associations; ``client``: ``HubSpotClient``, composing them.
 """

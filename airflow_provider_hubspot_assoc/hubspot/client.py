@@ -1,6 +1,6 @@
 """``HubSpotClient``: the association endpoints of one HubSpot app, composed of the parts that do the work.
 
-``transport`` (session, token, retries), ``pacing`` (rate limit, requests in flight), ``sender`` (ordered
+``transport`` (session, token, retries), ``pacing`` (rate limit, daily budget), ``sender`` (ordered
 concurrent sends), ``isolation`` (bad rows of a refused batch) and ``reads``. ``HubSpotHook`` builds
 the client from an Airflow connection; the client has no Airflow import, so benchmarks and unit tests
 use it directly.
@@ -22,7 +22,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats, association_path
 from airflow_provider_hubspot_assoc.hubspot.isolation import archive_isolating, failed_response
-from airflow_provider_hubspot_assoc.hubspot.pacing import RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, in_flight_for
 from airflow_provider_hubspot_assoc.hubspot.reads import Reads
 from airflow_provider_hubspot_assoc.hubspot.sender import send_in_order
 from airflow_provider_hubspot_assoc.hubspot.transport import Transport
@@ -49,7 +49,8 @@ class HubSpotClient:
         self.limiter = RateLimiter(
             config.requests_per_window, config.window_seconds, share=config.rate_limit_share
         )
-        self.transport = Transport(config, self.stats, self.limiter, on_new_token)
+        budget = DailyBudget(config.daily_budget, config.account_timezone) if config.daily_budget else None
+        self.transport = Transport(config, self.stats, self.limiter, budget, on_new_token)
         self.session = self.transport.session
         self._tokens = self.transport.tokens
         self._reads = Reads(self.transport, self.path)

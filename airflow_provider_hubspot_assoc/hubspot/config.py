@@ -113,7 +113,9 @@ class ClientConfig:
     :param window_seconds: the burst limit's rolling window.
     :param rate_limit_share: the part of the app's burst limit this client may use.
     :param daily_limit: the daily limit the connection assumes (its tier's figure, or
-        ``requests_per_day``); shown by the connection test.
+        ``requests_per_day``); shown by the connection test, not enforced.
+    :param daily_budget: requests this client may send per day of the account (``requests_per_day``);
+        past it, requests raise ``HubSpotDailyLimitError`` unsent. None: HubSpot's 429 decides.
     :param account_timezone: where the account's day (and HubSpot's daily limit) starts at midnight.
     :param max_in_flight: concurrent requests; None chooses them from the rate limit and latency.
     :param connect_timeout: seconds to connect.
@@ -133,6 +135,7 @@ class ClientConfig:
     window_seconds: float = 10.0  # HubSpot's rolling window
     rate_limit_share: float = 1.0
     daily_limit: int | None = None
+    daily_budget: int | None = None
     account_timezone: str = "UTC"
     max_in_flight: int | None = None
     connect_timeout: float = 10.0
@@ -156,6 +159,8 @@ class ClientConfig:
             self.access_token = clean_token(self.access_token)
         if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {self.batch_size}")
+        if self.daily_budget is not None and self.daily_budget < 1:
+            raise ValueError(f"requests_per_day must be a positive number, got {self.daily_budget}")
 
 
 # A moving average of round trips: each new latency weighs this much (about the last 5 requests).

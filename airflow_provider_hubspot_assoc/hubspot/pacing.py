@@ -1,4 +1,4 @@
-"""Client-side pacing: HubSpot's rolling 10-second limit, and requests in flight.
+"""Client-side pacing: HubSpot's rolling 10-second limit, the daily budget, and requests in flight.
 
 The limiter keeps the send times of the last window and lets a request go only while fewer than
 ``limit`` were sent in the last ``interval`` (stretched by a small margin, because HubSpot counts
@@ -8,7 +8,8 @@ A 429 pauses every thread and slows the limiter down (to 70%, recovering by 5% o
 window), the way TCP shares a link: clients of one app that race for the same headroom settle
 on shares that fit instead of answering each other's 429s with more requests.
 
-All of it is shared by every thread of one client. No Airflow import.
+The daily budget (a connection's ``requests_per_day``) refuses, unsent, a request past it. All of it is
+shared by every thread of one client. No Airflow import.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from collections.abc import Callable, Mapping
 
 import pendulum
 
-# Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025).
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+
+# Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025). The daily
+# figure is only shown by the connection test: it is no budget (see ``DailyBudget``).
 TIER_LIMITS: dict[str, tuple[int, int | None]] = {
     "free": (100, 250_000),
     "starter": (100, 250_000),
@@ -192,6 +196,72 @@ class RateLimiter:
                     self._others = max(0, (max_value - remaining) - len(self._sent))
                     self._others_seen_at = now
             self._condition.notify_all()
+
+
+class DailyBudget:
+    """At most ``limit`` requests a day of the account (midnight to midnight in ``timezone``).
+
+    Until HubSpot's daily headers arrive, the requests this budget let through are all it knows of
+    the day. Once ``X-HubSpot-RateLimit-Daily`` and ``-Daily-Remaining`` arrive, the day's use is
+    what HubSpot counted for the whole account (the daily limit is the account's, shared by its
+    apps), when that is more. OAuth apps get no daily headers: their budget counts their own requests.
+
+    :param limit: requests a day (a connection's ``requests_per_day``).
+    :param timezone: the account's time zone; its midnight starts a new day.
+    :param now: the clock (tests move it).
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        timezone: str = "UTC",
+        *,
+        now: Callable[[], pendulum.DateTime] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.timezone = timezone
+        self._now = now or (lambda: pendulum.now(timezone))
+        self._lock = threading.Lock()
+        self._day = self._today()
+        self.used = 0  # requests of the account today, as far as this budget knows
+        self.from_headers = False  # ``used`` includes HubSpot's count of the day
+
+    def _today(self) -> pendulum.Date:
+        return self._now().in_timezone(self.timezone).date()
+
+    def _roll(self) -> None:
+        today = self._today()
+        if today != self._day:
+            self._day, self.used, self.from_headers = today, 0, False
+
+    def take(self, what: str) -> None:
+        """Count a request about to go out; if the budget is spent, raise ``HubSpotDailyLimitError``
+        instead (the request is not sent, and a deferred run goes on after the account's midnight)."""
+        with self._lock:
+            self._roll()
+            if self.used < self.limit:
+                self.used += 1
+                return
+            used = self.used
+        reset_at = daily_reset_at(self.timezone, now=self._now())
+        counted = "as HubSpot counts the account's day" if self.from_headers else "by this client"
+        raise HubSpotDailyLimitError(
+            f"{what}: not sent: the connection's daily budget (requests_per_day {self.limit:,}) is spent, "
+            f"{used:,} requests today {counted}; it renews at {reset_at.to_iso8601_string()}",
+            reset_at=reset_at,
+            category="DAILY",
+        )
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Take the day's use from HubSpot's daily headers (case-insensitive mapping), when they came."""
+        daily = _int(headers.get("X-HubSpot-RateLimit-Daily"))
+        remaining = _int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
+        if daily is None or remaining is None or not 0 <= remaining <= daily:
+            return
+        with self._lock:
+            self._roll()
+            self.used = max(self.used, daily - remaining)
+            self.from_headers = True
 
 
 def _int(value: str | None) -> int | None:

@@ -45,7 +45,7 @@ from airflow_provider_hubspot_assoc.hubspot.answers import (
 )
 from airflow_provider_hubspot_assoc.hubspot.auth import TokenSource
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats
-from airflow_provider_hubspot_assoc.hubspot.pacing import RateLimiter, daily_reset_at
+from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, daily_reset_at
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Transport:
     :param config: the client's settings.
     :param stats: the client's counters, added to here.
     :param limiter: the rate limiter shared by every thread of the client.
+    :param budget: the daily budget (``requests_per_day``), or None.
     :param on_new_token: called with each new OAuth access token.
     """
 
@@ -73,11 +74,13 @@ class Transport:
         config: ClientConfig,
         stats: ClientStats,
         limiter: RateLimiter,
+        budget: DailyBudget | None = None,
         on_new_token: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.stats = stats
         self.limiter = limiter
+        self.budget = budget
         self.pool_size = config.max_in_flight or DEFAULT_POOL
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size, max_retries=0)
@@ -188,6 +191,8 @@ class Transport:
         self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
     ) -> tuple[int, Any]:
         """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
+        if self.budget is not None:
+            self.budget.take(what)  # a spent daily budget raises here: nothing is sent
         # The token first: a slow OAuth refresh must not hold a rate-limit slot that frees on schedule
         # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
         token = self.tokens.token()
@@ -221,6 +226,8 @@ class Transport:
             raise request_failed(error, what) from None
         self._count(time.monotonic() - started)
         self.limiter.observe(answer.headers)
+        if self.budget is not None:
+            self.budget.observe(answer.headers)
         return self._read(answer, token, what, may_refresh)
 
     def _read(self, answer: requests.Response, token: str, what: str, may_refresh: bool) -> tuple[int, Any]:

@@ -1,5 +1,5 @@
-"""Pacing on fake clocks: the RateLimiter's window, margin, HubSpot's headers, shares and pauses;
-requests in flight.
+"""Pacing on fake clocks: the RateLimiter's window, margin, HubSpot's headers, shares and pauses; the
+daily budget; requests in flight.
 
 The limiter waits on a condition variable; the fake clock only moves when a test moves it, and
 ``observe({})`` (an answer without rate-limit headers) wakes the waiters to look at the clock again.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import threading
 
+import pendulum
 import pytest
 from requests.structures import CaseInsensitiveDict
 
-from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, DailyBudget, RateLimiter, in_flight_for
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
 
@@ -190,6 +192,54 @@ def test_a_429_slows_the_limiter_once_per_burst_and_it_recovers() -> None:
         clock.now += 2.0
         limiter.pause(0.1)
     assert limiter.limit == 10
+
+
+class DayClock:
+    """A settable ``pendulum`` clock for the daily budget."""
+
+    def __init__(self, moment: str) -> None:
+        self.now = pendulum.parse(moment)
+
+    def __call__(self) -> pendulum.DateTime:
+        assert isinstance(self.now, pendulum.DateTime)
+        return self.now
+
+
+def test_the_daily_budget_refuses_the_request_past_it_and_renews_at_the_accounts_midnight() -> None:
+    clock = DayClock("2026-03-10T03:30:00Z")  # 23:30 on March 9 in New York (EDT, UTC-4)
+    budget = DailyBudget(2, "America/New_York", now=clock)
+    budget.take("one")
+    budget.take("two")
+    with pytest.raises(HubSpotDailyLimitError, match="requests_per_day 2") as spent:
+        budget.take("three")
+    assert spent.value.reset_at == pendulum.parse("2026-03-10T04:00:00Z")  # midnight in New York
+    assert budget.used == 2  # the refused request was not counted: it was not sent
+    clock.now = clock.now.add(minutes=31)  # a new day in New York
+    budget.take("four")
+    assert budget.used == 1
+
+
+def test_the_daily_budget_counts_the_accounts_day_from_hubspots_headers() -> None:
+    budget = DailyBudget(100, now=DayClock("2026-03-10T12:00:00Z"))
+    budget.take("ours")
+    budget.observe(
+        CaseInsensitiveDict(
+            {"x-hubspot-ratelimit-daily": "1000", "x-hubspot-ratelimit-daily-remaining": "940"}
+        )
+    )
+    assert (budget.used, budget.from_headers) == (60, True)  # other apps of the account used 59
+    budget.observe(CaseInsensitiveDict({"X-HubSpot-RateLimit-Daily-Remaining": "999"}))  # no Daily: ignored
+    budget.observe(headers(max="100"))  # no daily headers (OAuth apps get none)
+    budget.observe(
+        CaseInsensitiveDict({"X-HubSpot-RateLimit-Daily": "10", "X-HubSpot-RateLimit-Daily-Remaining": "x"})
+    )
+    assert budget.used == 60
+    budget.observe(
+        CaseInsensitiveDict(
+            {"X-HubSpot-RateLimit-Daily": "1000", "X-HubSpot-RateLimit-Daily-Remaining": "990"}
+        )
+    )
+    assert budget.used == 60  # an answer that left earlier never lowers the count
 
 
 def test_requests_in_flight_follow_the_rate_and_the_latency() -> None:
