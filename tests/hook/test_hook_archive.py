@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from airflow_provider_hubspot_assoc.exceptions import InvalidInputError
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from ._support import (
@@ -199,3 +200,50 @@ def test_read_associations_chunks_ids_and_follows_every_page(
     reads = [r for r in sim.stats.log if r.endpoint == "read"]
     assert max(r.inputs for r in reads) == 1000
     assert len(reads) == 4  # two chunks of ids (1000 + 207) and two more pages of the busy contact
+
+
+def test_a_pair_given_twice_is_sent_once_as_by_the_operators(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sent = seed_pairs(sim, 3, 2)
+    inputs = [*archive_inputs(sent), {"from": {"id": "100"}, "to": [{"id": "5001"}, {"id": "5000"}]}]
+
+    response = make_hook().archive_associations("contacts", "companies", inputs)
+
+    assert (response.pairs_sent, response.num_errors) == (6, 0)
+    assert set(sim.stats.pair_sends.values()) == {1}  # ("100", "5000") and ("100", "5001") once each
+    assert remaining(sim) == set()
+
+
+def test_the_hook_takes_the_operators_row_shapes_and_label_names(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sim.state.associate("contacts", "101", "companies", "5000", ["Primary"])
+    sim.state.associate("contacts", "102", "companies", "5001")
+    hook = make_hook()
+
+    labels = hook.archive_labels(
+        "contacts", "companies", [{"from_id": 101, "to_id": 5000, "label": "primary"}]
+    )
+    pairs = hook.archive_associations("contacts", "companies", [("102", "5001")])
+
+    assert (labels.num_errors, pairs.num_errors) == (0, 0)
+    assert sim.state.types_of("contacts", "101", "companies", "5000") == {UNLABELED}
+    assert remaining(sim) == {("101", "5000")}
+    assert [r.endpoint for r in sim.stats.log] == ["labels", "archive_labels", "archive"]
+
+
+def test_one_bad_row_refuses_the_whole_call_before_any_request(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sent = seed_pairs(sim, 3, 2)
+    inputs = [*archive_inputs(sent), {"from": {"id": "100"}, "to": [{"id": "5000"}, {"id": "not-an-id"}]}]
+
+    with pytest.raises(InvalidInputError, match=r"row 4: to\[1\]\.id") as refused:
+        make_hook().archive_associations("contacts", "companies", inputs)
+
+    assert (refused.value.row, refused.value.field) == (4, "to[1].id")
+    assert sim.stats.requests == 0 and remaining(sim) == set(sent)
