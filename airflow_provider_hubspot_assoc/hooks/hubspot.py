@@ -1,6 +1,6 @@
 """HubSpotHook: an Airflow connection of type ``hubspot`` turned into a paced, retrying client.
 
-The hook is the only way the operators, sensors and triggers reach HubSpot; the client itself
+The operators and sensors reach HubSpot only through the hook's methods; the client it builds
 (``airflow_provider_hubspot_assoc.hubspot``) has no Airflow import.
 """
 
