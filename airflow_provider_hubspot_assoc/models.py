@@ -14,7 +14,7 @@ pairs: ``BatchResponse.unconfirmed`` then says why, and their outcome is unknown
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pendulum
@@ -311,7 +311,7 @@ class ResponseAccumulator:
         self.responses += 1
         self.total_errors += len(response.errors)
         room = max(self.keep_errors - len(self.merged.errors), 0)
-        trimmed = BatchResponse(**{**response.__dict__, "errors": response.errors[:room], "results": []})
+        trimmed = replace(response, errors=response.errors[:room], results=[])
         self.merged = merge([self.merged, trimmed]) if self.responses > 1 else merge([trimmed])
 
     def to_state(self) -> dict[str, Any]:
