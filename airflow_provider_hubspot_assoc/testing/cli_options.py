@@ -109,7 +109,7 @@ def _comma_list(item: Any) -> Any:
 
 
 def _scripted_answer(text: str) -> int | str:
-    from airflow_provider_hubspot_assoc.testing.faults import HOSTILE
+    from airflow_provider_hubspot_assoc.testing.server.faults import HOSTILE
 
     if text.isdigit():
         return int(text)

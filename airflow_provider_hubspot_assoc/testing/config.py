@@ -86,7 +86,7 @@ class FaultConfig:
 
     * an HTTP status (429 = TEN_SECONDLY_ROLLING, 5xx), ``"daily"`` (a DAILY 429), ``"drop"`` (no
       answer, not applied) or ``"slow"`` (waits ``slow_seconds``, then is carried out and answered);
-    * hostile 2xx answers and lost answers (``testing/faults.py``). "Applied" means the request is
+    * hostile 2xx answers and lost answers (``testing/server/faults.py``). "Applied" means the request is
       carried out as usual (an invalid request still gets its 400):
 
       - ``"ok_html"``: 200, ``text/html``, body ``<html>ok</html>``; not applied;
