@@ -21,7 +21,7 @@ from typing import Any, Literal
 from airflow_provider_hubspot_assoc.models import iso_timestamp
 from airflow_provider_hubspot_assoc.testing.config import FaultConfig
 from airflow_provider_hubspot_assoc.testing.server.errors import ApiError, Drop, error_body
-from airflow_provider_hubspot_assoc.testing.server.limits import RateLimits
+from airflow_provider_hubspot_assoc.testing.server.limits import Policy
 
 JSON = "application/json;charset=utf-8"
 MADE_UP_TO_IDS = ("990000001", "990000002")
@@ -113,15 +113,18 @@ def loses_answer(choice: int | str) -> bool:
     return choice == "drop" or (isinstance(choice, int) and choice >= 500)
 
 
-def inject(choice: int | str, faults: FaultConfig, limits: RateLimits, headers: dict[str, str]) -> None:
-    """Answer with the fault ``choice`` (raise), or wait for a slow one and return."""
+def inject(choice: int | str, faults: FaultConfig, refuse: Callable[[Policy], ApiError]) -> None:
+    """Answer with the fault ``choice`` (raise), or wait for a slow one and return.
+
+    ``refuse(policy)`` makes the injected 429, with the headers of a full window (or day).
+    """
     if choice == "drop":
         raise Drop()
     if choice == "slow":
         time.sleep(faults.slow_seconds)
         return
     if choice in ("daily", 429):
-        raise limits.refusal("DAILY" if choice == "daily" else "TEN_SECONDLY_ROLLING", 1.0, headers)
+        raise refuse("DAILY" if choice == "daily" else "TEN_SECONDLY_ROLLING")
     status = int(choice)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     category = "INTERNAL_ERROR" if status == 500 else None

@@ -43,21 +43,33 @@ class RollingWindow:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _trim(self, hits: deque[float], now: float) -> None:
+    def _current(self, key: str) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        now = time.monotonic()
         while hits and hits[0] <= now - self.seconds:
             hits.popleft()
+        return hits
 
-    def try_acquire(self, key: str, enforce: bool = True) -> tuple[bool, WindowState, float]:
-        """Count one request. Returns (accepted, state after it, seconds until a slot frees up)."""
-        now = time.monotonic()
+    def check(self, key: str) -> tuple[WindowState, float]:
+        """The window of ``key`` now, and the seconds until a slot frees up (0: one is free)."""
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            self._trim(hits, now)
-            if enforce and len(hits) >= self.limit:
-                wait = hits[0] + self.seconds - now
-                return False, self._state(hits), max(wait, 0.0)
-            hits.append(now)
-            return True, self._state(hits), 0.0
+            hits = self._current(key)
+            wait = hits[0] + self.seconds - time.monotonic() if len(hits) >= self.limit else 0.0
+            return self._state(hits), max(wait, 0.0)
+
+    def take(self, key: str) -> WindowState:
+        """Count one request of ``key``; the window after it."""
+        with self._lock:
+            hits = self._current(key)
+            hits.append(time.monotonic())
+            return self._state(hits)
+
+    def give_back(self, key: str) -> None:
+        """Uncount the latest request of ``key`` (it was refused after all)."""
+        with self._lock:
+            hits = self._current(key)
+            if hits:
+                hits.pop()
 
     def _state(self, hits: deque[float]) -> WindowState:
         return WindowState(
@@ -84,6 +96,11 @@ class DailyCounter:
             return int((time.monotonic() - self._started) // self.reset_seconds)
         return pendulum.now(self.timezone).date()
 
+    def _roll(self) -> None:
+        period = self._current_period()
+        if period != self._period:
+            self._period, self._used = period, 0
+
     def seconds_until_reset(self) -> float:
         if self.reset_seconds:
             elapsed = time.monotonic() - self._started
@@ -91,26 +108,28 @@ class DailyCounter:
         now = pendulum.now(self.timezone)
         return float((now.add(days=1).start_of("day") - now).total_seconds())
 
-    def try_acquire(self) -> tuple[bool, int | None]:
-        """Count one request. Returns (accepted, remaining after it)."""
-        if self.limit is None:
-            return True, None
-        with self._lock:
-            period = self._current_period()
-            if period != self._period:
-                self._period, self._used = period, 0
-            if self._used >= self.limit:
-                return False, 0
-            self._used += 1
-            return True, self.limit - self._used
-
-    def remaining(self) -> int | None:
+    def take(self) -> int | None:
+        """Count one request; the requests left today after it (None: no daily limit)."""
         if self.limit is None:
             return None
         with self._lock:
-            if self._current_period() != self._period:
-                return self.limit
-            return self.limit - self._used
+            self._roll()
+            self._used += 1
+            return max(self.limit - self._used, 0)
+
+    def give_back(self) -> None:
+        """Uncount the latest request (it was refused after all)."""
+        with self._lock:
+            self._roll()
+            self._used = max(self._used - 1, 0)
+
+    def remaining(self) -> int | None:
+        """Requests left today (None: no daily limit)."""
+        if self.limit is None:
+            return None
+        with self._lock:
+            self._roll()
+            return max(self.limit - self._used, 0)
 
 
 class RateLimited(ApiError):
@@ -132,6 +151,9 @@ class RateLimited(ApiError):
 class RateLimits:
     """The account's limits as they apply to one request, and the headers and 429s they give.
 
+    A request is counted by both limits or by neither: one refused by the daily limit spends none of
+    its app's window, and one refused by the window (or given an injected 429) spends no daily budget.
+
     :param config: the simulator's settings (read live: ``retry_after_on_429`` may change).
     """
 
@@ -139,37 +161,54 @@ class RateLimits:
         self.config = config
         self.window = RollingWindow(config.ten_second_limit, config.window_seconds)
         self.daily = DailyCounter(config.daily_limit, config.account_timezone, config.daily_reset_seconds)
+        self._lock = threading.Lock()  # check and count both limits as one step
 
     def admit(self, app: str, oauth: bool, answer: dict[str, str]) -> None:
         """Count one request of ``app``; put the limit headers into ``answer``; raise a 429 if refused."""
-        daily_ok, daily_remaining = (True, None) if oauth else self.daily.try_acquire()
-        if not daily_ok:
-            window_state = self.window.try_acquire(app, enforce=False)[1]
-            self._headers(answer, window_state, oauth, 0)
-            raise self.refusal("DAILY", self.daily.seconds_until_reset(), answer)
-        accepted, window_state, wait = self.window.try_acquire(app, self.config.enforce_ten_secondly)
-        self._headers(answer, window_state, oauth, daily_remaining)
-        if not accepted:
-            raise self.refusal("TEN_SECONDLY_ROLLING", wait, answer)
+        with self._lock:
+            window, wait = self.window.check(app)
+            daily = None if oauth else self.daily.remaining()
+            if daily == 0:
+                self._headers(answer, window, daily)
+                raise self.refusal("DAILY", self.daily.seconds_until_reset(), answer)
+            if window.remaining == 0 and self.config.enforce_ten_secondly:
+                self._headers(answer, window, daily)
+                raise self.refusal("TEN_SECONDLY_ROLLING", wait, answer)
+            window = self.window.take(app)
+            daily = None if oauth else self.daily.take()
+        self._headers(answer, window, daily)
+
+    def injected(self, policy: Policy, app: str, oauth: bool, answer: dict[str, str]) -> RateLimited:
+        """An injected 429 for an admitted request: uncounted, with the headers of a full ``policy``."""
+        with self._lock:
+            self.window.give_back(app)
+            if not oauth:
+                self.daily.give_back()
+            window, _ = self.window.check(app)
+            daily = None if oauth else self.daily.remaining()
+        if policy == "TEN_SECONDLY_ROLLING":
+            window = WindowState(window.limit, 0, window.interval_ms)
+        elif daily is not None:
+            daily = 0
+        self._headers(answer, window, daily)
+        return self.refusal(policy, 1.0, answer)
 
     def refusal(self, policy: Policy, wait: float, headers: dict[str, str]) -> RateLimited:
         """A 429 for ``policy``; ``Retry-After`` (whole seconds) only if configured."""
         extra = {"Retry-After": str(max(int(wait + 0.999), 1))} if self.config.retry_after_on_429 else {}
         return RateLimited(policy, {**headers, **extra})
 
-    def _headers(
-        self, answer: dict[str, str], state: WindowState, oauth: bool, daily_remaining: int | None
-    ) -> None:
+    def _headers(self, answer: dict[str, str], window: WindowState, daily: int | None) -> None:
+        """HubSpot's ``X-HubSpot-RateLimit-*`` headers; the daily pair only under a daily limit."""
         answer.update(
             {
-                "X-HubSpot-RateLimit-Max": str(state.limit),
-                "X-HubSpot-RateLimit-Remaining": str(state.remaining),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(state.interval_ms),
-                "X-HubSpot-RateLimit-Secondly": str(state.limit // 10),
-                "X-HubSpot-RateLimit-Secondly-Remaining": str(state.remaining // 10),
+                "X-HubSpot-RateLimit-Max": str(window.limit),
+                "X-HubSpot-RateLimit-Remaining": str(window.remaining),
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(window.interval_ms),
+                "X-HubSpot-RateLimit-Secondly": str(window.limit // 10),
+                "X-HubSpot-RateLimit-Secondly-Remaining": str(window.remaining // 10),
             }
         )
-        if not oauth and self.config.daily_limit is not None:
-            remaining = daily_remaining if daily_remaining is not None else self.daily.remaining()
-            answer["X-HubSpot-RateLimit-Daily"] = str(self.config.daily_limit)
-            answer["X-HubSpot-RateLimit-Daily-Remaining"] = str(remaining)
+        if daily is not None and self.daily.limit is not None:
+            answer["X-HubSpot-RateLimit-Daily"] = str(self.daily.limit)
+            answer["X-HubSpot-RateLimit-Daily-Remaining"] = str(daily)

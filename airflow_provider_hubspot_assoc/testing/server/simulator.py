@@ -28,6 +28,7 @@ from airflow_provider_hubspot_assoc.testing.server.httpd import Server, handler_
 from airflow_provider_hubspot_assoc.testing.server.inspection import inspect
 from airflow_provider_hubspot_assoc.testing.server.limits import (
     DailyCounter,
+    Policy,
     RateLimited,
     RateLimits,
     RollingWindow,
@@ -236,9 +237,14 @@ class HubSpotSimulator:
         if odd is not None:
             record.fault, fault = str(fault), None
         late = fault is not None and faults.apply_before_fault and hostile.loses_answer(fault)
+        limits = self.limits
+
+        def refuse(policy: Policy) -> ApiError:
+            return limits.injected(policy, token.app, token.oauth, answer_headers)
+
         if fault is not None and not late:
             record.fault = str(fault)
-            hostile.inject(fault, faults, self.limits, answer_headers)
+            hostile.inject(fault, faults, refuse)
         if self.config.latency_seconds:
             time.sleep(self.config.latency_seconds)
         from_type, to_type = self._endpoints.object_types(found.from_raw, found.to_raw)
@@ -250,7 +256,7 @@ class HubSpotSimulator:
         answer = handler(call)
         if late and fault is not None:
             record.fault = str(fault)
-            hostile.inject(fault, faults, self.limits, answer_headers)
+            hostile.inject(fault, faults, refuse)
         return self._json(answer, answer_headers, record)
 
     def _hostile(self, odd: hostile.Hostile, handler: Any, call: Call, headers: dict[str, str]) -> Response:
