@@ -7,12 +7,15 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
 
 from ._support import (
     DAILY_HEADERS,
     RATE_LIMIT_HEADERS,
     Api,
+    archive_body,
+    archive_path,
+    is_uuid,
     read_body,
     read_path,
 )
@@ -119,3 +122,51 @@ def test_injected_429s_spend_neither_limit(paired: HubSpotSimulator, api: Api) -
     answers = [_read(api) for _ in range(4)]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["X-HubSpot-RateLimit-Daily-Remaining"] for a in answers] == ["99", "98", "97", "97"]
+
+
+# ------------------------------------------------------------------ every error body has a category
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_body_has_a_category(paired: HubSpotSimulator, api: Api, status: int) -> None:
+    paired.script(status)
+    answer = _read(api)
+    assert answer.status_code == status
+    body = answer.json()
+    assert body["category"] == "INTERNAL_ERROR"
+    assert body["status"] == "error"
+    assert is_uuid(body["correlationId"])
+
+
+@pytest.mark.parametrize("pair", ["x/companies", "contacts/x"])
+def test_an_unknown_object_type_answer_has_a_category(api: Api, pair: str) -> None:
+    for answer in (
+        api.post(archive_path(pair=pair), archive_body({"101": ["201"]})),
+        api.post(read_path(pair=pair), read_body(["101"])),
+        api.get(f"/crm/v4/associations/{pair}/labels"),
+    ):
+        assert answer.status_code == 400
+        body = answer.json()
+        assert body["message"] == "Unable to infer object type from: x"
+        assert body["category"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.hubspot_simulator(tokens={"all": ALL_SCOPES, "none": frozenset()})
+def test_every_error_answer_has_a_category(hubspot_simulator: HubSpotSimulator, api: Api) -> None:
+    """429s (``errorType``) and the OAuth token endpoint (RFC 6749) keep their own documented bodies."""
+    sim = hubspot_simulator
+    sim.state.associate("contacts", "101", "companies", "201")
+    answers = {
+        "no token": api.post(archive_path(), archive_body({"101": ["201"]}), headers={}),
+        "missing scopes": api.post(archive_path(), archive_body({"101": ["201"]}), token="none"),
+        "malformed JSON": api.post(archive_path(), data="{", token="all"),
+        "no route": api.post("/crm/v4/associations/contacts/companies/batch/nothing", {}, token="all"),
+        "unknown object type": api.post(read_path(pair="x/y"), read_body(["101"]), token="all"),
+        "inspection route": api.get("/_sim/nothing", headers={}),
+    }
+    for status in (500, 502, 503, 504):
+        sim.script(status)
+        answers[str(status)] = api.post(read_path(), read_body(["101"]), token="all")
+    sim.reconfigure(unknown_object_type_status=404)
+    answers["unknown object type (404)"] = api.post(read_path(pair="x/y"), read_body(["101"]), token="all")
+    for what, answer in answers.items():
+        assert answer.status_code >= 400, what
+        assert isinstance(answer.json().get("category"), str), f"{what}: {answer.text}"

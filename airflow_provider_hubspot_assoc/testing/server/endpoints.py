@@ -83,7 +83,7 @@ class Endpoints:
                 found.append(object_type_id(validate_object_type(raw)))
             except InvalidObjectTypeError:
                 status = self.sim.config.unknown_object_type_status
-                category = None if status == 400 else "OBJECT_NOT_FOUND"
+                category = "VALIDATION_ERROR" if status == 400 else "OBJECT_NOT_FOUND"
                 raise ApiError(
                     status, error_body(f"Unable to infer object type from: {raw}", category)
                 ) from None

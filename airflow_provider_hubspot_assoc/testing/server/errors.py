@@ -30,11 +30,18 @@ class Drop(Exception):
     """Close the connection without an answer."""
 
 
-def error_body(message: str, category: str | None = "VALIDATION_ERROR", **extra: Any) -> dict[str, Any]:
-    """HubSpot's top-level error body (``Error`` in the specs)."""
-    body: dict[str, Any] = {"status": "error", "message": message, "correlationId": str(uuid.uuid4())}
-    if category:
-        body["category"] = category
+def error_body(message: str, category: str = "VALIDATION_ERROR", **extra: Any) -> dict[str, Any]:
+    """HubSpot's top-level error body (``Error`` in the specs, which requires ``category``).
+
+    Every error of the simulator has one; only 429s (``errorType``) and the OAuth token endpoint
+    (RFC 6749 ``error``) answer in their own documented shapes.
+    """
+    body: dict[str, Any] = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+    }
     body.update(extra)
     return body
 

@@ -127,8 +127,8 @@ def inject(choice: int | str, faults: FaultConfig, refuse: Callable[[Policy], Ap
         raise refuse("DAILY" if choice == "daily" else "TEN_SECONDLY_ROLLING")
     status = int(choice)
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-    category = "INTERNAL_ERROR" if status == 500 else None
-    raise ApiError(status, error_body(f"Simulated {status} {phrase}", category))
+    # HubSpot documents no body for 502/503/504; every simulated server error is an INTERNAL_ERROR.
+    raise ApiError(status, error_body(f"Simulated {status} {phrase}", "INTERNAL_ERROR"))
 
 
 def without_first_pairs(endpoint: str, body: bytes, count: int) -> bytes:
