@@ -14,7 +14,7 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pendulum
 
 from airflow_provider_hubspot_assoc.object_types import validate_record_id
-from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig, custom_object_type
 from airflow_provider_hubspot_assoc.testing.state import SEEDS
 
 # Settings that are no flag: credentials have their own flags (--token, --client-id, ...).
@@ -48,6 +48,8 @@ HELP = {
     "unknown_record": "archiving an unknown record id: 'noop', 'reject' (400 for the batch) or "
     "'error' (207 per input)",
     "unknown_object_type_status": "status for an object type HubSpot cannot infer",
+    "custom_object_types": "comma-separated custom object types the account has (2-123, "
+    "p24681357_cars), besides those it holds records of",
     "server_error_rate": "fraction of API requests answered 5xx",
     "server_error_statuses": "comma-separated 5xx statuses to draw from",
     "rate_limit_rate": "fraction of API requests answered 429 TEN_SECONDLY_ROLLING",
@@ -133,6 +135,8 @@ def _converter(name: str, hint: Any) -> dict[str, Any]:
         return {"action": argparse.BooleanOptionalAction}
     if origin is tuple:
         item = (lambda t: validate_record_id(t, "record id")) if name.endswith("_ids") else args[0]
+        if name == "custom_object_types":
+            item = custom_object_type
         return {"type": _comma_list(item), "metavar": "A,B,..."}
     if origin is list:
         return {"type": _comma_list(_scripted_answer), "metavar": "A,B,..."}

@@ -1,7 +1,8 @@
 """Settings of the HubSpot simulator: limits, tokens, documented-but-uncertain behaviours, faults.
 
-Defaults follow HubSpot's documentation (``shared/hubspot-notes.md``); where HubSpot's behaviour is
-not documented, the default is the one named there and a setting switches it.
+Defaults follow HubSpot's documentation (https://developers.hubspot.com/docs/api-reference/
+crm-associations-v4/guide and the usage guidelines); where HubSpot's behaviour is not documented,
+``docs/simulator.md`` names the default and a setting switches it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_hubspot_assoc.object_types import (
+    InvalidObjectTypeError,
+    canonical_name,
+    object_type_id,
+    validate_object_type,
+)
 from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
 
 ALL_SCOPES: frozenset[str] = frozenset(
@@ -50,6 +57,17 @@ ALL_SCOPES: frozenset[str] = frozenset(
 )
 
 TIERS = TIER_LIMITS
+
+
+def custom_object_type(value: str) -> str:
+    """A custom object type as the account knows it: ``2-<n>`` or ``p<portal id>_<name>``."""
+    try:
+        found = object_type_id(validate_object_type(value))
+    except InvalidObjectTypeError:
+        found = ""
+    if not found.startswith(("2-", "p")) or canonical_name(found) is not None:
+        raise ValueError(f"a custom object type is 2-<n> or p<portal id>_<name>, got {value!r}")
+    return found
 
 
 @dataclass
@@ -153,7 +171,17 @@ class SimulatorConfig:
     # for exercising partial failures).
     unknown_record: Literal["noop", "reject", "error"] = "noop"
     unknown_object_type_status: Literal[400, 404] = 400
+    # Custom object types the account has (``2-123``, ``p24681357_cars``), besides those it holds
+    # records of. Any other custom type in a path gets "Unable to infer object type", like a typo.
+    custom_object_types: tuple[str, ...] = ()
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        self.normalise()
+
+    def normalise(self) -> None:
+        """Check and convert the settings given as JSON or pytest-marker values (lists, dicts)."""
+        self.custom_object_types = tuple(custom_object_type(t) for t in self.custom_object_types)
 
     @classmethod
     def for_tier(cls, tier: str, **overrides: Any) -> SimulatorConfig:

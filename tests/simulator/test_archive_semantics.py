@@ -351,7 +351,7 @@ def test_unknown_record_reject_mode_applies_nothing(account: Account, api: Api) 
     }
 
 
-@pytest.mark.hubspot_simulator(unknown_record="reject")
+@pytest.mark.hubspot_simulator(unknown_record="reject", custom_object_types=("2-4242",))
 def test_unknown_record_reject_mode_names_object_types_like_hubspot(
     hubspot_simulator: HubSpotSimulator, api: Api
 ) -> None:
@@ -603,6 +603,7 @@ def test_batch_read_207_error_matches_the_observed_body(
         }
 
 
+@pytest.mark.hubspot_simulator(custom_object_types=("2-4242",))
 def test_batch_read_207_names_a_custom_object_by_its_type_id(api: Api) -> None:
     answer = api.post(read_path(pair="contacts/2-4242"), read_body(["7"]))
     assert answer.status_code == 207

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
+from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.cli import build_config, build_parser
 
 from ._support import (
     DAILY_HEADERS,
@@ -170,3 +171,70 @@ def test_every_error_answer_has_a_category(hubspot_simulator: HubSpotSimulator, 
     for what, answer in answers.items():
         assert answer.status_code >= 400, what
         assert isinstance(answer.json().get("category"), str), f"{what}: {answer.text}"
+
+
+# ------------------------------------------------------------ custom object types must exist
+UNKNOWN_TYPES = ["2-999", "p24681357_cars", "0-999"]
+
+
+@pytest.mark.parametrize("custom", UNKNOWN_TYPES)
+def test_a_custom_object_type_the_account_lacks_is_refused(
+    hubspot_simulator: HubSpotSimulator, api: Api, custom: str
+) -> None:
+    hubspot_simulator.state.add_records("contacts", ["101"])
+    for answer in (
+        api.post(archive_path(pair=f"contacts/{custom}"), archive_body({"101": ["7"]})),
+        api.post(read_path(pair=f"{custom}/contacts"), read_body(["7"])),
+        api.get(f"/crm/v4/associations/contacts/{custom}/labels"),
+    ):
+        assert answer.status_code == 400, answer.text
+        body = answer.json()
+        assert body["message"] == f"Unable to infer object type from: {custom}"
+        assert body["category"] == "VALIDATION_ERROR"
+    assert hubspot_simulator.stats.pair_sends == {}  # refused before anything was planned
+
+
+@pytest.mark.hubspot_simulator(unknown_object_type_status=404)
+def test_a_missing_custom_object_type_can_be_404(api: Api) -> None:
+    answer = api.post(read_path(pair="contacts/2-999"), read_body(["101"]))
+    assert answer.status_code == 404
+    assert answer.json()["category"] == "OBJECT_NOT_FOUND"
+
+
+@pytest.mark.hubspot_simulator(custom_object_types=("2-999", "p24681357_cars"))
+@pytest.mark.parametrize("custom", ["2-999", "p24681357_cars"])
+def test_configured_custom_object_types_exist(
+    hubspot_simulator: HubSpotSimulator, api: Api, custom: str
+) -> None:
+    read = api.post(read_path(pair=f"contacts/{custom}"), read_body(["101"]))
+    assert read.status_code == 207
+    assert read.json()["errors"][0]["subCategory"] == "crm.associations.NO_ASSOCIATIONS_FOUND"
+    labels = api.get(f"/crm/v4/associations/contacts/{custom}/labels")
+    assert labels.status_code == 200
+    assert [entry["label"] for entry in labels.json()["results"]] == [None]
+    assert api.post(archive_path(pair=f"contacts/{custom}"), archive_body({"101": ["7"]})).status_code == 204
+    hubspot_simulator.reset()
+    assert api.get(f"/crm/v4/associations/contacts/{custom}/labels").status_code == 200  # still configured
+
+
+def test_records_of_a_custom_object_type_make_it_exist(hubspot_simulator: HubSpotSimulator, api: Api) -> None:
+    hubspot_simulator.state.associate("contacts", "101", "2-5", "7")
+    answer = api.post(read_path(pair="contacts/2-5"), read_body(["101"]))
+    assert answer.status_code == 200
+    hubspot_simulator.reset()  # the records are gone, and so is the object type
+    assert api.post(read_path(pair="contacts/2-5"), read_body(["101"])).status_code == 400
+
+
+@pytest.mark.parametrize("bad", ["contacts", "0-1", "x", "P24681357_Cars"])
+def test_custom_object_types_setting_takes_only_custom_types(bad: str) -> None:
+    with pytest.raises(ValueError, match="custom object type"):
+        SimulatorConfig(custom_object_types=(bad,))
+
+
+def test_the_command_takes_custom_object_types(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    config = build_config(parser.parse_args(["--custom-object-types", "2-7,p24681357_cars"]))
+    assert config.custom_object_types == ("2-7", "p24681357_cars")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--custom-object-types", "contacts"])
+    assert "--custom-object-types" in capsys.readouterr().err

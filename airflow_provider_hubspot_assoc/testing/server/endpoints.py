@@ -18,6 +18,7 @@ import pendulum
 from airflow_provider_hubspot_assoc.models import iso_timestamp
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidObjectTypeError,
+    canonical_name,
     object_type_id,
     singular_name,
     validate_object_type,
@@ -76,11 +77,21 @@ class Endpoints:
         return handlers[name]
 
     def object_types(self, from_raw: str, to_raw: str) -> tuple[str, str]:
-        """The path's object types as type ids, or HubSpot's "Unable to infer object type" error."""
+        """The path's object types as type ids, or HubSpot's "Unable to infer object type" error.
+
+        A standard object type always exists; a custom one only if the account has it (configured
+        in ``custom_object_types``, or holding records).
+        """
         found = []
+        custom: set[str] | None = None
         for raw in (from_raw, to_raw):
             try:
-                found.append(object_type_id(validate_object_type(raw)))
+                type_id = object_type_id(validate_object_type(raw))
+                if canonical_name(type_id) is None:
+                    custom = custom if custom is not None else self._custom_object_types()
+                    if type_id not in custom:
+                        raise InvalidObjectTypeError(raw)
+                found.append(type_id)
             except InvalidObjectTypeError:
                 status = self.sim.config.unknown_object_type_status
                 category = "VALIDATION_ERROR" if status == 400 else "OBJECT_NOT_FOUND"
@@ -88,6 +99,10 @@ class Endpoints:
                     status, error_body(f"Unable to infer object type from: {raw}", category)
                 ) from None
         return found[0], found[1]
+
+    def _custom_object_types(self) -> set[str]:
+        configured = {object_type_id(t) for t in self.sim.config.custom_object_types}
+        return configured | self.sim.state.custom_object_types()
 
     # ------------------------------------------------------------------------ archive
     def archive(self, call: Call) -> Answer:

@@ -55,6 +55,7 @@ class HubSpotSimulator:
         if config is not None:
             for key, value in overrides.items():
                 setattr(self.config, key, value)
+            self.config.normalise()
         self.lock = threading.RLock()
         self.state = self._seeded(self.config.seed)
         self.stats = SimulatorStats()
@@ -144,6 +145,7 @@ class HubSpotSimulator:
                 if not hasattr(self.config, key):
                     raise AttributeError(f"SimulatorConfig has no setting {key!r}")
                 setattr(self.config, key, value)
+            self.config.normalise()
             self.limits = RateLimits(self.config)
 
     def reset(self, seed: str | None = None) -> None:
