@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, FaultConfig, HubSpotSimulator, SimulatorConfig
 from airflow_provider_hubspot_assoc.testing.cli import build_config, build_parser
 
 from ._support import (
@@ -238,3 +238,25 @@ def test_the_command_takes_custom_object_types(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         parser.parse_args(["--custom-object-types", "contacts"])
     assert "--custom-object-types" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ batch read: numeric toObjectId
+@pytest.mark.hubspot_simulator(read_page_size=1)
+def test_batch_read_gives_to_object_ids_as_numbers(hubspot_simulator: HubSpotSimulator, api: Api) -> None:
+    """As HubSpot's examples show (``"toObjectId": 5790939450``); the from id stays a string."""
+    hubspot_simulator.state.associate("contacts", "101", "companies", "9007199254740993")
+    hubspot_simulator.state.associate("contacts", "101", "companies", "201")
+    first = api.post(read_path(), read_body(["101"])).json()["results"][0]
+    assert first["from"] == {"id": "101"}
+    assert first["to"][0]["toObjectId"] == 201
+    after = first["paging"]["next"]["after"]
+    second = api.post(read_path(), read_body(["101"], after=after)).json()["results"][0]
+    assert second["to"][0]["toObjectId"] == 9007199254740993  # beyond a double's exact integers
+    assert "paging" not in second
+
+
+@pytest.mark.hubspot_simulator(faults=FaultConfig(read_foreign_ids=("900",)))
+def test_made_up_foreign_read_results_have_numeric_ids_too(api: Api) -> None:
+    answer = api.post(read_path(), read_body(["101"]))
+    foreign = [r for r in answer.json()["results"] if r["from"]["id"] == "900"]
+    assert [t["toObjectId"] for t in foreign[0]["to"]] == [990000001, 990000002]

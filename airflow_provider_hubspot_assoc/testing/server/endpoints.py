@@ -252,11 +252,13 @@ class Endpoints:
         if not found:
             return None
         page = size or self.sim.config.read_page_size
+        # ``toObjectId`` is a JSON number, as in HubSpot's examples (the specs say string; clients
+        # must read both). Record ids are stored as strings, so the conversion is exact.
         entry: dict[str, Any] = {
             "from": {"id": from_id},
             "to": [
                 {
-                    "toObjectId": to_id,
+                    "toObjectId": int(to_id),
                     "associationTypes": [self._type_json(from_type, to_type, key) for key in sorted(types)],
                 }
                 for to_id, types in found[offset : offset + page]

@@ -24,7 +24,7 @@ from airflow_provider_hubspot_assoc.testing.server.errors import ApiError, Drop,
 from airflow_provider_hubspot_assoc.testing.server.limits import Policy
 
 JSON = "application/json;charset=utf-8"
-MADE_UP_TO_IDS = ("990000001", "990000002")
+MADE_UP_TO_IDS = (990000001, 990000002)  # numbers, like every toObjectId the simulator gives
 
 
 @dataclass(frozen=True)
