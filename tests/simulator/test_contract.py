@@ -4,6 +4,9 @@ without spending each other, ``category`` in error bodies, custom object types t
 
 from __future__ import annotations
 
+import json
+import socket
+
 import pytest
 import requests
 
@@ -260,3 +263,63 @@ def test_made_up_foreign_read_results_have_numeric_ids_too(api: Api) -> None:
     answer = api.post(read_path(), read_body(["101"]))
     foreign = [r for r in answer.json()["results"] if r["from"]["id"] == "900"]
     assert [t["toObjectId"] for t in foreign[0]["to"]] == [990000001, 990000002]
+
+
+# ------------------------------------------------------------------------------ chunked bodies
+def _raw(sim: HubSpotSimulator, request: bytes) -> bytes:
+    """Send raw bytes on one connection; everything the simulator answers until it closes."""
+    with socket.create_connection((sim.config.host, sim.port), timeout=5) as conn:
+        conn.sendall(request)
+        conn.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    return received
+
+
+def test_a_chunked_body_is_read(paired: HubSpotSimulator, api: Api) -> None:
+    body = json.dumps(archive_body({"101": ["201"]})).encode()
+    pieces = iter([body[:7], body[7:20], body[20:]])  # a generator body: requests sends it chunked
+    with requests.Session() as session:
+        answer = session.post(api.url + archive_path(), data=pieces, headers=api.headers(), timeout=5)
+        assert answer.request.headers["Transfer-Encoding"] == "chunked"
+        assert answer.status_code == 204, answer.text
+        # The connection stays usable: the next request on it is read from the right place.
+        again = session.post(api.url + read_path(), json=read_body(["101"]), headers=api.headers(), timeout=5)
+        assert again.status_code == 207
+    assert paired.state.count() == 0
+
+
+def test_chunk_extensions_and_trailers_are_skipped(paired: HubSpotSimulator, api: Api) -> None:
+    body = json.dumps(read_body(["101"])).encode()
+    head = (
+        f"POST {read_path()} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {paired.token}\r\n"
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    ).encode()
+    chunked = b"%x;name=value\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n" % (
+        5,
+        body[:5],
+        len(body) - 5,
+        body[5:],
+    )
+    answer = _raw(paired, head + chunked)
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert b'"toObjectId": 201' in answer
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: abc\r\n\r\n{}",
+        b"Content-Length: -5\r\n\r\n{}",
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        b"Transfer-Encoding: gzip\r\n\r\n{}",
+    ],
+)
+def test_a_badly_framed_body_gets_a_400(paired: HubSpotSimulator, framing: bytes) -> None:
+    head = f"POST {read_path()} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {paired.token}\r\n".encode()
+    answer = _raw(paired, head + framing)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    payload = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert payload["category"] == "VALIDATION_ERROR"
+    assert paired.state.count() == 1

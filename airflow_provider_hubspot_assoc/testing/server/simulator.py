@@ -182,6 +182,12 @@ class HubSpotSimulator:
             with self.lock:
                 self._in_flight -= 1
 
+    def unreadable(self, method: str, raw_path: str, reason: str) -> Response:
+        """The answer to a request whose body could not be framed: a 400 (the connection closes)."""
+        record = RequestRecord(time.time(), method, urlsplit(raw_path).path, 0, "unknown")
+        headers = {"X-HubSpot-Correlation-Id": str(uuid.uuid4()), "Connection": "close"}
+        return self._json((400, error_body(f"Invalid input: {reason}")), headers, record)
+
     def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         split = urlsplit(raw_path)
         path = split.path
