@@ -14,7 +14,14 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pendulum
 
 from airflow_provider_hubspot_assoc.object_types import validate_record_id
-from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig, custom_object_type
+from airflow_provider_hubspot_assoc.testing.config import (
+    FaultConfig,
+    SimulatorConfig,
+    custom_object_type,
+    fraction,
+    non_negative,
+    scripted_answer,
+)
 from airflow_provider_hubspot_assoc.testing.state import SEEDS
 
 # Settings that are no flag: credentials have their own flags (--token, --client-id, ...).
@@ -72,17 +79,13 @@ def flag_name(setting: str) -> str:
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(text)
-    return value
+    return fraction(float(text))
 
 
 def _non_negative(kind: type) -> Any:
     def convert(text: str) -> Any:
         value = kind(text)
-        if value < 0:
-            raise ValueError(text)
+        non_negative(value)
         return value
 
     convert.__name__ = f"non-negative {kind.__name__}"
@@ -111,13 +114,7 @@ def _comma_list(item: Any) -> Any:
 
 
 def _scripted_answer(text: str) -> int | str:
-    from airflow_provider_hubspot_assoc.testing.server.faults import HOSTILE
-
-    if text.isdigit():
-        return int(text)
-    if text in {"daily", "drop", "slow", *HOSTILE}:
-        return text
-    raise ValueError(text)
+    return scripted_answer(int(text) if text.isdigit() else text)
 
 
 def _converter(name: str, hint: Any) -> dict[str, Any]:

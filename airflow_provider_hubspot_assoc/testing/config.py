@@ -7,6 +7,7 @@ crm-associations-v4/guide and the usage guidelines); where HubSpot's behaviour i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -126,10 +127,104 @@ class FaultConfig:
       same; ``ok_num_errors_hidden`` has no pairs to keep there."""
 
     def __post_init__(self) -> None:
-        # JSON (``POST /_sim/faults``) gives lists and maybe numbers: keep the documented shapes.
-        self.poison_ids = tuple(str(i) for i in self.poison_ids)
-        self.read_foreign_ids = tuple(str(i) for i in self.read_foreign_ids)
-        self.server_error_statuses = tuple(int(s) for s in self.server_error_statuses)
+        # Settings also come as JSON (``POST /_sim/faults``) or marker values: check them here, so a
+        # bad one is refused at once (a 400 there) instead of breaking a later request.
+        for name in ("server_error_rate", "rate_limit_rate", "slow_rate", "drop_rate"):
+            setattr(self, name, _checked(name, lambda v: fraction(_number(v)), getattr(self, name)))
+        self.slow_seconds = _checked("slow_seconds", lambda v: non_negative(_number(v)), self.slow_seconds)
+        for name in ("burst_429_every", "burst_429_length", "expire_tokens_after"):
+            _checked(name, _count, getattr(self, name))
+        for name in ("apply_before_fault", "read_repeat_results"):
+            _checked(name, _flag, getattr(self, name))
+        self.server_error_statuses = tuple(
+            _checked("server_error_statuses", _server_error, s)
+            for s in _checked("server_error_statuses", _sequence, self.server_error_statuses)
+        )
+        if not self.server_error_statuses:
+            raise ValueError("server_error_statuses: name at least one status to draw from")
+        self.scripted = [scripted_answer(v) for v in _checked("scripted", _sequence, self.scripted)]
+        self.poison_ids = tuple(str(i) for i in _checked("poison_ids", _sequence, self.poison_ids))
+        self.read_foreign_ids = tuple(
+            str(i) for i in _checked("read_foreign_ids", _sequence, self.read_foreign_ids)
+        )
+
+
+def _checked(name: str, check: Callable[[Any], Any], value: Any) -> Any:
+    """``check(value)``, its error naming the setting."""
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be a whole number, at least 0, got {value!r}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+def _sequence(value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"must be a list, got {value!r}")
+    return list(value)
+
+
+def _status(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        raise ValueError(f"an error status is a whole number from 400 to 599, got {value!r}")
+    return value
+
+
+def _server_error(value: Any) -> int:
+    if _status(value) < 500:
+        raise ValueError(f"a server error status is from 500 to 599, got {value!r}")
+    return int(value)
+
+
+def fraction(value: float) -> float:
+    """A rate: from 0 to 1."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"a rate is a fraction from 0 to 1, got {value!r}")
+    return value
+
+
+def non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"must be at least 0, got {value!r}")
+    return value
+
+
+SCRIPTED_FAULTS = ("daily", "drop", "slow")  # besides 0, error statuses and the hostile answers
+
+
+def scripted_answer(value: Any) -> int | str:
+    """One ``FaultConfig.scripted`` value: 0, an error status (400-599), or a fault's name."""
+    # Imported here: the hostile answers' module imports this one.
+    from airflow_provider_hubspot_assoc.testing.server.faults import HOSTILE
+
+    if isinstance(value, str) and value in (*SCRIPTED_FAULTS, *HOSTILE):
+        return value
+    if value == 0 and not isinstance(value, bool | str):
+        return 0
+    try:
+        return _status(value)
+    except ValueError:
+        names = ", ".join((*SCRIPTED_FAULTS, *HOSTILE))
+        raise ValueError(
+            f"scripted answers are 0, an error status from 400 to 599, or one of {names}; got {value!r}"
+        ) from None
 
 
 @dataclass

@@ -10,9 +10,11 @@ from dataclasses import asdict, fields
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
 from airflow_provider_hubspot_assoc.testing import loading
 from airflow_provider_hubspot_assoc.testing.config import FaultConfig
 from airflow_provider_hubspot_assoc.testing.server.errors import Answer, error_body
+from airflow_provider_hubspot_assoc.testing.state import SEEDS
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc.testing.server.simulator import HubSpotSimulator
@@ -22,7 +24,7 @@ def inspect(sim: HubSpotSimulator, method: str, path: str, query: str, body: byt
     """Answer one inspection request; bad input is a 400."""
     try:
         return _inspect(sim, method, path, query, body)
-    except loading.LoadError as error:  # bad input answered, never a dropped connection
+    except (ValueError, TypeError) as error:  # bad input answered, never a dropped connection
         return 400, error_body(str(error))
 
 
@@ -34,12 +36,20 @@ def _inspect(sim: HubSpotSimulator, method: str, path: str, query: str, body: by
         return 200, sim.stats.as_json()
     if method == "GET" and path == "/_sim/associations":
         from_type, to_type = params.get("from", "contacts"), params.get("to", "companies")
+        for name, value in (("from", from_type), ("to", to_type)):
+            try:
+                validate_object_type(value)
+            except InvalidObjectTypeError as error:
+                raise loading.LoadError(f"{name}: {error}") from None
         pairs = sorted(sim.state.pairs(from_type, to_type))
         return 200, {"from": from_type, "to": to_type, "count": len(pairs), "pairs": pairs}
     if method == "GET" and path == "/_sim/count":
         return 200, {"count": sim.state.count()}
     if method == "POST" and path == "/_sim/reset":
-        sim.reset(params.get("seed"))
+        seed = params.get("seed")
+        if seed is not None and seed not in SEEDS:
+            raise loading.LoadError(f"unknown seed {seed!r}: use one of {', '.join(SEEDS)}")
+        sim.reset(seed)
         return 200, {"ok": True}
     if method == "POST" and path == "/_sim/faults":
         settings = loading.json_object(body)

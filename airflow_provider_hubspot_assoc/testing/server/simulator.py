@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_hubspot_assoc.models import iso_timestamp
-from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig, scripted_answer
 from airflow_provider_hubspot_assoc.testing.server import faults as hostile
 from airflow_provider_hubspot_assoc.testing.server import routing
 from airflow_provider_hubspot_assoc.testing.server.auth import IssuedToken, Tokens, check_scopes
@@ -135,8 +135,9 @@ class HubSpotSimulator:
 
     def script(self, *answers: int | str) -> None:
         """Answer the next requests with these statuses/faults, in order (see ``FaultConfig.scripted``)."""
+        checked = [scripted_answer(answer) for answer in answers]
         with self.lock:
-            self.config.faults.scripted.extend(answers)
+            self.config.faults.scripted.extend(checked)
 
     def reconfigure(self, **settings: Any) -> None:
         """Change settings while running; limits are rebuilt (their counts start over)."""
@@ -184,7 +185,9 @@ class HubSpotSimulator:
 
     def unreadable(self, method: str, raw_path: str, reason: str) -> Response:
         """The answer to a request whose body could not be framed: a 400 (the connection closes)."""
-        record = RequestRecord(time.time(), method, urlsplit(raw_path).path, 0, "unknown")
+        path = urlsplit(raw_path).path
+        inspection = path.startswith(routing.INSPECTION_PREFIX)
+        record = None if inspection else RequestRecord(time.time(), method, path, 0, "unknown")
         headers = {"X-HubSpot-Correlation-Id": str(uuid.uuid4()), "Connection": "close"}
         return self._json((400, error_body(f"Invalid input: {reason}")), headers, record)
 
@@ -192,11 +195,14 @@ class HubSpotSimulator:
         split = urlsplit(raw_path)
         path = split.path
         answer_headers = {"X-HubSpot-Correlation-Id": str(uuid.uuid4())}
+        if path.startswith(routing.INSPECTION_PREFIX):  # answered, not counted in the statistics
+            try:
+                answer = inspect(self, method, path, split.query, body)
+            except Exception:
+                answer = _failure(method, path)
+            return self._json(answer, answer_headers, None)
         record = RequestRecord(time.time(), method, path, 0, "unknown")
         try:
-            if path.startswith(routing.INSPECTION_PREFIX):
-                record.endpoint = "inspect"
-                return self._json(inspect(self, method, path, split.query, body), answer_headers, record)
             if method == "POST" and path in routing.OAUTH_TOKEN_PATHS:
                 record.endpoint = "oauth_token"
                 with self.lock:
@@ -221,6 +227,8 @@ class HubSpotSimulator:
             record.status = 0
             self._record(record)
             raise
+        except Exception:
+            return self._json(_failure(method, path), answer_headers, record)
 
     def _admit(self, headers: dict[str, str], answer_headers: dict[str, str]) -> IssuedToken:
         """Authenticate the request and count it against the limits (or raise 401 / 429)."""
@@ -285,7 +293,7 @@ class HubSpotSimulator:
             return self._finish(200, headers, odd.body(started), call.record)
         return self._json(answer, headers, call.record)
 
-    def _json(self, answer: Answer, headers: dict[str, str], record: RequestRecord) -> Response:
+    def _json(self, answer: Answer, headers: dict[str, str], record: RequestRecord | None) -> Response:
         """The answer as JSON bytes (204: no body), with one correlation id per answer."""
         status, payload = answer
         if status == 204:
@@ -295,11 +303,22 @@ class HubSpotSimulator:
             headers["X-HubSpot-Correlation-Id"] = payload["correlationId"]
         return self._finish(status, headers, json.dumps(payload).encode(), record)
 
-    def _finish(self, status: int, headers: dict[str, str], body: bytes, record: RequestRecord) -> Response:
-        record.status = status
-        self._record(record)
+    def _finish(
+        self, status: int, headers: dict[str, str], body: bytes, record: RequestRecord | None
+    ) -> Response:
+        if record is not None:
+            record.status = status
+            self._record(record)
         return status, headers, body
 
     def _record(self, record: RequestRecord) -> None:
         with self.lock:
             self.stats.add(record)
+
+
+def _failure(method: str, path: str) -> Answer:
+    """A simulator bug: a 500 answer (and the traceback in the log) rather than a dropped connection."""
+    log.exception("HubSpot simulator failed on %s %s", method, path)
+    return 500, error_body(
+        "The simulator failed on this request; its log has the traceback.", "INTERNAL_ERROR"
+    )

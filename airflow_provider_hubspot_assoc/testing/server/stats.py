@@ -39,9 +39,9 @@ class RequestRecord:
 
 @dataclass
 class SimulatorStats:
-    """Totals over the API requests answered since the start (or the last reset).
+    """Totals over the requests answered since the start (or the last reset), inspection calls aside.
 
-    :param requests: requests answered.
+    :param requests: requests answered (inspection calls under ``/_sim/`` are not counted).
     :param by_status: requests per answer status.
     :param by_endpoint: requests per endpoint name (see ``RequestRecord.endpoint``).
     :param rate_limited: 429 answers, injected ones included.
