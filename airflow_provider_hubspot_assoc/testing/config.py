@@ -277,10 +277,18 @@ class SimulatorConfig:
     def normalise(self) -> None:
         """Check and convert the settings given as JSON or pytest-marker values (lists, dicts)."""
         self.custom_object_types = tuple(custom_object_type(t) for t in self.custom_object_types)
+        self.tokens = {token: frozenset(scopes) for token, scopes in self.tokens.items()}
+        self.oauth_refresh_tokens = {
+            token: frozenset(scopes) for token, scopes in self.oauth_refresh_tokens.items()
+        }
+        if isinstance(self.faults, dict):
+            self.faults = FaultConfig(**self.faults)
 
     @classmethod
     def for_tier(cls, tier: str, **overrides: Any) -> SimulatorConfig:
         """A config with the request limits of a HubSpot account tier; ``overrides`` win."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}: use one of {', '.join(TIERS)}")
         per_window, per_day = TIERS[tier]
         settings: dict[str, Any] = {"ten_second_limit": per_window, "daily_limit": per_day, **overrides}
         return cls(**settings)
