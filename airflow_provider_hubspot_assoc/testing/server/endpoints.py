@@ -4,6 +4,9 @@ Each handler takes one routed, authorised ``Call`` and returns ``(status, payloa
 ``ApiError``. Request bodies are read by ``bodies.py``; the answers follow HubSpot's documented
 shapes (https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide), and where
 HubSpot's behaviour is undocumented the setting named in ``SimulatorConfig`` decides.
+
+Adding an endpoint (say ``batch/create``): its line in ``routing.ENDPOINTS``, a method here taking a
+``Call``, and its entry in ``Endpoints.handler``; auth, limits, faults and recording come with it.
 """
 
 from __future__ import annotations

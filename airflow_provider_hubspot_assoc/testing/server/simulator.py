@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
@@ -275,7 +276,9 @@ class HubSpotSimulator:
             hostile.inject(fault, faults, refuse)
         return self._json(answer, answer_headers, record)
 
-    def _hostile(self, odd: hostile.Hostile, handler: Any, call: Call, headers: dict[str, str]) -> Response:
+    def _hostile(
+        self, odd: hostile.Hostile, handler: Callable[[Call], Answer], call: Call, headers: dict[str, str]
+    ) -> Response:
         """A scripted hostile answer (``hostile.HOSTILE``): carry the request out or not, then answer."""
         started = iso_timestamp()
         answer: Answer = (204, None)
