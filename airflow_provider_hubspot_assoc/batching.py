@@ -12,8 +12,8 @@ import sqlite3
 import tempfile
 from typing import Any
 
-from airflow_provider_hubspot_assoc.inputs import CATEGORIES
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, Rejection, Removal
+from airflow_provider_hubspot_assoc.kinds import CATEGORIES, Kind
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 _ID_SPAN = 10**20  # record ids have at most 20 digits
 
@@ -88,9 +88,9 @@ class Batch(list[dict[str, Any]]):
     was closed inside a row whose other removals (a native input with many targets) come later.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: Kind) -> None:
         super().__init__()
-        self.kind = kind
+        self.kind = Kind(kind)
         self.seq = 0
         self.removals: list[Removal] = []
         self.rejections: list[Rejection] = []
@@ -114,8 +114,8 @@ class Batcher:
     without removals, a batch with no inputs is closed so they are accounted for all the same.
     """
 
-    def __init__(self, kind: str, batch_size: int, max_ledger: int | None = None) -> None:
-        self.kind = kind
+    def __init__(self, kind: Kind, batch_size: int, max_ledger: int | None = None) -> None:
+        self.kind = Kind(kind)
         self.batch_size = batch_size
         self.max_ledger = max_ledger or batch_size * 10
         self._open = Batch(kind)
@@ -157,7 +157,7 @@ class Batcher:
         if not batch.rows_accounted:
             self._open.last_row = batch.last_row
             return None
-        if self.kind == ARCHIVE:
+        if self.kind is Kind.ARCHIVE:
             targets: dict[str, list[dict[str, str]]] = {}
             for removal in batch.removals:
                 targets.setdefault(removal.from_id, []).append({"id": removal.to_id})

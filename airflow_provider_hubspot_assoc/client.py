@@ -47,6 +47,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotUnreachableError,
     HubSpotValidationError,
 )
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import (
     BatchError,
     BatchResponse,
@@ -71,8 +72,6 @@ _LOST_ANSWER = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
-ARCHIVE = "archive"
-ARCHIVE_LABELS = "archive_labels"
 DEFAULT_BATCH_SIZE = 100  # HubSpot's documented limit of inputs per batch request
 
 
@@ -367,9 +366,9 @@ def _as_dict(body: Any) -> dict[str, Any]:
     return {"message": str(body)[:500]}
 
 
-def pairs_of(kind: str, inputs: list[dict[str, Any]]) -> list[Pair]:
+def pairs_of(kind: Kind, inputs: list[dict[str, Any]]) -> list[Pair]:
     """The (from id, to id) pairs of a request's native inputs."""
-    if kind == ARCHIVE:
+    if kind is Kind.ARCHIVE:
         return [(str(i["from"]["id"]), str(t["id"])) for i in inputs for t in i["to"]]
     return [(str(i["from"]["id"]), str(i["to"]["id"])) for i in inputs]
 
@@ -629,10 +628,10 @@ class HubSpotClient:
 
     # ----------------------------------------------------------- endpoints
     def archive_batch(
-        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+        self, kind: Kind, from_type: str, to_type: str, inputs: list[dict[str, Any]]
     ) -> BatchResponse:
-        """Send one archive request (``kind`` is ``archive`` or ``archive_labels``)."""
-        suffix = "batch/archive" if kind == ARCHIVE else "batch/labels/archive"
+        """Send one archive request."""
+        suffix = kind.path_suffix
         path = self.path(from_type, to_type, suffix)
         pairs = pairs_of(kind, inputs)
         requested_at = iso_timestamp()
@@ -642,7 +641,7 @@ class HubSpotClient:
         return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at)
 
     def archive_isolating(
-        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+        self, kind: Kind, from_type: str, to_type: str, inputs: list[dict[str, Any]]
     ) -> BatchResponse:
         """Send a batch; if HubSpot refuses it as a whole (a 400 naming no input), find the bad rows.
 
@@ -687,7 +686,7 @@ class HubSpotClient:
             return merged
 
     def _refuses_any_request(
-        self, kind: str, from_type: str, to_type: str, refusal: HubSpotValidationError
+        self, kind: Kind, from_type: str, to_type: str, refusal: HubSpotValidationError
     ) -> bool:
         """Whether HubSpot refuses a request with no inputs the way it refused the batch (one request).
 
@@ -706,7 +705,7 @@ class HubSpotClient:
 
     def _bisect(
         self,
-        kind: str,
+        kind: Kind,
         from_type: str,
         to_type: str,
         halves: tuple[list[dict[str, Any]], list[dict[str, Any]]],
@@ -742,7 +741,7 @@ class HubSpotClient:
         return max(2, min(self._max_workers, math.ceil(self.limiter.rate * latency * 1.5) + 1))
 
     def run_batches(
-        self, kind: str, from_type: str, to_type: str, batches: Iterable[list[dict[str, Any]]]
+        self, kind: Kind, from_type: str, to_type: str, batches: Iterable[list[dict[str, Any]]]
     ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse | None]]:
         """Send batches concurrently; yield ``(batch, response)`` in the order the batches came.
 
@@ -805,7 +804,7 @@ class HubSpotClient:
             raise fatal
 
     def archive_many(
-        self, kind: str, from_type: str, to_type: str, inputs: list[dict[str, Any]]
+        self, kind: Kind, from_type: str, to_type: str, inputs: list[dict[str, Any]]
     ) -> BatchResponse:
         """Chunk native inputs into requests of at most ``batch_size`` pairs, send, merge."""
         batches = chunk_inputs(kind, inputs, self.config.batch_size)
@@ -882,7 +881,7 @@ def _raise_read_errors(status: int, body: dict[str, Any], what: str) -> None:
 
 
 def failed_response(
-    kind: str, batch: list[dict[str, Any]], error: HubSpotError, note: str | None = None
+    kind: Kind, batch: list[dict[str, Any]], error: HubSpotError, note: str | None = None
 ) -> BatchResponse:
     """A response in which every pair of ``batch`` failed with ``error`` (a whole-request refusal)."""
     pairs = pairs_of(kind, batch)
@@ -906,10 +905,10 @@ def failed_response(
 
 
 def split_inputs(
-    kind: str, inputs: list[dict[str, Any]]
+    kind: Kind, inputs: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Two halves of a request by pairs; a multi-``to`` input may be cut in two."""
-    if kind != ARCHIVE:
+    if kind is not Kind.ARCHIVE:
         middle = len(inputs) // 2
         return inputs[:middle], inputs[middle:]
     flat = [{"from": item["from"], "to": [target]} for item in inputs for target in item["to"]]
@@ -925,7 +924,7 @@ def _regroup(flat: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def chunk_inputs(
-    kind: str, inputs: Iterable[dict[str, Any]], batch_size: int
+    kind: Kind, inputs: Iterable[dict[str, Any]], batch_size: int
 ) -> Iterator[list[dict[str, Any]]]:
     """Group native inputs into requests of at most ``batch_size`` pairs.
 
@@ -934,7 +933,7 @@ def chunk_inputs(
     batch: list[dict[str, Any]] = []
     size = 0
     for item in inputs:
-        if kind == ARCHIVE:
+        if kind is Kind.ARCHIVE:
             targets = list(item["to"])
             while targets:
                 room = batch_size - size

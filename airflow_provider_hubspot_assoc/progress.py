@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
-from airflow_provider_hubspot_assoc.rows import Rejection, Removal
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import (
     CONFIRMED_GONE,
     STILL_ASSOCIATED,
@@ -202,13 +203,13 @@ class Pipeline:
 
     def __init__(
         self,
-        kind: str,
+        kind: Kind,
         batch_size: int,
         progress: Progress,
         dry_run: bool = False,
         on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
-        self.kind = kind
+        self.kind = Kind(kind)
         self.on_outcomes = on_outcomes  # receives one record per input row as batches are confirmed
         self.batch_size = batch_size
         self.progress = progress

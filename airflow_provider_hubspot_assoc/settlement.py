@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotError
-from airflow_provider_hubspot_assoc.rows import Removal
+from airflow_provider_hubspot_assoc.row_parser import Removal
 from airflow_provider_hubspot_assoc.verification import still_present
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_hubspot_assoc.rows import Removal
+from airflow_provider_hubspot_assoc.row_parser import Removal
 
 FINISHED_OK = "COMPLETE"
 WAITING = ("PENDING", "PROCESSING")

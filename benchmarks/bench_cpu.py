@@ -21,7 +21,7 @@ from _results import append_results
 
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
-from airflow_provider_hubspot_assoc.rows import RowParser
+from airflow_provider_hubspot_assoc.row_parser import RowParser
 
 
 def rows(count: int, shape: str) -> Iterator[Any]:

@@ -21,8 +21,6 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import BaseHook, mask_secret
 from airflow_provider_hubspot_assoc.client import (
-    ARCHIVE,
-    ARCHIVE_LABELS,
     DEFAULT_BASE_URL,
     DEFAULT_TOKEN_PATH,
     ClientConfig,
@@ -38,6 +36,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
 )
 from airflow_provider_hubspot_assoc.hooks.connection_form import field_behaviour, form_widgets
 from airflow_provider_hubspot_assoc.inputs import native_archive_input, native_label_input
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.ratelimit import TIER_LIMITS
 
@@ -181,7 +180,7 @@ class HubSpotHook(BaseHook):
         they are validated, then sent in requests of at most ``batch_size`` pairs, concurrently.
         """
         checked = [native_archive_input(item, row) for row, item in enumerate(inputs, start=1)]
-        return self.client.archive_many(ARCHIVE, from_object_type, to_object_type, checked)
+        return self.client.archive_many(Kind.ARCHIVE, from_object_type, to_object_type, checked)
 
     def archive_labels(
         self, from_object_type: str, to_object_type: str, inputs: list[dict[str, Any]]
@@ -192,7 +191,7 @@ class HubSpotHook(BaseHook):
         "associationTypeId"}]}``.
         """
         checked = [native_label_input(item, row) for row, item in enumerate(inputs, start=1)]
-        return self.client.archive_many(ARCHIVE_LABELS, from_object_type, to_object_type, checked)
+        return self.client.archive_many(Kind.LABELS, from_object_type, to_object_type, checked)
 
     def get_labels(self, from_object_type: str, to_object_type: str) -> list[dict[str, Any]]:
         """Association type definitions ``{category, typeId, label}`` of one direction (cached)."""

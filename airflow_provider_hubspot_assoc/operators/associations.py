@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.operators.base import BaseHubSpotArchiveOperator
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS
 
 
 class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
@@ -19,7 +19,7 @@ class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
     ``BaseHubSpotArchiveOperator`` for every parameter.
     """
 
-    kind: ClassVar[str] = ARCHIVE
+    kind: ClassVar[Kind] = Kind.ARCHIVE
 
 
 class BatchArchiveLabelsOperator(BaseHubSpotArchiveOperator):
@@ -30,4 +30,4 @@ class BatchArchiveLabelsOperator(BaseHubSpotArchiveOperator):
     the whole association, all labels included (HubSpot's rule).
     """
 
-    kind: ClassVar[str] = LABELS
+    kind: ClassVar[Kind] = Kind.LABELS

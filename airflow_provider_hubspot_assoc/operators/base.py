@@ -20,11 +20,11 @@ from airflow_provider_hubspot_assoc._compat import (
     BaseOperator,
 )
 from airflow_provider_hubspot_assoc.batching import Batch
-from airflow_provider_hubspot_assoc.client import ARCHIVE as CLIENT_ARCHIVE
-from airflow_provider_hubspot_assoc.client import ARCHIVE_LABELS as CLIENT_ARCHIVE_LABELS
 from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE, failed_response
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
 from airflow_provider_hubspot_assoc.ledger import RequestLedger
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
 from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_artifact
@@ -32,15 +32,8 @@ from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, ProgressReporter, bucket_table
-from airflow_provider_hubspot_assoc.rows import (
-    ARCHIVE,
-    LabelResolver,
-    Rejection,
-    Removal,
-    RowParser,
-    needs_definitions,
-)
-from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.row_sources import input_rows, readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
 
@@ -95,7 +88,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         store (Airflow 3.3+), so a retried try skips what an earlier try confirmed.
     """
 
-    kind: ClassVar[str] = ARCHIVE
+    kind: ClassVar[Kind] = Kind.ARCHIVE
     template_fields: Sequence[str] = (
         "from_object_type",
         "to_object_type",
@@ -443,7 +436,6 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         to_type: str,
     ) -> None:
         """Send every batch, in order; batches with no inputs are confirmed without a request."""
-        client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
         progress = pipeline.progress
         earlier = progress.totals({})
         reporter = ProgressReporter(
@@ -454,7 +446,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             every_seconds=self.progress_every_seconds,
         )
         last_saved = time.monotonic()
-        for sent, response in hook.client.run_batches(client_kind, from_type, to_type, batches):
+        for sent, response in hook.client.run_batches(self.kind, from_type, to_type, batches):
             assert isinstance(sent, Batch)
             moved = pipeline.finish(sent, response)
             if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
@@ -501,11 +493,10 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         Reads the rest of the rows (no request is sent); the checkpoint saved before still points at
         the last confirmed row, so a retry sends them.
         """
-        client_kind = CLIENT_ARCHIVE if self.kind == ARCHIVE else CLIENT_ARCHIVE_LABELS
         for batch in [*unreachable.struck, *batches]:
             assert isinstance(batch, Batch)
             pipeline.finish(
-                batch, failed_response(client_kind, batch, unreachable, "not sent") if batch else None
+                batch, failed_response(self.kind, batch, unreachable, "not sent") if batch else None
             )
 
     def _defer_until_reset(
@@ -602,7 +593,7 @@ class BaseHubSpotArchiveOperator(BaseOperator):
     # ----------------------------------------------------------------- helpers
     def _resolver(self, hook: HubSpotHook, from_type: str, to_type: str) -> LabelResolver | None:
         """Label definitions, fetched once when label removals need checking or resolving."""
-        if self.kind == ARCHIVE:
+        if self.kind is Kind.ARCHIVE:
             return None
         if self.is_dry_run and not self._needs_definitions():
             return None

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, ObjectStoragePath
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import (
     InvalidRecordIdError,
     validate_object_type,
@@ -29,8 +31,8 @@ from airflow_provider_hubspot_assoc.operators.base import (
     _templated,
 )
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.sources import readable_again
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.row_sources import readable_again
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
@@ -263,7 +265,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         try:
             resolver = (
                 LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type)
-                if self.kind == LABELS
+                if self.kind is Kind.LABELS
                 else None
             )
             desired, from_ids = self._desired(resolver)
@@ -355,7 +357,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         for from_id in sorted(current, key=int):
             for target in sorted(current[from_id], key=lambda t: int(t["toObjectId"])):
                 to_id = str(target["toObjectId"])
-                if self.kind == ARCHIVE:
+                if self.kind is Kind.ARCHIVE:
                     if (from_id, to_id) not in desired:
                         extras.append({"from_id": from_id, "to_id": to_id})
                     continue
@@ -383,7 +385,7 @@ class SyncAssociationsOperator(_SyncMixin):
     loses every other company association of those contacts.
     """
 
-    kind: ClassVar[str] = ARCHIVE
+    kind: ClassVar[Kind] = Kind.ARCHIVE
 
 
 class SyncAssociationLabelsOperator(_SyncMixin):
@@ -393,4 +395,4 @@ class SyncAssociationLabelsOperator(_SyncMixin):
     unlabeled type) are never removed by this operator.
     """
 
-    kind: ClassVar[str] = LABELS
+    kind: ClassVar[Kind] = Kind.LABELS

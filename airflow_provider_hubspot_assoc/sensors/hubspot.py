@@ -22,9 +22,11 @@ from airflow_provider_hubspot_assoc._compat import (
     BaseSensorOperator,
 )
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, LabelResolver, Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.sources import input_rows, readable_again
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.row_sources import input_rows, readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.verification import judge, still_present
 
@@ -159,7 +161,7 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
         self.column_map = column_map
         self.labels = labels
         self.hubspot_conn_id = hubspot_conn_id
-        self.parser = RowParser(LABELS if labels else ARCHIVE, column_map)
+        self.parser = RowParser(Kind.LABELS if labels else Kind.ARCHIVE, column_map)
 
     @cached_property
     def hook(self) -> HubSpotHook:

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.kinds import CATEGORIES
 from airflow_provider_hubspot_assoc.object_types import object_type_id, validate_record_id
 from airflow_provider_hubspot_assoc.testing.state import AccountState
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.kinds import CATEGORIES
 from airflow_provider_hubspot_assoc.object_types import canonical_name, object_type_id
 
 TypeKey = tuple[str, int]  # (associationCategory, associationTypeId)

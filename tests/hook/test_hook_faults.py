@@ -9,8 +9,8 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from airflow_provider_hubspot_assoc.client import ARCHIVE
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotValidationError
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import FaultConfig, HubSpotSimulator
 
 from ._support import archive_inputs, batch_pairs, remaining, seed_pairs, wait_until
@@ -133,7 +133,7 @@ def test_a_400_is_not_retried(hubspot_simulator: HubSpotSimulator, make_hook: Ho
     hook = make_hook()
 
     with pytest.raises(HubSpotValidationError) as refused:
-        hook.client.archive_batch(ARCHIVE, "contacts", "companies", archive_inputs(sent))
+        hook.client.archive_batch(Kind.ARCHIVE, "contacts", "companies", archive_inputs(sent))
 
     assert refused.value.status == 400
     assert sim.stats.requests == 1 and hook.client.stats.retries == 0

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_hubspot_assoc.client import ARCHIVE, ClientConfig, HubSpotClient, OAuthCredentials
+from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotAuthError,
     HubSpotError,
@@ -26,6 +26,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
     InvalidInputError,
 )
 from airflow_provider_hubspot_assoc.inputs import association_type
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from ._support import OAUTH_EXTRA, archive_inputs, remaining, seed_pairs
@@ -247,7 +248,7 @@ def test_cut_off_archive_answers_are_retried_by_run_batches(scripted: Callable[.
     server = scripted(cut_off, send(204))
     inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
     with client_for(server.url, max_attempts=3) as client:
-        response = client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+        response = client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
     assert response.num_errors == 0 and len(server.seen) == 2
 
 
@@ -326,7 +327,7 @@ def test_a_redirected_archive_stops_the_run(scripted: Callable[..., Scripted]) -
     server = scripted(send(308, {}, {"Location": "https://elsewhere.example/x"}))
     inputs = [{"from": {"id": "1"}, "to": [{"id": "2"}]}]
     with client_for(server.url) as client, pytest.raises(HubSpotError) as refused:
-        client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+        client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
     assert refused.value.status == 308 and refused.value.batch == inputs
     assert len(server.seen) == 1
 
@@ -436,7 +437,7 @@ def test_a_400_that_refuses_any_request_costs_at_most_two_extra_requests(
         {"from": {"id": str(100 + c)}, "to": [{"id": str(5000 + k)} for k in range(10)]} for c in range(10)
     ]
     with client_for(server.url, max_isolation_requests=40) as client:
-        response = client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+        response = client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
         assert client.stats.isolation_requests == 1  # one request with no inputs, refused the same way
     assert len(server.seen) == 2 and json.loads(server.seen[1].body) == {"inputs": []}
     assert len(response.failed_pairs()) == 100

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from airflow_provider_hubspot_assoc.client import ARCHIVE
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from .conftest import HookFactory
@@ -29,7 +29,7 @@ def test_batches_come_back_in_order_and_one_slow_request_bounds_the_read_ahead(
             pulled[0] += 1
             yield []
 
-    answers = client.run_batches(ARCHIVE, "contacts", "companies", batches())
+    answers = client.run_batches(Kind.ARCHIVE, "contacts", "companies", batches())
     first_batch, first_response = next(answers)
     read_ahead = pulled[0]
     rest = list(answers)

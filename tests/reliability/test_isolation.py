@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import ARCHIVE, split_inputs
+from airflow_provider_hubspot_assoc.client import split_inputs
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows, use_simulator
 
@@ -23,7 +24,7 @@ def test_split_inputs_halves_pairs_and_keeps_every_one() -> None:
         {"from": {"id": "1"}, "to": [{"id": str(t)} for t in range(5)]},
         {"from": {"id": "2"}, "to": [{"id": "9"}]},
     ]
-    left, right = split_inputs(ARCHIVE, inputs)
+    left, right = split_inputs(Kind.ARCHIVE, inputs)
     flatten = [(i["from"]["id"], t["id"]) for part in (left, right) for i in part for t in i["to"]]
     assert sorted(flatten) == sorted([("1", str(t)) for t in range(5)] + [("2", "9")])
     assert sum(len(i["to"]) for i in left) == 3

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from airflow_provider_hubspot_assoc.client import ARCHIVE, ClientConfig, HubSpotClient
+from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 PER_CLIENT = 80
@@ -35,7 +36,7 @@ def test_two_clients_racing_for_one_apps_limit_back_off_instead_of_storming(
             inputs = [
                 {"from": {"id": str(1000 + first + i)}, "to": [{"id": "5000"}]} for i in range(PER_CLIENT)
             ]
-            client.archive_many(ARCHIVE, "contacts", "companies", inputs)
+            client.archive_many(Kind.ARCHIVE, "contacts", "companies", inputs)
 
     workers = [threading.Thread(target=archive, args=(first,)) for first in (0, PER_CLIENT)]
     for worker in workers:

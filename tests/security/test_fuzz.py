@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_hubspot_assoc.client import ClientConfig, HubSpotClient
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
-from airflow_provider_hubspot_assoc.rows import Rejection, RowParser
+from airflow_provider_hubspot_assoc.row_parser import Rejection, RowParser
 
 SAFE_SEGMENT = re.compile(r"^[a-z0-9_-]+$")
 CLIENT = HubSpotClient(ClientConfig(base_url="https://api.hubapi.com", access_token="x" * 20))

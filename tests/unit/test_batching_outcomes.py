@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_hubspot_assoc.batching import Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
-from airflow_provider_hubspot_assoc.rows import Removal
+from airflow_provider_hubspot_assoc.row_parser import Removal
 
 
 def test_deduplicator_is_exact_for_pairs_and_labels() -> None:

@@ -10,14 +10,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.outcomes import RowSpool
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
-from airflow_provider_hubspot_assoc.rows import ARCHIVE, Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 
 
 def parsed(rows: list[Any]) -> list[tuple[int, list[Removal] | Rejection]]:
-    parser = RowParser(ARCHIVE)
+    parser = RowParser(Kind.ARCHIVE)
     return [(number, parser.parse(row, number)) for number, row in enumerate(rows, start=1)]
 
 
@@ -27,7 +28,7 @@ def sent_pairs(batch: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def run(rows: list[Any], progress: Progress, batch_size: int, stop_after: int | None = None) -> list[str]:
     """Confirm batches (every pair archived) until ``stop_after`` batches; return what was sent."""
-    pipeline = Pipeline(ARCHIVE, batch_size, progress)
+    pipeline = Pipeline(Kind.ARCHIVE, batch_size, progress)
     sent: list[str] = []
     for count, batch in enumerate(pipeline.batches(parsed(rows)), start=1):
         if stop_after is not None and count > stop_after:

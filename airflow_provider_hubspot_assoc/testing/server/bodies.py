@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from airflow_provider_hubspot_assoc.inputs import CATEGORIES
+from airflow_provider_hubspot_assoc.kinds import CATEGORIES
 from airflow_provider_hubspot_assoc.testing.server.errors import ApiError, validation_error
 from airflow_provider_hubspot_assoc.testing.state import TypeKey
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.readers import DuplicateColumnsError, stream_rows
+from airflow_provider_hubspot_assoc.sql_stream import DuplicateColumnsError, stream_rows
 
 
 @pytest.fixture
@@ -55,12 +55,13 @@ def test_a_looked_up_name_matching_two_columns_regardless_of_case(db: sqlite3.Co
 
 
 def test_the_names_a_parser_looks_up() -> None:
-    from airflow_provider_hubspot_assoc.rows import ARCHIVE, LABELS, RowParser
+    from airflow_provider_hubspot_assoc.kinds import Kind
+    from airflow_provider_hubspot_assoc.row_parser import RowParser
 
-    assert RowParser(ARCHIVE).looked_up_keys() == ("from_id", "to_id")
-    mapped = RowParser(ARCHIVE, {"from_id": "contact_id", "to_id": "company_id"})
+    assert RowParser(Kind.ARCHIVE).looked_up_keys() == ("from_id", "to_id")
+    mapped = RowParser(Kind.ARCHIVE, {"from_id": "contact_id", "to_id": "company_id"})
     assert mapped.looked_up_keys() == ("contact_id", "company_id")
-    assert RowParser(LABELS, {"label": "name"}).looked_up_keys() == (
+    assert RowParser(Kind.LABELS, {"label": "name"}).looked_up_keys() == (
         "from_id",
         "to_id",
         "association_type_id",

@@ -8,15 +8,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_hubspot_assoc.rows import (
-    ARCHIVE,
-    LABELS,
-    LabelResolver,
-    Rejection,
-    Removal,
-    RowParser,
-    needs_definitions,
-)
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 
 DEFINITIONS = [
     {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
@@ -120,7 +114,7 @@ def test_label_resolver() -> None:
 
 
 def test_numeric_ids_from_sql_and_floats_beyond_exact_range() -> None:
-    parser = RowParser(ARCHIVE)
+    parser = RowParser(Kind.ARCHIVE)
     assert parser.parse((Decimal("101"), Decimal("5000.0")), 1) == [Removal(1, "101", "5000")]
     assert isinstance(parser.parse((Decimal("101.5"), 5000), 2), Rejection)
     assert parser.parse((101.0, 5000), 3) == [Removal(3, "101", "5000")]
@@ -129,7 +123,7 @@ def test_numeric_ids_from_sql_and_floats_beyond_exact_range() -> None:
 
 
 def test_an_empty_category_cell_is_resolved_from_the_definitions() -> None:
-    parser = RowParser(LABELS)
+    parser = RowParser(Kind.LABELS)
     resolver = LabelResolver(
         [
             {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
@@ -146,7 +140,7 @@ def test_an_empty_category_cell_is_resolved_from_the_definitions() -> None:
 
 
 def test_a_non_ascii_digit_type_id_is_rejected_naming_the_field() -> None:
-    parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "association_type_id": "²"}, 7)
+    parsed = RowParser(Kind.LABELS).parse({"from_id": 1, "to_id": 2, "association_type_id": "²"}, 7)
     assert isinstance(parsed, Rejection)
     assert (parsed.row, parsed.field) == (7, "association_type_id")
 
@@ -165,7 +159,7 @@ def resolve(label: str, type_id: int | None = None, category: str | None = None)
         row["association_type_id"] = type_id
     if category is not None:
         row["association_category"] = category
-    parsed = RowParser(LABELS).parse(row, 3)
+    parsed = RowParser(Kind.LABELS).parse(row, 3)
     assert isinstance(parsed, list) and len(parsed) == 1
     return LabelResolver(LOOK_ALIKES, "contacts", "companies").resolve(parsed[0])
 
@@ -213,21 +207,23 @@ def test_a_label_name_and_a_type_id_must_agree() -> None:
 
 def test_a_row_naming_a_label_and_a_type_id_needs_the_definitions() -> None:
     row = {"from_id": 1, "to_id": 2, "label": "VIP", "association_type_id": 36}
-    parsed = RowParser(LABELS).parse({**row, "association_category": "USER_DEFINED"}, 1)
+    parsed = RowParser(Kind.LABELS).parse({**row, "association_category": "USER_DEFINED"}, 1)
     assert parsed == [Removal(1, "1", "2", "USER_DEFINED", 36, "VIP")]
     assert needs_definitions(parsed[0])
 
 
 def test_a_label_that_is_not_text_is_rejected() -> None:
-    parsed = RowParser(LABELS).parse({"from_id": 1, "to_id": 2, "label": 5, "association_type_id": 36}, 4)
+    parsed = RowParser(Kind.LABELS).parse(
+        {"from_id": 1, "to_id": 2, "label": 5, "association_type_id": 36}, 4
+    )
     assert isinstance(parsed, Rejection) and (parsed.row, parsed.field) == (4, "label")
 
 
 @pytest.mark.parametrize("value", [2**63, "9223372036854775808", Decimal(2**63), "12345678901234567890"])
 def test_ids_beyond_64_bit_signed_are_rejected(value: Any) -> None:
-    parsed = RowParser(ARCHIVE).parse({"from_id": 1, "to_id": value}, 2)
+    parsed = RowParser(Kind.ARCHIVE).parse({"from_id": 1, "to_id": value}, 2)
     assert isinstance(parsed, Rejection) and (parsed.row, parsed.field) == (2, "to_id")
-    assert RowParser(ARCHIVE).parse((2**63 - 1, "9223372036854775807"), 1) == [
+    assert RowParser(Kind.ARCHIVE).parse((2**63 - 1, "9223372036854775807"), 1) == [
         Removal(1, "9223372036854775807", "9223372036854775807")
     ]
 
@@ -241,7 +237,7 @@ def test_ids_beyond_64_bit_signed_are_rejected(value: Any) -> None:
     ],
 )
 def test_dict_rows_with_keys_that_are_not_strings(raw: Any, expected: Any) -> None:
-    parsed = RowParser(ARCHIVE).parse(raw, 1)
+    parsed = RowParser(Kind.ARCHIVE).parse(raw, 1)
     if isinstance(expected, str):
         assert isinstance(parsed, Rejection) and str(parsed).startswith(expected)
         json.dumps(parsed.describe())

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
-from airflow_provider_hubspot_assoc.readers import DuplicateColumnsError, stream_rows
+from airflow_provider_hubspot_assoc.sql_stream import DuplicateColumnsError, stream_rows
 
 
 def input_rows(
