@@ -14,7 +14,14 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 import pendulum
 
 from airflow_provider_hubspot_assoc.object_types import validate_record_id
-from airflow_provider_hubspot_assoc.testing.config import FaultConfig, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.config import (
+    FaultConfig,
+    SimulatorConfig,
+    custom_object_type,
+    fraction,
+    non_negative,
+    scripted_answer,
+)
 from airflow_provider_hubspot_assoc.testing.state import SEEDS
 
 # Settings that are no flag: credentials have their own flags (--token, --client-id, ...).
@@ -48,6 +55,8 @@ HELP = {
     "unknown_record": "archiving an unknown record id: 'noop', 'reject' (400 for the batch) or "
     "'error' (207 per input)",
     "unknown_object_type_status": "status for an object type HubSpot cannot infer",
+    "custom_object_types": "comma-separated custom object types the account has (2-123, "
+    "p24681357_cars), besides those it holds records of",
     "server_error_rate": "fraction of API requests answered 5xx",
     "server_error_statuses": "comma-separated 5xx statuses to draw from",
     "rate_limit_rate": "fraction of API requests answered 429 TEN_SECONDLY_ROLLING",
@@ -70,17 +79,13 @@ def flag_name(setting: str) -> str:
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(text)
-    return value
+    return fraction(float(text))
 
 
 def _non_negative(kind: type) -> Any:
     def convert(text: str) -> Any:
         value = kind(text)
-        if value < 0:
-            raise ValueError(text)
+        non_negative(value)
         return value
 
     convert.__name__ = f"non-negative {kind.__name__}"
@@ -109,13 +114,7 @@ def _comma_list(item: Any) -> Any:
 
 
 def _scripted_answer(text: str) -> int | str:
-    from airflow_provider_hubspot_assoc.testing.faults import HOSTILE
-
-    if text.isdigit():
-        return int(text)
-    if text in {"daily", "drop", "slow", *HOSTILE}:
-        return text
-    raise ValueError(text)
+    return scripted_answer(int(text) if text.isdigit() else text)
 
 
 def _converter(name: str, hint: Any) -> dict[str, Any]:
@@ -133,6 +132,8 @@ def _converter(name: str, hint: Any) -> dict[str, Any]:
         return {"action": argparse.BooleanOptionalAction}
     if origin is tuple:
         item = (lambda t: validate_record_id(t, "record id")) if name.endswith("_ids") else args[0]
+        if name == "custom_object_types":
+            item = custom_object_type
         return {"type": _comma_list(item), "metavar": "A,B,..."}
     if origin is list:
         return {"type": _comma_list(_scripted_answer), "metavar": "A,B,..."}

@@ -1,15 +1,23 @@
 """Settings of the HubSpot simulator: limits, tokens, documented-but-uncertain behaviours, faults.
 
-Defaults follow HubSpot's documentation (``shared/hubspot-notes.md``); where HubSpot's behaviour is
-not documented, the default is the one named there and a setting switches it.
+Defaults follow HubSpot's documentation (https://developers.hubspot.com/docs/api-reference/
+crm-associations-v4/guide and the usage guidelines); where HubSpot's behaviour is not documented,
+``docs/simulator.md`` names the default and a setting switches it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS
+from airflow_provider_hubspot_assoc.object_types import (
+    InvalidObjectTypeError,
+    canonical_name,
+    object_type_id,
+    validate_object_type,
+)
 
 ALL_SCOPES: frozenset[str] = frozenset(
     {
@@ -52,6 +60,17 @@ ALL_SCOPES: frozenset[str] = frozenset(
 TIERS = TIER_LIMITS
 
 
+def custom_object_type(value: str) -> str:
+    """A custom object type as the account knows it: ``2-<n>`` or ``p<portal id>_<name>``."""
+    try:
+        found = object_type_id(validate_object_type(value))
+    except InvalidObjectTypeError:
+        found = ""
+    if not found.startswith(("2-", "p")) or canonical_name(found) is not None:
+        raise ValueError(f"a custom object type is 2-<n> or p<portal id>_<name>, got {value!r}")
+    return found
+
+
 @dataclass
 class FaultConfig:
     """Faults injected per request. Fractions are drawn from the simulator's seeded random source.
@@ -86,7 +105,7 @@ class FaultConfig:
 
     * an HTTP status (429 = TEN_SECONDLY_ROLLING, 5xx), ``"daily"`` (a DAILY 429), ``"drop"`` (no
       answer, not applied) or ``"slow"`` (waits ``slow_seconds``, then is carried out and answered);
-    * hostile 2xx answers and lost answers (``testing/faults.py``). "Applied" means the request is
+    * hostile 2xx answers and lost answers (``testing/server/faults.py``). "Applied" means the request is
       carried out as usual (an invalid request still gets its 400):
 
       - ``"ok_html"``: 200, ``text/html``, body ``<html>ok</html>``; not applied;
@@ -108,10 +127,104 @@ class FaultConfig:
       same; ``ok_num_errors_hidden`` has no pairs to keep there."""
 
     def __post_init__(self) -> None:
-        # JSON (``POST /_sim/faults``) gives lists and maybe numbers: keep the documented shapes.
-        self.poison_ids = tuple(str(i) for i in self.poison_ids)
-        self.read_foreign_ids = tuple(str(i) for i in self.read_foreign_ids)
-        self.server_error_statuses = tuple(int(s) for s in self.server_error_statuses)
+        # Settings also come as JSON (``POST /_sim/faults``) or marker values: check them here, so a
+        # bad one is refused at once (a 400 there) instead of breaking a later request.
+        for name in ("server_error_rate", "rate_limit_rate", "slow_rate", "drop_rate"):
+            setattr(self, name, _checked(name, lambda v: fraction(_number(v)), getattr(self, name)))
+        self.slow_seconds = _checked("slow_seconds", lambda v: non_negative(_number(v)), self.slow_seconds)
+        for name in ("burst_429_every", "burst_429_length", "expire_tokens_after"):
+            _checked(name, _count, getattr(self, name))
+        for name in ("apply_before_fault", "read_repeat_results"):
+            _checked(name, _flag, getattr(self, name))
+        self.server_error_statuses = tuple(
+            _checked("server_error_statuses", _server_error, s)
+            for s in _checked("server_error_statuses", _sequence, self.server_error_statuses)
+        )
+        if not self.server_error_statuses:
+            raise ValueError("server_error_statuses: name at least one status to draw from")
+        self.scripted = [scripted_answer(v) for v in _checked("scripted", _sequence, self.scripted)]
+        self.poison_ids = tuple(str(i) for i in _checked("poison_ids", _sequence, self.poison_ids))
+        self.read_foreign_ids = tuple(
+            str(i) for i in _checked("read_foreign_ids", _sequence, self.read_foreign_ids)
+        )
+
+
+def _checked(name: str, check: Callable[[Any], Any], value: Any) -> Any:
+    """``check(value)``, its error naming the setting."""
+    try:
+        return check(value)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"must be a whole number, at least 0, got {value!r}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+def _sequence(value: Any) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"must be a list, got {value!r}")
+    return list(value)
+
+
+def _status(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599:
+        raise ValueError(f"an error status is a whole number from 400 to 599, got {value!r}")
+    return value
+
+
+def _server_error(value: Any) -> int:
+    if _status(value) < 500:
+        raise ValueError(f"a server error status is from 500 to 599, got {value!r}")
+    return int(value)
+
+
+def fraction(value: float) -> float:
+    """A rate: from 0 to 1."""
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"a rate is a fraction from 0 to 1, got {value!r}")
+    return value
+
+
+def non_negative(value: float) -> float:
+    if value < 0:
+        raise ValueError(f"must be at least 0, got {value!r}")
+    return value
+
+
+SCRIPTED_FAULTS = ("daily", "drop", "slow")  # besides 0, error statuses and the hostile answers
+
+
+def scripted_answer(value: Any) -> int | str:
+    """One ``FaultConfig.scripted`` value: 0, an error status (400-599), or a fault's name."""
+    # Imported here: the hostile answers' module imports this one.
+    from airflow_provider_hubspot_assoc.testing.server.faults import HOSTILE
+
+    if isinstance(value, str) and value in (*SCRIPTED_FAULTS, *HOSTILE):
+        return value
+    if value == 0 and not isinstance(value, bool | str):
+        return 0
+    try:
+        return _status(value)
+    except ValueError:
+        names = ", ".join((*SCRIPTED_FAULTS, *HOSTILE))
+        raise ValueError(
+            f"scripted answers are 0, an error status from 400 to 599, or one of {names}; got {value!r}"
+        ) from None
 
 
 @dataclass
@@ -153,11 +266,29 @@ class SimulatorConfig:
     # for exercising partial failures).
     unknown_record: Literal["noop", "reject", "error"] = "noop"
     unknown_object_type_status: Literal[400, 404] = 400
+    # Custom object types the account has (``2-123``, ``p24681357_cars``), besides those it holds
+    # records of. Any other custom type in a path gets "Unable to infer object type", like a typo.
+    custom_object_types: tuple[str, ...] = ()
     faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        self.normalise()
+
+    def normalise(self) -> None:
+        """Check and convert the settings given as JSON or pytest-marker values (lists, dicts)."""
+        self.custom_object_types = tuple(custom_object_type(t) for t in self.custom_object_types)
+        self.tokens = {token: frozenset(scopes) for token, scopes in self.tokens.items()}
+        self.oauth_refresh_tokens = {
+            token: frozenset(scopes) for token, scopes in self.oauth_refresh_tokens.items()
+        }
+        if isinstance(self.faults, dict):
+            self.faults = FaultConfig(**self.faults)
 
     @classmethod
     def for_tier(cls, tier: str, **overrides: Any) -> SimulatorConfig:
         """A config with the request limits of a HubSpot account tier; ``overrides`` win."""
+        if tier not in TIERS:
+            raise ValueError(f"unknown tier {tier!r}: use one of {', '.join(TIERS)}")
         per_window, per_day = TIERS[tier]
         settings: dict[str, Any] = {"ten_second_limit": per_window, "daily_limit": per_day, **overrides}
         return cls(**settings)

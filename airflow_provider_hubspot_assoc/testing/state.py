@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from airflow_provider_hubspot_assoc.kinds import CATEGORIES
-from airflow_provider_hubspot_assoc.object_types import object_type_id
+from airflow_provider_hubspot_assoc.object_types import canonical_name, object_type_id
 
 TypeKey = tuple[str, int]  # (associationCategory, associationTypeId)
 EdgeKey = tuple[str, str, str, str]  # (from type id, from id, to type id, to id)
@@ -188,6 +188,11 @@ class AccountState:
     def records(self, object_type: str) -> set[str]:
         with self._lock:
             return set(self._records.get(object_type_id(object_type), set()))
+
+    def custom_object_types(self) -> set[str]:
+        """Custom object types the account holds records of (a record implies its object type)."""
+        with self._lock:
+            return {t for t, ids in self._records.items() if ids and canonical_name(t) is None}
 
     # ---------------------------------------------------------------- associations
     def associate(

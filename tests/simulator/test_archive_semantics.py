@@ -108,7 +108,7 @@ def test_archive_removes_every_type_in_both_directions(account: Account, api: Ap
     # The company side, read over HTTP, no longer lists contact 101.
     read = api.post(read_path(pair="companies/contacts"), read_body(["201"]))
     assert read.status_code == 200
-    assert [item["toObjectId"] for item in read.json()["results"][0]["to"]] == ["102"]
+    assert [item["toObjectId"] for item in read.json()["results"][0]["to"]] == [102]
 
 
 def test_archive_several_pairs_in_one_request(account: Account, api: Api) -> None:
@@ -351,7 +351,7 @@ def test_unknown_record_reject_mode_applies_nothing(account: Account, api: Api) 
     }
 
 
-@pytest.mark.hubspot_simulator(unknown_record="reject")
+@pytest.mark.hubspot_simulator(unknown_record="reject", custom_object_types=("2-4242",))
 def test_unknown_record_reject_mode_names_object_types_like_hubspot(
     hubspot_simulator: HubSpotSimulator, api: Api
 ) -> None:
@@ -545,10 +545,10 @@ def test_batch_read_lists_associations_with_labels(account: Account, api: Api) -
     results = {item["from"]["id"]: item for item in body["results"]}
     assert set(results) == {"101", "102"}
     to_101 = {entry["toObjectId"]: entry["associationTypes"] for entry in results["101"]["to"]}
-    assert set(to_101) == {"201", "202"}
-    types_201 = {(t["category"], t["typeId"]): t.get("label") for t in to_101["201"]}
+    assert set(to_101) == {201, 202}
+    types_201 = {(t["category"], t["typeId"]): t.get("label") for t in to_101[201]}
     assert types_201 == {UNLABELED: None, PRIMARY: "Primary", account.billing_key: "Billing contact"}
-    assert to_101["202"] == [{"category": "HUBSPOT_DEFINED", "typeId": 279}]
+    assert to_101[202] == [{"category": "HUBSPOT_DEFINED", "typeId": 279}]
     assert "paging" not in results["101"]
 
 
@@ -556,7 +556,7 @@ def test_batch_read_from_the_company_side_shows_inverse_labels(account: Account,
     answer = api.post(read_path(DATED, "companies/contacts"), read_body(["201"]))
     assert answer.status_code == 200
     entries = {e["toObjectId"]: e["associationTypes"] for e in answer.json()["results"][0]["to"]}
-    assert {(t["category"], t["typeId"], t.get("label")) for t in entries["101"]} == {
+    assert {(t["category"], t["typeId"], t.get("label")) for t in entries[101]} == {
         (*UNLABELED_INVERSE, None),
         (*PRIMARY_INVERSE, "Primary"),
         (*account.billing_inverse_key, "Billing company"),
@@ -603,6 +603,7 @@ def test_batch_read_207_error_matches_the_observed_body(
         }
 
 
+@pytest.mark.hubspot_simulator(custom_object_types=("2-4242",))
 def test_batch_read_207_names_a_custom_object_by_its_type_id(api: Api) -> None:
     answer = api.post(read_path(pair="contacts/2-4242"), read_body(["7"]))
     assert answer.status_code == 207
@@ -626,7 +627,7 @@ def test_batch_read_after_archive_reports_no_associations(account: Account, api:
 def test_batch_read_pages_with_after(hubspot_simulator: HubSpotSimulator, api: Api) -> None:
     for company in ("301", "302", "303", "304", "305"):
         hubspot_simulator.state.associate("contacts", "1", "companies", company)
-    seen: list[str] = []
+    seen: list[int] = []
     after: str | None = None
     cursors: list[str] = []
     for _ in range(5):
@@ -640,7 +641,7 @@ def test_batch_read_pages_with_after(hubspot_simulator: HubSpotSimulator, api: A
         after = result["paging"]["next"]["after"]
         assert isinstance(after, str)
         cursors.append(after)
-    assert seen == ["301", "302", "303", "304", "305"]
+    assert seen == [301, 302, 303, 304, 305]
     assert cursors == ["2", "4"]
 
 

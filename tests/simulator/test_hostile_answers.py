@@ -199,7 +199,7 @@ def test_the_same_values_on_batch_read(paired: HubSpotSimulator, api: Api) -> No
     started = time.monotonic()
     late = api.post(read_path(), read_body(["101"]))
     assert time.monotonic() - started >= 0.3
-    assert late.json()["results"][0]["to"][0]["toObjectId"] == "201"
+    assert late.json()["results"][0]["to"][0]["toObjectId"] == 201
     assert _remaining(paired) == set(CONTACTS)
 
 

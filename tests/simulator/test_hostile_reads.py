@@ -13,7 +13,8 @@ from ._support import Api, read_body, read_path
 
 
 def _targets(result: dict[str, Any]) -> list[str]:
-    return [target["toObjectId"] for target in result["to"]]
+    """The to ids as text (they are JSON numbers; ``test_contract`` checks that)."""
+    return [str(target["toObjectId"]) for target in result["to"]]
 
 
 def _by_id(answer: requests.Response) -> list[tuple[str, list[str], str | None]]:

@@ -78,7 +78,7 @@ def test_sixth_request_in_the_window_is_429(paired: HubSpotSimulator, api: Api) 
         999_997,
         999_996,
         999_995,
-        999_994,
+        999_995,  # the refused request spends no daily budget
     ]
     assert len({a.headers["X-HubSpot-Correlation-Id"] for a in answers}) == 6
     _assert_rate_limit_body(answers[-1], TEN_SECONDLY_BODY)
@@ -310,3 +310,95 @@ def test_defaults_are_the_documented_choices() -> None:
     assert config.enforce_ten_secondly is True
     assert config.retry_after_on_429 is False
     assert config.access_token_lifetime_seconds == 1800.0
+
+
+def _limits(answer: requests.Response) -> dict[str, str]:
+    return {
+        name: answer.headers[name] for name in (*RATE_LIMIT_HEADERS, *DAILY_HEADERS) if name in answer.headers
+    }
+
+
+# ------------------------------------------------------------------ injected 429s look like real ones
+@pytest.mark.hubspot_simulator(ten_second_limit=50, daily_limit=1000, daily_reset_seconds=600.0)
+@pytest.mark.parametrize("how", ["scripted", "rate", "burst"])
+def test_an_injected_ten_secondly_429_says_the_window_is_full(
+    paired: HubSpotSimulator, api: Api, how: str
+) -> None:
+    assert _read(api).status_code == 200
+    if how == "scripted":
+        paired.script(429)
+    elif how == "rate":
+        paired.set_faults(rate_limit_rate=1.0)
+    else:
+        paired.set_faults(burst_429_every=1, burst_429_length=5)  # the first request of the cycle passed
+    answer = _read(api)
+    assert answer.status_code == 429
+    assert answer.json()["policyName"] == "TEN_SECONDLY_ROLLING"
+    assert _limits(answer) == {
+        "X-HubSpot-RateLimit-Max": "50",
+        "X-HubSpot-RateLimit-Remaining": "0",
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        "X-HubSpot-RateLimit-Secondly": "5",
+        "X-HubSpot-RateLimit-Secondly-Remaining": "0",
+        "X-HubSpot-RateLimit-Daily": "1000",
+        "X-HubSpot-RateLimit-Daily-Remaining": "999",  # the refused request spent no daily budget
+    }
+
+
+@pytest.mark.hubspot_simulator(ten_second_limit=50, daily_limit=1000, daily_reset_seconds=600.0)
+def test_an_injected_daily_429_says_the_day_is_used_up(paired: HubSpotSimulator, api: Api) -> None:
+    assert _read(api).status_code == 200
+    paired.script("daily")
+    answer = _read(api)
+    assert answer.status_code == 429
+    assert answer.json()["policyName"] == "DAILY"
+    assert _limits(answer) == {
+        "X-HubSpot-RateLimit-Max": "50",
+        "X-HubSpot-RateLimit-Remaining": "49",  # the refused request spent none of the window
+        "X-HubSpot-RateLimit-Interval-Milliseconds": "10000",
+        "X-HubSpot-RateLimit-Secondly": "5",
+        "X-HubSpot-RateLimit-Secondly-Remaining": "4",
+        "X-HubSpot-RateLimit-Daily": "1000",
+        "X-HubSpot-RateLimit-Daily-Remaining": "0",
+    }
+
+
+@pytest.mark.hubspot_simulator(ten_second_limit=50)
+def test_an_injected_429_on_an_oauth_call_has_no_daily_headers(paired: HubSpotSimulator, api: Api) -> None:
+    access = api.access_token()
+    paired.script(429)
+    answer = _read(api, access)
+    assert answer.status_code == 429
+    assert answer.headers["X-HubSpot-RateLimit-Remaining"] == "0"
+    assert all(name not in answer.headers for name in DAILY_HEADERS)
+
+
+# ------------------------------------------------------------- one limit's refusal spends no other
+@pytest.mark.hubspot_simulator(
+    ten_second_limit=2, window_seconds=30.0, daily_limit=10, daily_reset_seconds=600.0
+)
+def test_a_ten_secondly_429_spends_no_daily_budget(paired: HubSpotSimulator, api: Api) -> None:
+    answers = [_read(api) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    assert [a.headers["X-HubSpot-RateLimit-Daily-Remaining"] for a in answers] == ["9", "8", "8", "8"]
+    assert paired.daily.remaining() == 8
+
+
+@pytest.mark.hubspot_simulator(
+    ten_second_limit=5, window_seconds=30.0, daily_limit=1, daily_reset_seconds=600.0
+)
+def test_a_daily_429_spends_none_of_the_window(paired: HubSpotSimulator, api: Api) -> None:
+    answers = [_read(api) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 429, 429, 429]
+    assert [a.headers["X-HubSpot-RateLimit-Remaining"] for a in answers] == ["4", "4", "4", "4"]
+
+
+@pytest.mark.hubspot_simulator(
+    ten_second_limit=3, window_seconds=30.0, daily_limit=100, daily_reset_seconds=600.0
+)
+def test_injected_429s_spend_neither_limit(paired: HubSpotSimulator, api: Api) -> None:
+    paired.script(429, "daily", 429, "daily")
+    assert [_read(api).status_code for _ in range(4)] == [429] * 4
+    answers = [_read(api) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["X-HubSpot-RateLimit-Daily-Remaining"] for a in answers] == ["99", "98", "97", "97"]

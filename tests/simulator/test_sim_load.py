@@ -56,7 +56,7 @@ def test_load_creates_labels_associations_and_records(hubspot_simulator: HubSpot
     assert "Billing company" in {item["label"] for item in inverse}
     read = api.post(read_path(), read_body(["101"])).json()["results"][0]
     labels = {to["toObjectId"]: {t.get("label") for t in to["associationTypes"]} for to in read["to"]}
-    assert labels == {"5000": {None, "Billing contact"}, "5001": {None, "Primary"}}
+    assert labels == {5000: {None, "Billing contact"}, 5001: {None, "Primary"}}
 
     # Loading again adds nothing new: labels are matched by name, associations are sets.
     again = _load(sim.url, PAYLOAD)

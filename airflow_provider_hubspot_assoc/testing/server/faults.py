@@ -1,22 +1,30 @@
-"""Hostile answers of the simulator, made on demand (``FaultConfig``).
+"""Faults the simulator injects (``FaultConfig``): which request gets one, and what its answer looks like.
 
-What a buggy HubSpot, pager or proxy could send: 2xx answers that prove nothing, answers lost after
-the request was carried out, and batch-read answers holding results nobody asked for. ``server.py``
-decides when; this module says what the answer looks like. No state lives here.
+Errors, 429s, slow answers and dropped connections drawn from the configured rates or scripted one
+by one; and hostile answers, what a buggy HubSpot, pager or proxy could send: 2xx answers that prove
+nothing, answers lost after the request was carried out, and batch-read answers holding results
+nobody asked for. The dispatcher (``simulator.py``) asks ``FaultPicker`` for this request's fault and
+applies it; the answers' shapes live here.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Literal
 
 from airflow_provider_hubspot_assoc.models import iso_timestamp
 from airflow_provider_hubspot_assoc.testing.config import FaultConfig
+from airflow_provider_hubspot_assoc.testing.server.errors import ApiError, Drop, error_body
+from airflow_provider_hubspot_assoc.testing.server.limits import Policy
 
 JSON = "application/json;charset=utf-8"
-MADE_UP_TO_IDS = ("990000001", "990000002")
+MADE_UP_TO_IDS = (990000001, 990000002)  # numbers, like every toObjectId the simulator gives
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,68 @@ HOSTILE: dict[str, Hostile] = {
 def scripted_answer(choice: int | str | None) -> Hostile | None:
     """The hostile answer a scripted value names, or None for every other fault."""
     return HOSTILE.get(choice) if isinstance(choice, str) else None
+
+
+class FaultPicker:
+    """Chooses each API request's fault: the next scripted answer, else one drawn from the rates.
+
+    :param lock: the simulator's lock (fault settings change while requests run).
+    :param random_seed: seed of the random draws, so a run repeats.
+    """
+
+    def __init__(self, lock: threading.RLock, random_seed: int) -> None:
+        self._lock = lock
+        self._random = random.Random(random_seed)
+        self._counted = 0  # authenticated API requests, for burst faults
+
+    def restart(self) -> None:
+        """Count bursts from the next request on (the random draws go on)."""
+        with self._lock:
+            self._counted = 0
+
+    def choose(self, faults: FaultConfig) -> int | str | None:
+        """This request's fault, or None."""
+        with self._lock:
+            self._counted += 1
+            if faults.scripted:
+                return faults.scripted.pop(0) or None
+            rng = self._random
+            if faults.burst_429_every and faults.burst_429_length:
+                cycle = faults.burst_429_every + faults.burst_429_length
+                if (self._counted - 1) % cycle >= faults.burst_429_every:
+                    return 429
+            if faults.rate_limit_rate and rng.random() < faults.rate_limit_rate:
+                return 429
+            if faults.drop_rate and rng.random() < faults.drop_rate:
+                return "drop"
+            if faults.server_error_rate and rng.random() < faults.server_error_rate:
+                return rng.choice(faults.server_error_statuses)
+            if faults.slow_rate and rng.random() < faults.slow_rate:
+                return "slow"
+            return None
+
+
+def loses_answer(choice: int | str) -> bool:
+    """Faults that can strike after HubSpot carried a request out: a drop or a 5xx."""
+    return choice == "drop" or (isinstance(choice, int) and choice >= 500)
+
+
+def inject(choice: int | str, faults: FaultConfig, refuse: Callable[[Policy], ApiError]) -> None:
+    """Answer with the fault ``choice`` (raise), or wait for a slow one and return.
+
+    ``refuse(policy)`` makes the injected 429, with the headers of a full window (or day).
+    """
+    if choice == "drop":
+        raise Drop()
+    if choice == "slow":
+        time.sleep(faults.slow_seconds)
+        return
+    if choice in ("daily", 429):
+        raise refuse("DAILY" if choice == "daily" else "TEN_SECONDLY_ROLLING")
+    status = int(choice)
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    # HubSpot documents no body for 502/503/504; every simulated server error is an INTERNAL_ERROR.
+    raise ApiError(status, error_body(f"Simulated {status} {phrase}", "INTERNAL_ERROR"))
 
 
 def without_first_pairs(endpoint: str, body: bytes, count: int) -> bytes:

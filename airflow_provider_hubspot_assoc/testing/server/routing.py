@@ -1,0 +1,71 @@
+"""Which endpoint a request names: HubSpot's association paths, under ``/crm/v4`` and the dated bases.
+
+Every association endpoint exists under each base with the same request bodies, so the table below
+lists an endpoint once (its method, the path tail after ``{from}/{to}/``, and whether it writes); a new
+endpoint (e.g. ``batch/create``) is one line here plus its handler in ``endpoints.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DATED_VERSIONS = ("2025-09", "2026-03", "2026-09", "2026-09-beta")
+V4_BASE = "/crm/v4/associations"
+# The current schema spec spells the v4 labels path this way; the 2024 one (and the SDK) as V4_BASE.
+V4_SCHEMA_BASE = "/crm/associations/v4"
+OAUTH_TOKEN_PATHS = ("/oauth/v1/token", "/oauth/v3/token", "/oauth/2026-03/token")
+ACCOUNT_INFO_PATH = "/account-info/v3/details"
+INSPECTION_PREFIX = "/_sim/"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One association endpoint: ``method`` and path ``tail`` after ``{from}/{to}/``."""
+
+    name: str
+    method: str
+    tail: str
+    writes: bool  # needs the write scope of both object types (reads accept read or write)
+
+
+ENDPOINTS = (
+    Endpoint("archive", "POST", "batch/archive", writes=True),
+    Endpoint("archive_labels", "POST", "batch/labels/archive", writes=True),
+    Endpoint("read", "POST", "batch/read", writes=False),
+    Endpoint("labels", "GET", "labels", writes=False),
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A request matched to an endpoint, with the raw object types of its path."""
+
+    endpoint: Endpoint
+    dated: bool  # a date-versioned base (its own success status)
+    from_raw: str
+    to_raw: str
+
+
+_SEGMENT = r"([^/]+)"
+
+
+def _pattern(base: str, tail: str) -> re.Pattern[str]:
+    return re.compile(rf"^{re.escape(base)}/{_SEGMENT}/{_SEGMENT}/{re.escape(tail)}$")
+
+
+_ROUTES: list[tuple[Endpoint, re.Pattern[str], bool]] = [
+    (endpoint, _pattern(base, endpoint.tail), dated)
+    for base, dated in [(V4_BASE, False), *((f"/crm/associations/{v}", True) for v in DATED_VERSIONS)]
+    for endpoint in ENDPOINTS
+]
+_ROUTES += [(e, _pattern(V4_SCHEMA_BASE, e.tail), False) for e in ENDPOINTS if e.name == "labels"]
+
+
+def route(method: str, path: str) -> Route | None:
+    """The association endpoint ``method path`` names, or None."""
+    for endpoint, pattern, dated in _ROUTES:
+        match = pattern.match(path)
+        if match and endpoint.method == method:
+            return Route(endpoint, dated, match[1], match[2])
+    return None
