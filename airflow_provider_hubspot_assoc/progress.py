@@ -19,7 +19,7 @@ from typing import Any
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
-from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import (
     CONFIRMED_GONE,
@@ -56,12 +56,12 @@ class Progress:
     """Everything confirmed so far, as it goes into a checkpoint."""
 
     fingerprint: str
-    keep_rows: int = 100
+    keep_rows: int = DEFAULT_KEEP_ROWS
     rows_done: int = 0
     tally: Tally = field(default_factory=Tally)
-    failed: RowSpool = field(default_factory=lambda: RowSpool("failed", 100))
-    rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", 100))
-    unknown: RowSpool = field(default_factory=lambda: RowSpool("unknown", 100))
+    failed: RowSpool = field(default_factory=lambda: RowSpool("failed", DEFAULT_KEEP_ROWS))
+    rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", DEFAULT_KEEP_ROWS))
+    unknown: RowSpool = field(default_factory=lambda: RowSpool("unknown", DEFAULT_KEEP_ROWS))
     responses: ResponseAccumulator = field(default_factory=ResponseAccumulator)
     earlier: dict[str, float] = field(default_factory=dict)  # requests, retries... of earlier tries
     # While the confirmed batches end inside an input row, a checkpoint must not record that row's
@@ -376,32 +376,3 @@ class Pipeline:
                 if keep:
                     records.append(outcome_record(removal, "failed", error.category, error.message))
         return records
-
-
-def outcome_record(
-    item: Removal | Rejection, outcome: str, error_code: str | None = None, error_message: str | None = None
-) -> dict[str, Any]:
-    """One input row's outcome, as the write-back table stores it."""
-    if isinstance(item, Rejection):
-        return {
-            "row_number": item.row,
-            "from_id": None,
-            "to_id": None,
-            "association_category": None,
-            "association_type_id": None,
-            "label": None,
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message,
-        }
-    return {
-        "row_number": item.row,
-        "from_id": item.from_id,
-        "to_id": item.to_id,
-        "association_category": item.category,
-        "association_type_id": item.type_id,
-        "label": item.label,
-        "outcome": outcome,
-        "error_code": error_code,
-        "error_message": error_message,
-    }

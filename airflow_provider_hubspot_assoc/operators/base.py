@@ -19,7 +19,7 @@ from airflow_provider_hubspot_assoc._compat import (
     AirflowNotFoundException,
     BaseOperator,
 )
-from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.batching import Batch, check_batch_size
 from airflow_provider_hubspot_assoc.client import DEFAULT_BATCH_SIZE, failed_response
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
@@ -29,11 +29,12 @@ from airflow_provider_hubspot_assoc.ledger import RequestLedger
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
 from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_artifact
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS, add_archive_event, hubspot_asset
-from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, ProgressReporter, bucket_table
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 from airflow_provider_hubspot_assoc.row_sources import input_rows, readable_again
+from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name
 
@@ -41,9 +42,10 @@ if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
 log = logging.getLogger(__name__)
+# How often confirmed progress is saved while sending (a retried try re-sends at most this much).
 CHECKPOINT_EVERY_SECONDS = 1.0
 CHECKPOINT_KEY = "hubspot_assoc_progress"
-MAX_ROWS_IN_MESSAGE = 20
+MAX_ROWS_IN_MESSAGE = 20  # rows named in one error message; the result lists them all
 
 
 def _templated(value: Any) -> bool:
@@ -127,9 +129,9 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         dry_run: bool = False,
         on_invalid: str = "fail",
         max_failed_ratio: float = 0.0,
-        max_rows_in_xcom: int = 100,
+        max_rows_in_xcom: int = DEFAULT_KEEP_ROWS,
         results_path: str | None = None,
-        fetch_size: int = 10_000,
+        fetch_size: int = DEFAULT_FETCH_SIZE,
         max_in_flight: int | None = None,
         checkpoint_every_seconds: float = CHECKPOINT_EVERY_SECONDS,
         progress_every_seconds: float = PROGRESS_EVERY_SECONDS,
@@ -155,8 +157,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
             check_table_name(results_table)
         if not 0 < rate_limit_share <= 1:
             raise ValueError(f"rate_limit_share must be in (0, 1], got {rate_limit_share!r}")
-        if batch_size is not None and not 1 <= batch_size <= 1000:
-            raise ValueError(f"batch_size must be between 1 and 1000, got {batch_size!r}")
+        if batch_size is not None:
+            check_batch_size(batch_size)
         for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
             if not _templated(value) and not hasattr(value, "operator"):
                 try:

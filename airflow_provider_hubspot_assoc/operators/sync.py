@@ -37,7 +37,8 @@ from airflow_provider_hubspot_assoc.row_sources import readable_again
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-SAMPLE = 20
+SAMPLE = 20  # planned deletions shown in the result's ``sync`` figures
+DEFAULT_MAX_DELETES = 1_000
 PLAN_KEY = f"{CHECKPOINT_KEY}_plan"
 # Planned deletions carried in the checkpoint itself, and per extra state-store key for a larger plan:
 # about 40 bytes each, so each value stays under the state store's 64 KB default.
@@ -97,7 +98,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     def __init__(
         self,
         *,
-        max_deletes: int = 1000,
+        max_deletes: int = DEFAULT_MAX_DELETES,
         from_ids: Any = None,
         allow_empty_desired: bool = False,
         **kwargs: Any,

@@ -33,7 +33,7 @@ from airflow_provider_hubspot_assoc.verification import judge, still_present
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-SHOW_REMAINING = 20
+SHOW_REMAINING = 20  # pairs still present named in a waiting line
 
 
 class _DeferrableSensor(BaseSensorOperator):

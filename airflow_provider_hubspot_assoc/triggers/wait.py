@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import BaseTrigger, TriggerEvent
 
-LOG_EVERY_SECONDS = 600.0
+LOG_EVERY_SECONDS = 600.0  # a waiting line at least this often
 
 
 class HubSpotWaitTrigger(BaseTrigger):
