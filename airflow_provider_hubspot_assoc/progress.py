@@ -1,10 +1,11 @@
 """A run's progress: rows turned into batches, batches' outcomes confirmed in order, and a checkpoint.
 
-Batches finish out of order (several requests are in flight), but they are *confirmed* in the
-order they were made. Confirming a batch puts its rows into their buckets and moves
-``rows_done`` to the last input row it covers. A checkpoint therefore says "rows 1..N are done,
-with these counts", and a resumed run skips rows 1..N (replaying them only to remember duplicates),
-so a batch is sent again only if it was not confirmed: each pair at most once more than needed.
+The sender hands batches back in the order they were made (several requests are in flight, but
+their answers are yielded in order), and each is confirmed as it comes. Confirming a batch puts its
+rows into their buckets and moves ``rows_done`` to the last input row it covers. A checkpoint
+therefore says "rows 1..N are done, with these counts", and a resumed run skips rows 1..N (replaying
+them only to remember duplicates), so a batch is sent again only if it was not confirmed: each pair
+at most once more than needed.
 No Airflow import.
 """
 
@@ -199,7 +200,7 @@ class Progress:
 
 
 class Pipeline:
-    """Turns parsed rows into batches and confirms finished batches in order into ``progress``."""
+    """Turns checked rows into numbered batches, and confirms each finished batch into ``progress``."""
 
     def __init__(
         self,
@@ -220,7 +221,6 @@ class Pipeline:
         self.sample: list[dict[str, Any]] = []
         self._made = 0
         self._next = 1
-        self._finished: dict[int, tuple[Batch, BatchResponse | None]] = {}
         # Removals past the checkpoint that an earlier, killed try archived and wrote back: they count
         # as archived whatever the re-sent request answers, and are not written again.
         self.recorded: set[tuple[int, str, str, int | None]] = set()
@@ -295,16 +295,16 @@ class Pipeline:
         """The number of the next batch to confirm (all before it are confirmed)."""
         return self._next
 
-    def finish(self, batch: Batch, response: BatchResponse | None) -> bool:
-        """Record a batch's outcome (None: not sent); True if this confirmed more rows."""
-        self._finished[batch.seq] = (batch, response)
-        moved = False
-        while self._next in self._finished:
-            done_batch, done_response = self._finished.pop(self._next)
-            self._confirm(done_batch, done_response)
-            self._next += 1
-            moved = True
-        return moved
+    def finish(self, batch: Batch, response: BatchResponse | None) -> None:
+        """Confirm a batch's outcome (None: not sent), in the order the batches were made.
+
+        A batch out of order means a sender broke its promise: confirming it would move
+        ``rows_done`` past rows whose outcome is not known, and a checkpoint would skip them.
+        """
+        if batch.seq != self._next:
+            raise RuntimeError(f"batch {batch.seq} finished out of order: batch {self._next} comes first")
+        self._confirm(batch, response)
+        self._next += 1
 
     def _confirm(self, batch: Batch, response: BatchResponse | None) -> None:
         progress, tally = self.progress, self.progress.tally

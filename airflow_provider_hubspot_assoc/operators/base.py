@@ -450,8 +450,8 @@ class BaseHubSpotArchiveOperator(BaseOperator):
         last_saved = time.monotonic()
         for sent, response in hook.client.run_batches(self.kind, from_type, to_type, batches):
             assert isinstance(sent, Batch)
-            moved = pipeline.finish(sent, response)
-            if moved and time.monotonic() - last_saved >= self.checkpoint_every_seconds:
+            pipeline.finish(sent, response)
+            if time.monotonic() - last_saved >= self.checkpoint_every_seconds:
                 self._save_checkpoint(context, progress, hook)
                 last_saved = time.monotonic()
             if reporter.due():
