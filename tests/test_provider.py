@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+import airflow
+import jsonschema
 
 from airflow_provider_hubspot_assoc import __version__, get_provider_info
 from airflow_provider_hubspot_assoc.get_provider_info import CONNECTION_FIELDS
@@ -21,6 +28,44 @@ def test_provider_info_declares_the_hubspot_connection_form() -> None:
     assert fields["refresh_token"]["schema"]["format"] == "password"
     assert fields["auth_type"]["schema"]["enum"] == ["private_app", "oauth"]
     assert connection["ui-field-behaviour"]["relabeling"]["password"] == "Private app access token"
+
+
+def test_provider_info_lists_every_hooks_operators_sensors_and_triggers_module() -> None:
+    """As Airflow's own providers do: one integration, and each family's modules under it."""
+    info = get_provider_info()
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(info, schema)
+    (integration,) = info["integrations"]
+    name = integration["integration-name"]
+    assert integration["external-doc-url"].startswith("https://developers.hubspot.com/")
+    expected = {
+        "hooks": {"HubSpotHook"},
+        "operators": {
+            "BatchArchiveAssociationsOperator",
+            "BatchArchiveLabelsOperator",
+            "SyncAssociationsOperator",
+            "SyncAssociationLabelsOperator",
+        },
+        "sensors": {"HubSpotAssociationsArchivedSensor", "HubSpotBatchResponseSensor"},
+        "triggers": {"HubSpotWaitTrigger"},
+    }
+    for family, classes in expected.items():
+        (entry,) = info[family]
+        assert entry["integration-name"] == name
+        defined = {
+            cls.__name__
+            for module in entry["python-modules"]
+            for _, cls in inspect.getmembers(importlib.import_module(module), inspect.isclass)
+            if cls.__module__ == module
+        }
+        assert classes <= defined, f"{family}: {classes - defined} is in no module listed"
+
+
+def test_airflow_reads_the_triggers_from_provider_info() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "triggers"], capture_output=True, text=True, check=True
+    )
+    assert "airflow_provider_hubspot_assoc.triggers.wait" in listed.stdout
 
 
 def test_airflow_lists_the_provider_and_its_connection_type() -> None:
