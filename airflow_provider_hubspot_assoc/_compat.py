@@ -21,6 +21,11 @@ from airflow.sdk import (
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from packaging.version import Version
 
+try:  # the task SDK's configuration (Airflow 3.2 and later)
+    from airflow.sdk.configuration import conf
+except ImportError:  # Airflow 3.1
+    from airflow.configuration import conf  # type: ignore[no-redef]
+
 try:  # task-sdk 1.2 (Airflow 3.2) and later
     from airflow.sdk.exceptions import (
         AirflowException,
@@ -41,6 +46,11 @@ AIRFLOW_RELEASE = Version(Version(AIRFLOW_VERSION).base_version)
 HAS_TASK_STATE_STORE = Version("3.3") <= AIRFLOW_RELEASE
 # Provider-info "conn-fields": the connection form read from get_provider_info() instead of the hook.
 HAS_CONN_FIELDS = Version("3.2") <= AIRFLOW_RELEASE
+
+
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable``: whether tasks defer unless they say otherwise."""
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def mask_secret(secret: str) -> None:
@@ -74,6 +84,8 @@ __all__ = [
     "Context",
     "ObjectStoragePath",
     "TriggerEvent",
+    "conf",
     "dbapi_hook_class",
+    "default_deferrable",
     "mask_secret",
 ]

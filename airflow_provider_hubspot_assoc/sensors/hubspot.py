@@ -6,7 +6,8 @@
   labels) are really gone: HubSpot is eventually consistent.
 
 Both work in ``poke`` and ``reschedule`` mode, and with ``deferrable=True`` they free the worker
-between checks (the check itself always runs on the worker; the trigger only waits).
+between checks (the check itself always runs on the worker; the trigger only waits). ``deferrable``
+defaults to Airflow's ``[operators] default_deferrable``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from airflow_provider_hubspot_assoc._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     BaseSensorOperator,
+    default_deferrable,
 )
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
@@ -37,11 +39,15 @@ SHOW_REMAINING = 20  # pairs still present named in a waiting line
 
 
 class _DeferrableSensor(BaseSensorOperator):
-    """Adds ``deferrable=True``: wait in a trigger between checks, check on the worker."""
+    """Adds ``deferrable``: wait in a trigger between checks, check on the worker.
 
-    def __init__(self, *, deferrable: bool = False, **kwargs: Any) -> None:
+    :param deferrable: free the worker between checks (default: ``[operators] default_deferrable``).
+    """
+
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.deferrable = deferrable
+        # Read when the task is built (not when this module is imported), as the deployment sets it.
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

@@ -1,4 +1,4 @@
-"""What the operators refuse or declare at DAG definition time (no request, no database)."""
+"""What the operators and sensors refuse or declare at DAG definition time (no request, no database)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ from airflow_provider_hubspot_assoc.operators.assets import (
     DEFAULT_OUTLETS,
     HUBSPOT_ASSET_ALIAS,
     hubspot_asset,
+)
+from airflow_provider_hubspot_assoc.sensors import (
+    HubSpotAssociationsArchivedSensor,
+    HubSpotBatchResponseSensor,
 )
 
 PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
@@ -94,3 +98,16 @@ def test_templated_object_types_skip_definition_checks() -> None:
     )
     assert op.outlets == [HUBSPOT_ASSET_ALIAS]  # the event names the rendered types, at run time
     assert set(op.template_fields) >= {"from_object_type", "to_object_type", "inputs", "sql", "parameters"}
+
+
+SENSOR = {"task_id": "confirm", **PAIR}
+
+
+def test_sensors_take_deferrable_from_the_operators_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+    assert HubSpotAssociationsArchivedSensor(pairs=[(1, 2)], **SENSOR).deferrable is True
+    assert HubSpotBatchResponseSensor(task_id="check", response={}).deferrable is True
+    assert HubSpotBatchResponseSensor(task_id="check", response={}, deferrable=False).deferrable is False
+
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "False")
+    assert HubSpotAssociationsArchivedSensor(pairs=[(1, 2)], **SENSOR).deferrable is False
