@@ -6,7 +6,7 @@ modules; when Airflow moves one again, this file is the only one to change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from airflow import __version__ as AIRFLOW_VERSION
 from airflow.sdk import (
@@ -48,6 +48,14 @@ HAS_TASK_STATE_STORE = Version("3.3") <= AIRFLOW_RELEASE
 HAS_CONN_FIELDS = Version("3.2") <= AIRFLOW_RELEASE
 
 
+class TaskLog(Protocol):
+    """What the provider calls on a task's logger (``self.log``: structlog on Airflow 3, or ``logging``)."""
+
+    def info(self, event: Any, /, *args: Any, **kw: Any) -> Any: ...
+
+    def warning(self, event: Any, /, *args: Any, **kw: Any) -> Any: ...
+
+
 def default_deferrable() -> bool:
     """``[operators] default_deferrable``: whether tasks defer unless they say otherwise."""
     return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
@@ -83,6 +91,7 @@ __all__ = [
     "BaseTrigger",
     "Context",
     "ObjectStoragePath",
+    "TaskLog",
     "TriggerEvent",
     "conf",
     "dbapi_hook_class",

@@ -17,11 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
+
+if TYPE_CHECKING:
+    from airflow_provider_hubspot_assoc._compat import Context
 
 COLUMNS = (
     "run_id",
@@ -234,6 +237,21 @@ class ResultsWriter:
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+
+
+def task_writer(context: Context, conn_id: str, table: str, create: bool = False) -> ResultsWriter:
+    """The writer of the task instance ``context`` runs (its run, DAG, task and map index)."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", None)
+    return ResultsWriter(
+        conn_id,
+        table,
+        run_id=str(context["run_id"]),
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        map_index=map_index if map_index is not None else -1,
+        create=create,
+    )
 
 
 def _key(row: Any) -> tuple[int, str, str, int | None]:
