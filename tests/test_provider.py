@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,45 @@ def test_the_connection_form_shows_every_default_unmasked() -> None:
     assert meta.extra_fields is not None
     shown = {name: spec.get("value") for name, spec in meta.extra_fields.items()}
     assert shown == {name: spec["schema"].get("default") for name, spec in CONNECTION_FIELDS.items()}
+
+
+def test_every_parameter_of_every_public_class_is_documented() -> None:
+    """Like Airflow's own providers: a ``:param name:`` for each argument, in the class or in a base
+    class of this package that takes it."""
+    from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+    from airflow_provider_hubspot_assoc.operators import (
+        BatchArchiveAssociationsOperator,
+        BatchArchiveLabelsOperator,
+        SyncAssociationLabelsOperator,
+        SyncAssociationsOperator,
+    )
+    from airflow_provider_hubspot_assoc.sensors import (
+        HubSpotAssociationsArchivedSensor,
+        HubSpotBatchResponseSensor,
+    )
+    from airflow_provider_hubspot_assoc.triggers import HubSpotWaitTrigger
+
+    undocumented = {}
+    for public in (
+        BatchArchiveAssociationsOperator,
+        BatchArchiveLabelsOperator,
+        SyncAssociationsOperator,
+        SyncAssociationLabelsOperator,
+        HubSpotAssociationsArchivedSensor,
+        HubSpotBatchResponseSensor,
+        HubSpotWaitTrigger,
+        HubSpotHook,
+    ):
+        ours = [k for k in public.__mro__ if k.__module__.startswith("airflow_provider_hubspot_assoc")]
+        assert ":param " in (public.__doc__ or ""), f"{public.__name__} documents no parameter"
+        documented = {name for k in ours for name in re.findall(r":param (\w+):", k.__doc__ or "")}
+        taken = {
+            name
+            for k in ours
+            if "__init__" in vars(k)
+            for name, parameter in inspect.signature(vars(k)["__init__"]).parameters.items()
+            if name != "self" and parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)
+        }
+        if taken - documented:
+            undocumented[public.__name__] = sorted(taken - documented)
+    assert undocumented == {}
