@@ -1,9 +1,10 @@
 """The Airflow shell of the two archive operators: arguments, execute, deferral and resume.
 
 Rows come from ``inputs`` or ``sql`` (``row_input.py``), are checked (``row_checks.py``), batched and
-confirmed in order (``progress.py``), and sent through the hook. Every row ends in exactly one bucket
-of the result's ``summary``: archived, rejected, failed, duplicates, unknown (or planned, in a dry
-run). Checkpoints live in ``checkpoint.py``; the result and the failure policy in ``outcome_policy.py``.
+confirmed in order (``progress.py``), and sent through the hook (``sending.py``). Every row ends in
+exactly one bucket of the result's ``summary``: archived, rejected, failed, duplicates, unknown (or
+planned, in a dry run). Checkpoints live in ``checkpoint.py``; the result and the failure policy in
+``outcome_policy.py``.
 """
 
 from __future__ import annotations
