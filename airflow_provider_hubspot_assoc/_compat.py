@@ -6,7 +6,7 @@ modules; when Airflow moves one again, this file is the only one to change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from airflow import __version__ as AIRFLOW_VERSION
 from airflow.sdk import (
@@ -20,6 +20,11 @@ from airflow.sdk import (
 )
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from packaging.version import Version
+
+try:  # the task SDK's configuration (Airflow 3.2 and later)
+    from airflow.sdk.configuration import conf
+except ImportError:  # Airflow 3.1
+    from airflow.configuration import conf  # type: ignore[no-redef]
 
 try:  # task-sdk 1.2 (Airflow 3.2) and later
     from airflow.sdk.exceptions import (
@@ -41,6 +46,19 @@ AIRFLOW_RELEASE = Version(Version(AIRFLOW_VERSION).base_version)
 HAS_TASK_STATE_STORE = Version("3.3") <= AIRFLOW_RELEASE
 # Provider-info "conn-fields": the connection form read from get_provider_info() instead of the hook.
 HAS_CONN_FIELDS = Version("3.2") <= AIRFLOW_RELEASE
+
+
+class TaskLog(Protocol):
+    """What the provider calls on a task's logger (``self.log``: structlog on Airflow 3, or ``logging``)."""
+
+    def info(self, event: Any, /, *args: Any, **kw: Any) -> Any: ...
+
+    def warning(self, event: Any, /, *args: Any, **kw: Any) -> Any: ...
+
+
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable``: whether tasks defer unless they say otherwise."""
+    return bool(conf.getboolean("operators", "default_deferrable", fallback=False))
 
 
 def mask_secret(secret: str) -> None:
@@ -73,7 +91,10 @@ __all__ = [
     "BaseTrigger",
     "Context",
     "ObjectStoragePath",
+    "TaskLog",
     "TriggerEvent",
+    "conf",
     "dbapi_hook_class",
+    "default_deferrable",
     "mask_secret",
 ]

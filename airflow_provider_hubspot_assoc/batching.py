@@ -17,6 +17,20 @@ from airflow_provider_hubspot_assoc.models import archive_inputs
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 _ID_SPAN = 10**20  # record ids have at most 20 digits
+# The most removals per request this package sends. HubSpot does not document the archive endpoints'
+# limit (100 is the default, ``client.DEFAULT_BATCH_SIZE``); its batch read takes at most 1,000.
+MAX_BATCH_SIZE = 1_000
+# Keys of removals seen, held in a set (about 70 bytes each) before they move to a file on disk.
+MAX_KEYS_IN_MEMORY = 200_000
+# Rejected and duplicate rows a batch carries before it is closed without inputs, per removal it holds.
+LEDGER_PER_REMOVAL = 10
+
+
+def check_batch_size(batch_size: int) -> int:
+    """A batch size this package sends (1 to ``MAX_BATCH_SIZE`` removals a request), or ``ValueError``."""
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {batch_size!r}")
+    return batch_size
 
 
 class Deduplicator:
@@ -27,7 +41,7 @@ class Deduplicator:
     constant memory (at a few microseconds per row).
     """
 
-    def __init__(self, max_in_memory: int = 200_000) -> None:
+    def __init__(self, max_in_memory: int = MAX_KEYS_IN_MEMORY) -> None:
         self.max_in_memory = max_in_memory
         self._seen: set[int] = set()
         self._disk: sqlite3.Connection | None = None
@@ -118,7 +132,7 @@ class Batcher:
     def __init__(self, kind: Kind, batch_size: int, max_ledger: int | None = None) -> None:
         self.kind = Kind(kind)
         self.batch_size = batch_size
-        self.max_ledger = max_ledger or batch_size * 10
+        self.max_ledger = max_ledger or batch_size * LEDGER_PER_REMOVAL
         self._open = Batch(kind)
 
     def add(self, removal: Removal, row: int | None = None, row_complete: bool = True) -> Batch | None:

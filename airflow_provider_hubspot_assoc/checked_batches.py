@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.exceptions import InvalidInputError
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 
@@ -26,25 +27,24 @@ def check_rows(
 ) -> list[tuple[int, list[Removal]]]:
     """Every row parsed into removals (numbered from 1); raises ``InvalidInputError`` for a bad row.
 
-    Label removals given by name, or by type id without category, are resolved through
-    ``definitions``; the others are sent as given.
+    Rows are checked by ``row_checks.check_rows``, as the operators check theirs. Label removals
+    given by name, or by type id without category, are resolved through ``definitions``; when no row
+    needs them, they are not fetched.
 
     :param kind: what the rows remove.
     :param rows: the rows, in any shape ``RowParser`` takes (HubSpot's native inputs included).
     :param definitions: the label definitions of the direction; asked for only when a label row
         names a label, or gives a type id without its category.
     """
+    listed = list(rows)  # read twice when labels need resolving: a generator is read once, here
     parser = RowParser(kind)
-    parsed = [(row, _sendable(parser.parse(raw, row))) for row, raw in enumerate(rows, start=1)]
-    if kind is Kind.LABELS and any(needs_definitions(r) for _, removals in parsed for r in removals):
+    checked = [(row, _sendable(parsed)) for row, parsed in row_checks.check_rows(listed, parser)]
+    if kind is Kind.LABELS and row_checks.needs_label_definitions(checked):
         if definitions is None:
             raise ValueError("label rows given by name (or without category) need the label definitions")
-        resolver = definitions()
-        parsed = [
-            (row, [_sendable(resolver.resolve(r)) if needs_definitions(r) else r for r in removals])
-            for row, removals in parsed
-        ]
-    return parsed
+        resolved = row_checks.check_rows(listed, parser, definitions())
+        checked = [(row, _sendable(parsed)) for row, parsed in resolved]
+    return checked
 
 
 def checked_batches(kind: Kind, checked: list[tuple[int, list[Removal]]], batch_size: int) -> Iterator[Batch]:

@@ -74,12 +74,36 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 }
 
 
+INTEGRATION = "HubSpot CRM Associations"
+# Each family's modules, as Airflow's own providers list them (``airflow providers hooks``, ``triggers``...).
+MODULES: dict[str, list[str]] = {
+    "hooks": ["airflow_provider_hubspot_assoc.hooks.hubspot"],
+    "operators": [
+        "airflow_provider_hubspot_assoc.operators.associations",
+        "airflow_provider_hubspot_assoc.operators.sync",
+    ],
+    "sensors": ["airflow_provider_hubspot_assoc.sensors.hubspot"],
+    "triggers": ["airflow_provider_hubspot_assoc.triggers.wait"],
+}
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-hubspot-assoc",
         "name": "HubSpot Associations",
         "description": "Remove HubSpot CRM associations and association labels in bulk, safely.",
         "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://developers.hubspot.com/docs/guides/api/crm/associations/associations-v4",
+                "tags": ["service"],
+            }
+        ],
+        **{
+            family: [{"integration-name": INTEGRATION, "python-modules": list(modules)}]
+            for family, modules in MODULES.items()
+        },
         "connection-types": [
             {
                 "connection-type": "hubspot",

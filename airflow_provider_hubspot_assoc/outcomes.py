@@ -16,7 +16,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
+
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
+# Rows of each list kept in memory (and in the XCom result); all of them spill to a file beyond.
+DEFAULT_KEEP_ROWS = 100
 
 
 @dataclass
@@ -128,3 +132,32 @@ class RowSpool:
             if remove:
                 os.unlink(self._file.name)
             self._file = None
+
+
+def outcome_record(
+    item: Removal | Rejection, outcome: str, error_code: str | None = None, error_message: str | None = None
+) -> dict[str, Any]:
+    """One input row's outcome, as the write-back table stores it."""
+    if isinstance(item, Rejection):
+        return {
+            "row_number": item.row,
+            "from_id": None,
+            "to_id": None,
+            "association_category": None,
+            "association_type_id": None,
+            "label": None,
+            "outcome": outcome,
+            "error_code": error_code,
+            "error_message": error_message,
+        }
+    return {
+        "row_number": item.row,
+        "from_id": item.from_id,
+        "to_id": item.to_id,
+        "association_category": item.category,
+        "association_type_id": item.type_id,
+        "label": item.label,
+        "outcome": outcome,
+        "error_code": error_code,
+        "error_message": error_message,
+    }

@@ -1,10 +1,11 @@
 """A run's progress: rows turned into batches, batches' outcomes confirmed in order, and a checkpoint.
 
-Batches finish out of order (several requests are in flight), but they are *confirmed* in the
-order they were made. Confirming a batch puts its rows into their buckets and moves
-``rows_done`` to the last input row it covers. A checkpoint therefore says "rows 1..N are done,
-with these counts", and a resumed run skips rows 1..N (replaying them only to remember duplicates),
-so a batch is sent again only if it was not confirmed: each pair at most once more than needed.
+The sender hands batches back in the order they were made (several requests are in flight, but
+their answers are yielded in order), and each is confirmed as it comes. Confirming a batch puts its
+rows into their buckets and moves ``rows_done`` to the last input row it covers. A checkpoint
+therefore says "rows 1..N are done, with these counts", and a resumed run skips rows 1..N (replaying
+them only to remember duplicates), so a batch is sent again only if it was not confirmed: each pair
+at most once more than needed.
 No Airflow import.
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
-from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import (
     CONFIRMED_GONE,
@@ -56,12 +57,12 @@ class Progress:
     """Everything confirmed so far, as it goes into a checkpoint."""
 
     fingerprint: str
-    keep_rows: int = 100
+    keep_rows: int = DEFAULT_KEEP_ROWS
     rows_done: int = 0
     tally: Tally = field(default_factory=Tally)
-    failed: RowSpool = field(default_factory=lambda: RowSpool("failed", 100))
-    rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", 100))
-    unknown: RowSpool = field(default_factory=lambda: RowSpool("unknown", 100))
+    failed: RowSpool = field(default_factory=lambda: RowSpool("failed", DEFAULT_KEEP_ROWS))
+    rejected: RowSpool = field(default_factory=lambda: RowSpool("rejected", DEFAULT_KEEP_ROWS))
+    unknown: RowSpool = field(default_factory=lambda: RowSpool("unknown", DEFAULT_KEEP_ROWS))
     responses: ResponseAccumulator = field(default_factory=ResponseAccumulator)
     earlier: dict[str, float] = field(default_factory=dict)  # requests, retries... of earlier tries
     # While the confirmed batches end inside an input row, a checkpoint must not record that row's
@@ -199,7 +200,7 @@ class Progress:
 
 
 class Pipeline:
-    """Turns parsed rows into batches and confirms finished batches in order into ``progress``."""
+    """Turns checked rows into numbered batches, and confirms each finished batch into ``progress``."""
 
     def __init__(
         self,
@@ -220,7 +221,6 @@ class Pipeline:
         self.sample: list[dict[str, Any]] = []
         self._made = 0
         self._next = 1
-        self._finished: dict[int, tuple[Batch, BatchResponse | None]] = {}
         # Removals past the checkpoint that an earlier, killed try archived and wrote back: they count
         # as archived whatever the re-sent request answers, and are not written again.
         self.recorded: set[tuple[int, str, str, int | None]] = set()
@@ -295,16 +295,16 @@ class Pipeline:
         """The number of the next batch to confirm (all before it are confirmed)."""
         return self._next
 
-    def finish(self, batch: Batch, response: BatchResponse | None) -> bool:
-        """Record a batch's outcome (None: not sent); True if this confirmed more rows."""
-        self._finished[batch.seq] = (batch, response)
-        moved = False
-        while self._next in self._finished:
-            done_batch, done_response = self._finished.pop(self._next)
-            self._confirm(done_batch, done_response)
-            self._next += 1
-            moved = True
-        return moved
+    def finish(self, batch: Batch, response: BatchResponse | None) -> None:
+        """Confirm a batch's outcome (None: not sent), in the order the batches were made.
+
+        A batch out of order means a sender broke its promise: confirming it would move
+        ``rows_done`` past rows whose outcome is not known, and a checkpoint would skip them.
+        """
+        if batch.seq != self._next:
+            raise RuntimeError(f"batch {batch.seq} finished out of order: batch {self._next} comes first")
+        self._confirm(batch, response)
+        self._next += 1
 
     def _confirm(self, batch: Batch, response: BatchResponse | None) -> None:
         progress, tally = self.progress, self.progress.tally
@@ -376,32 +376,3 @@ class Pipeline:
                 if keep:
                     records.append(outcome_record(removal, "failed", error.category, error.message))
         return records
-
-
-def outcome_record(
-    item: Removal | Rejection, outcome: str, error_code: str | None = None, error_message: str | None = None
-) -> dict[str, Any]:
-    """One input row's outcome, as the write-back table stores it."""
-    if isinstance(item, Rejection):
-        return {
-            "row_number": item.row,
-            "from_id": None,
-            "to_id": None,
-            "association_category": None,
-            "association_type_id": None,
-            "label": None,
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message,
-        }
-    return {
-        "row_number": item.row,
-        "from_id": item.from_id,
-        "to_id": item.to_id,
-        "association_category": item.category,
-        "association_type_id": item.type_id,
-        "label": item.label,
-        "outcome": outcome,
-        "error_code": error_code,
-        "error_message": error_message,
-    }

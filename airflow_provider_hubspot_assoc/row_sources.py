@@ -1,6 +1,6 @@
 """Where input rows come from: a list (or an upstream task's XCom), or a query on any SQL connection.
 
-Shared by the operators and the archived-sensor. SQL rows are streamed (``readers.stream_rows``).
+Shared by the operators and the archived-sensor. SQL rows are streamed (``sql_stream.stream_rows``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
-from airflow_provider_hubspot_assoc.sql_stream import DuplicateColumnsError, stream_rows
+from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE, DuplicateColumnsError, stream_rows
+
+SQL_NEEDS_CONN_ID = "sql= needs conn_id=, the Airflow SQL connection to run it on"
 
 
 def input_rows(
@@ -18,7 +20,7 @@ def input_rows(
     sql: str | None = None,
     conn_id: str | None = None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
-    fetch_size: int = 10_000,
+    fetch_size: int = DEFAULT_FETCH_SIZE,
     looked_up: Iterable[str] = (),
     connection: Any = None,
 ) -> Iterator[Any]:
@@ -64,9 +66,12 @@ def _row_list(inputs: Any) -> Iterable[Any]:
     raise AirflowFailException(EXPECTED.format(given=given))
 
 
+PREVIEW_CHARS = 60  # of a refused ``inputs`` value, in the error message
+
+
 def _preview(value: Any) -> str:
     text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
 def readable_again(inputs: Any) -> Any:
@@ -87,7 +92,7 @@ def sql_rows(
     sql: str,
     conn_id: str | None,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
-    fetch_size: int = 10_000,
+    fetch_size: int = DEFAULT_FETCH_SIZE,
     looked_up: Iterable[str] = (),
     connection: Any = None,
 ) -> Iterator[dict[str, Any]]:
@@ -105,7 +110,7 @@ def sql_rows(
 
 def _connect(conn_id: str | None) -> Any:
     if not conn_id:
-        raise AirflowFailException("sql= needs conn_id=, the Airflow SQL connection to run it on")
+        raise AirflowFailException(SQL_NEEDS_CONN_ID)  # rendered empty: the DAG's check saw a template
     db_hook = BaseHook.get_connection(conn_id).get_hook()  # type: ignore[no-untyped-call]
     if not isinstance(db_hook, dbapi_hook_class()):
         raise AirflowFailException(

@@ -12,6 +12,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+# Rows fetched from the database at a time: a few MB of ids, and a round trip per 10,000 rows.
+DEFAULT_FETCH_SIZE = 10_000
+
 
 class DuplicateColumnsError(ValueError):
     """A query's result has two columns that one key of a row's dict would mix up."""
@@ -70,7 +73,7 @@ def stream_rows(
     connection: Any,
     sql: str,
     parameters: Mapping[str, Any] | Sequence[Any] | None = None,
-    fetch_size: int = 10_000,
+    fetch_size: int = DEFAULT_FETCH_SIZE,
     looked_up: Iterable[str] = (),
 ) -> Iterator[dict[str, Any]]:
     """Yield each result row as a dict keyed by column name; closes the cursor when done.

@@ -17,11 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pendulum
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
+
+if TYPE_CHECKING:
+    from airflow_provider_hubspot_assoc._compat import Context
 
 COLUMNS = (
     "run_id",
@@ -65,6 +68,13 @@ def check_table_name(name: str) -> str:
     return name
 
 
+# Outcome records buffered before one insert; a flush also comes with every checkpoint.
+FLUSH_EVERY_ROWS = 1000
+# Row numbers per ``IN (...)`` list: every database takes this many parameters in one statement.
+ROW_NUMBERS_PER_STATEMENT = 500
+# HubSpot's error message as stored (its messages are short; a proxy's HTML page is not).
+MAX_MESSAGE_CHARS = 2000
+
 _SQL_LOG = logging.getLogger(f"{__name__}.sql")
 _SQL_LOG.setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -83,7 +93,7 @@ class ResultsWriter:
         task_id: str,
         map_index: int,
         create: bool = False,
-        flush_every: int = 1000,
+        flush_every: int = FLUSH_EVERY_ROWS,
     ) -> None:
         self.table = check_table_name(table)
         hook = BaseHook.get_connection(conn_id).get_hook()
@@ -132,8 +142,8 @@ class ResultsWriter:
         mark = self.hook.placeholder
         numbers = sorted({key[0] for key in keys})
         archived: set[tuple[int, str, str, int | None]] = set()
-        for start in range(0, len(numbers), 500):  # bounded IN lists
-            part = numbers[start : start + 500]
+        for start in range(0, len(numbers), ROW_NUMBERS_PER_STATEMENT):
+            part = numbers[start : start + ROW_NUMBERS_PER_STATEMENT]
             found = self.hook.get_records(
                 f"SELECT row_number, from_id, to_id, association_type_id FROM {self.table} WHERE "
                 f"{self._where()} AND outcome = {mark} AND row_number IN ({', '.join([mark] * len(part))})",
@@ -204,7 +214,7 @@ class ResultsWriter:
                     record["label"],
                     record["outcome"],
                     record["error_code"],
-                    message[:2000] if isinstance(message, str) else message,
+                    message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
                     now,
                 )
             )
@@ -227,6 +237,21 @@ class ResultsWriter:
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+
+
+def task_writer(context: Context, conn_id: str, table: str, create: bool = False) -> ResultsWriter:
+    """The writer of the task instance ``context`` runs (its run, DAG, task and map index)."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", None)
+    return ResultsWriter(
+        conn_id,
+        table,
+        run_id=str(context["run_id"]),
+        dag_id=ti.dag_id,
+        task_id=ti.task_id,
+        map_index=map_index if map_index is not None else -1,
+        create=create,
+    )
 
 
 def _key(row: Any) -> tuple[int, str, str, int | None]:

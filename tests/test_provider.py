@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import airflow
+import jsonschema
 
 from airflow_provider_hubspot_assoc import __version__, get_provider_info
 from airflow_provider_hubspot_assoc.get_provider_info import CONNECTION_FIELDS
@@ -21,6 +29,51 @@ def test_provider_info_declares_the_hubspot_connection_form() -> None:
     assert fields["refresh_token"]["schema"]["format"] == "password"
     assert fields["auth_type"]["schema"]["enum"] == ["private_app", "oauth"]
     assert connection["ui-field-behaviour"]["relabeling"]["password"] == "Private app access token"
+
+
+# The public classes of each family, which provider info must lead Airflow to.
+PUBLIC_CLASSES = {
+    "hooks": {"HubSpotHook"},
+    "operators": {
+        "BatchArchiveAssociationsOperator",
+        "BatchArchiveLabelsOperator",
+        "SyncAssociationsOperator",
+        "SyncAssociationLabelsOperator",
+    },
+    "sensors": {"HubSpotAssociationsArchivedSensor", "HubSpotBatchResponseSensor"},
+    "triggers": {"HubSpotWaitTrigger"},
+}
+
+
+def listed_classes(family: str) -> dict[str, type]:
+    """The classes defined in the modules provider info lists for ``family``, by name."""
+    (entry,) = get_provider_info()[family]
+    return {
+        cls.__name__: cls
+        for module in entry["python-modules"]
+        for _, cls in inspect.getmembers(importlib.import_module(module), inspect.isclass)
+        if cls.__module__ == module
+    }
+
+
+def test_provider_info_lists_every_hooks_operators_sensors_and_triggers_module() -> None:
+    """As Airflow's own providers do: one integration, and each family's modules under it."""
+    info = get_provider_info()
+    schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
+    jsonschema.validate(info, schema)
+    (integration,) = info["integrations"]
+    assert integration["external-doc-url"].startswith("https://developers.hubspot.com/")
+    for family, classes in PUBLIC_CLASSES.items():
+        assert [entry["integration-name"] for entry in info[family]] == [integration["integration-name"]]
+        missing = classes - set(listed_classes(family))
+        assert not missing, f"{family}: {missing} is in no module listed"
+
+
+def test_airflow_reads_the_triggers_from_provider_info() -> None:
+    listed = subprocess.run(
+        [sys.executable, "-m", "airflow", "providers", "triggers"], capture_output=True, text=True, check=True
+    )
+    assert "airflow_provider_hubspot_assoc.triggers.wait" in listed.stdout
 
 
 def test_airflow_lists_the_provider_and_its_connection_type() -> None:
@@ -59,3 +112,25 @@ def test_the_connection_form_shows_every_default_unmasked() -> None:
     assert meta.extra_fields is not None
     shown = {name: spec.get("value") for name, spec in meta.extra_fields.items()}
     assert shown == {name: spec["schema"].get("default") for name, spec in CONNECTION_FIELDS.items()}
+
+
+def test_every_parameter_of_every_public_class_is_documented() -> None:
+    """Like Airflow's own providers: a ``:param name:`` for each argument, in the class or in a base
+    class of this package that takes it."""
+    undocumented = {}
+    for family, names in PUBLIC_CLASSES.items():
+        for name in names:
+            public = listed_classes(family)[name]
+            ours = [k for k in public.__mro__ if k.__module__.startswith("airflow_provider_hubspot_assoc")]
+            assert ":param " in (public.__doc__ or ""), f"{name} documents no parameter"
+            documented = {param for k in ours for param in re.findall(r":param (\w+):", k.__doc__ or "")}
+            taken = {
+                param
+                for k in ours
+                if "__init__" in vars(k)
+                for param, spec in inspect.signature(vars(k)["__init__"]).parameters.items()
+                if param != "self" and spec.kind not in (spec.VAR_KEYWORD, spec.VAR_POSITIONAL)
+            }
+            if taken - documented:
+                undocumented[name] = sorted(taken - documented)
+    assert undocumented == {}

@@ -11,12 +11,13 @@ from airflow_provider_hubspot_assoc.operators.base import BaseHubSpotArchiveOper
 class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
     """Remove every association between each (from, to) pair.
 
-    Rows: ``{"from_id": .., "to_id": ..}``, ``(from_id, to_id)`` or HubSpot's
-    ``{"from": {"id"}, "to": [{"id"}, ...]}``. Pairs are deduplicated, grouped by from id into
-    HubSpot's multi-``to`` inputs, and sent ``batch_size`` pairs per request.
+    Pairs are deduplicated, grouped by from id into HubSpot's multi-``to`` inputs, and sent
+    ``batch_size`` pairs per request. Returns (XCom ``return_value``) one merged BatchResponse with a
+    ``summary`` of the buckets.
 
-    Returns (XCom ``return_value``) one merged BatchResponse with a ``summary`` of the buckets; see
-    ``BaseHubSpotArchiveOperator`` for every parameter.
+    :param inputs: the pairs: ``{"from_id": .., "to_id": ..}`` dicts, ``(from_id, to_id)`` tuples or
+        HubSpot's ``{"from": {"id"}, "to": [{"id"}, ...]}`` (or ``sql=`` rows of those columns).
+        Every other parameter is ``BaseHubSpotArchiveOperator``'s.
     """
 
     kind: ClassVar[Kind] = Kind.ARCHIVE
@@ -25,9 +26,12 @@ class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
 class BatchArchiveLabelsOperator(BaseHubSpotArchiveOperator):
     """Remove specific association labels of (from, to) pairs.
 
-    Rows name the label by ``association_type_id`` (with or without ``association_category``) or by
-    ``label`` name, resolved through HubSpot's label definitions. Removing the unlabeled type removes
-    the whole association, all labels included (HubSpot's rule).
+    Removing the unlabeled type removes the whole association, all labels included (HubSpot's rule).
+
+    :param inputs: rows naming the pair and the label: by ``association_type_id`` (with or without
+        ``association_category``) or by ``label`` name, resolved through HubSpot's label definitions;
+        tuples ``(from_id, to_id, type id or label[, category])`` work too. Every other parameter is
+        ``BaseHubSpotArchiveOperator``'s.
     """
 
     kind: ClassVar[Kind] = Kind.LABELS

@@ -8,13 +8,11 @@ anything is sent; ``dry_run=True`` reads, plans and reports the deletions withou
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_hubspot_assoc._compat import AirflowFailException, ObjectStoragePath
+from airflow_provider_hubspot_assoc._compat import AirflowFailException
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
@@ -23,25 +21,23 @@ from airflow_provider_hubspot_assoc.object_types import (
     validate_object_type,
     validate_record_id,
 )
-from airflow_provider_hubspot_assoc.operators.artifacts import artifact
-from airflow_provider_hubspot_assoc.operators.base import (
-    CHECKPOINT_KEY,
-    MAX_ROWS_IN_MESSAGE,
-    BaseHubSpotArchiveOperator,
-    _templated,
-)
+from airflow_provider_hubspot_assoc.operators import checkpoint
+from airflow_provider_hubspot_assoc.operators.base import BaseHubSpotArchiveOperator, _templated
 from airflow_provider_hubspot_assoc.progress import Progress, fingerprint
-from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+from airflow_provider_hubspot_assoc.row_checks import (
+    MAX_ROWS_IN_MESSAGE,
+    check_rows,
+    rejections_text,
+    split_checked,
+)
+from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-SAMPLE = 20
-PLAN_KEY = f"{CHECKPOINT_KEY}_plan"
-# Planned deletions carried in the checkpoint itself, and per extra state-store key for a larger plan:
-# about 40 bytes each, so each value stays under the state store's 64 KB default.
-PLAN_CARRY_LIMIT = 1_000
+SAMPLE = 20  # planned deletions shown in the result's ``sync`` figures
+DEFAULT_MAX_DELETES = 1_000
 
 
 def extra_from_ids(value: Any) -> list[Any]:
@@ -86,10 +82,10 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     Every other parameter is the archive operators'. The plan is made once and carried in the
     checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
     with the same plan: HubSpot is not read again, its ``summary`` and the results table count every
-    planned deletion once. A plan of more than ``PLAN_CARRY_LIMIT`` deletions is kept where a retry
-    on any worker finds it, before anything is sent: under ``results_path`` when set, else in the
-    task's state store in pieces (else, before Airflow 3.3, on the worker). Only if it is gone does
-    a resumed run plan again.
+    planned deletion once. A plan of more than ``checkpoint.PLAN_CARRY_LIMIT`` deletions is kept where
+    a retry on any worker finds it, before anything is sent: under ``results_path`` when set, else in
+    the task's state store in pieces (else, before Airflow 3.3, on the worker). Only if it is gone
+    does a resumed run plan again.
     """
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
@@ -97,7 +93,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     def __init__(
         self,
         *,
-        max_deletes: int = 1000,
+        max_deletes: int = DEFAULT_MAX_DELETES,
         from_ids: Any = None,
         allow_empty_desired: bool = False,
         **kwargs: Any,
@@ -136,91 +132,45 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         return fingerprint("sync", super()._fingerprint(batch_size), self._plan)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        checkpoint = self._load_checkpoint(context)
-        self._adopt_or_make_plan(context, checkpoint)
-        return self._with_figures(self._run(context, checkpoint=checkpoint))
+        loaded = checkpoint.load_checkpoint(context)
+        self._adopt_or_make_plan(context, loaded)
+        return self._with_figures(self._run(context, loaded))
 
-    def execute_resume(
-        self, context: Context, event: dict[str, Any] | None = None, checkpoint: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        carried = self._carried_checkpoint(context, event, checkpoint)
+    def execute_resume(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        carried = checkpoint.carried_checkpoint(context, event, self.log)
         self._adopt_or_make_plan(context, carried)
-        return self._with_figures(self._run(context, checkpoint=carried))
+        return self._with_figures(self._run(context, carried))
 
     def _desired_fingerprint(self) -> str:
         """What the plan was made from (not HubSpot's state, which the deletions change)."""
         return fingerprint("sync-desired", *self._input_parts(), self.from_ids)
 
-    def _adopt_or_make_plan(self, context: Context, checkpoint: dict[str, Any] | None) -> None:
+    def _adopt_or_make_plan(self, context: Context, loaded: dict[str, Any] | None) -> None:
         """Go on with the plan an earlier try carried in its checkpoint, or make one now.
 
-        A plan of up to ``PLAN_CARRY_LIMIT`` deletions rides in the checkpoint; a larger one is
-        written to a file (under ``results_path`` when set, so any worker's retry reads it) before
-        anything is sent, and the checkpoint names the file and its SHA-256.
+        A plan of up to ``checkpoint.PLAN_CARRY_LIMIT`` deletions rides in the checkpoint; a larger
+        one is kept apart (``checkpoint.keep_plan``) before anything is sent, and the checkpoint
+        names where, with its SHA-256.
         """
         self.inputs = readable_again(self.inputs)  # read below, and again by the fingerprint
-        carried = (checkpoint or {}).get("sync")
+        carried = (loaded or {}).get("sync")
         if isinstance(carried, dict) and carried.get("desired") == self._desired_fingerprint():
-            compact = carried.get("plan")
+            compacted = carried.get("plan")
             if isinstance(carried.get("plan_file"), dict):
-                compact = self._read_plan_file(context, carried["plan_file"])
-            if isinstance(compact, list):
-                self._plan = [self._deletion(item) for item in compact]
+                compacted = checkpoint.read_kept_plan(context, carried["plan_file"], self.log)
+            if isinstance(compacted, list):
+                self._plan = [checkpoint.deletion_of(item) for item in compacted]
                 self._plan_figures = dict(carried.get("figures") or {})
                 self._plan_file = carried.get("plan_file")
                 self.log.info("Continuing the sync plan an earlier try made: %d deletions", len(self._plan))
                 return
         self._make_plan()
-        if self._plan is not None and len(self._plan) > PLAN_CARRY_LIMIT and not self.is_dry_run:
-            self._plan_file = self._write_plan_file(context)
+        if self._plan is not None and not checkpoint.carried_inline(len(self._plan)) and not self.is_dry_run:
+            compacted = [checkpoint.compact(item) for item in self._plan]
+            self._plan_file = checkpoint.keep_plan(context, compacted, self.results_path)
 
-    def _write_plan_file(self, context: Context) -> dict[str, Any]:
-        """Keep a large plan where a retry on any worker finds it: ``results_path`` when set, else
-        the task's state store in pieces (Airflow 3.3+), else a file on this worker."""
-        assert self._plan is not None
-        compact = [self._compact(item) for item in self._plan]
-        lines = b"".join(json.dumps(item).encode() + b"\n" for item in compact)
-        reference: dict[str, Any] = {"sha256": hashlib.sha256(lines).hexdigest(), "count": len(compact)}
-        store = self._state_store(context)
-        if not self.results_path and store is not None:
-            pieces = range(0, len(compact), PLAN_CARRY_LIMIT)
-            for number, start in enumerate(pieces):
-                store.set(f"{PLAN_KEY}_{number}", compact[start : start + PLAN_CARRY_LIMIT])
-            return {**reference, "pieces": len(pieces)}
-        target = artifact(context, "sync_plan.jsonl", self.results_path)
-        with target.open("wb") as handle:
-            handle.write(lines)
-        return {**reference, "path": str(target)}
-
-    def _read_plan_file(self, context: Context, reference: dict[str, Any]) -> list[Any] | None:
-        """The plan an earlier try kept, or None (with a warning) when it is gone or not the same."""
-        path = str(reference.get("path"))
-        try:
-            if "pieces" in reference:
-                store = self._state_store(context)
-                path = "the task's state store"
-                parts = [store.get(f"{PLAN_KEY}_{n}") for n in range(int(reference["pieces"]))]
-                lines = b"".join(json.dumps(item).encode() + b"\n" for part in parts for item in part or [])
-            else:
-                source = ObjectStoragePath(path) if "://" in path else Path(path)
-                with source.open("rb") as handle:
-                    lines = handle.read()
-        except (OSError, AttributeError, TypeError) as error:
-            self.log.warning("The sync plan in %s cannot be read (%s); planning again", path, error)
-            return None
-        if hashlib.sha256(lines).hexdigest() != reference.get("sha256"):
-            self.log.warning(
-                "The sync plan file %s is not the one the checkpoint names; planning again", path
-            )
-            return None
-        return [json.loads(line) for line in lines.splitlines() if line]
-
-    def _clear_checkpoint(self, context: Context) -> None:
-        super()._clear_checkpoint(context)
-        store = self._state_store(context)
-        if store is not None and self._plan_file and "pieces" in self._plan_file:
-            for number in range(int(self._plan_file["pieces"])):
-                store.delete(f"{PLAN_KEY}_{number}")
+    def _kept_plan(self) -> dict[str, Any] | None:
+        return self._plan_file
 
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
         state = super()._checkpoint_state(progress, hook)
@@ -230,27 +180,9 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         if self._plan_file is not None:
             carried["plan_file"] = self._plan_file
         else:
-            carried["plan"] = [self._compact(item) for item in self._plan]
+            carried["plan"] = [checkpoint.compact(item) for item in self._plan]
         state["sync"] = carried
         return state
-
-    @staticmethod
-    def _compact(deletion: dict[str, Any]) -> list[Any]:
-        if "association_type_id" in deletion:
-            return [
-                deletion["from_id"],
-                deletion["to_id"],
-                deletion["association_category"],
-                deletion["association_type_id"],
-            ]
-        return [deletion["from_id"], deletion["to_id"]]
-
-    @staticmethod
-    def _deletion(compact: list[Any]) -> dict[str, Any]:
-        deletion: dict[str, Any] = {"from_id": str(compact[0]), "to_id": str(compact[1])}
-        if len(compact) == 4:
-            deletion.update(association_category=str(compact[2]), association_type_id=int(compact[3]))
-        return deletion
 
     def _with_figures(self, result: dict[str, Any]) -> dict[str, Any]:
         result["sync"] = self._plan_figures
@@ -315,27 +247,14 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             )
 
     def _desired(self, resolver: LabelResolver | None) -> tuple[set[tuple[Any, ...]], set[str]]:
-        desired: set[tuple[Any, ...]] = set()
-        from_ids: set[str] = set()
-        rejections: list[Rejection] = []
-        for number, raw in enumerate(super()._rows(), start=1):  # the user's rows
-            parsed = self.parser.parse(raw, number)
-            if isinstance(parsed, Rejection):
-                rejections.append(parsed)
-                continue
-            for removal in parsed:
-                resolved: Removal | Rejection = resolver.resolve(removal) if resolver else removal
-                if isinstance(resolved, Rejection):
-                    rejections.append(resolved)
-                    continue
-                desired.add(resolved.key())
-                from_ids.add(resolved.from_id)
+        removals, rejections = split_checked(check_rows(self._input_rows(), self.parser, resolver))
         if rejections:
-            shown = "; ".join(str(r) for r in rejections[:MAX_ROWS_IN_MESSAGE])
             raise AirflowFailException(
                 f"{len(rejections)} desired row(s) are invalid, so the desired set is unknown; nothing was "
-                f"sent: {shown}"
+                f"sent: {rejections_text(rejections)}"
             )
+        desired = {removal.key() for removal in removals}
+        from_ids = {removal.from_id for removal in removals}
         try:
             named = extra_from_ids(self.from_ids)
         except ValueError as error:
@@ -383,6 +302,10 @@ class SyncAssociationsOperator(_SyncMixin):
 
     Example: desired ``(contact_id, company_id)`` pairs from the warehouse; HubSpot keeps those and
     loses every other company association of those contacts.
+
+    :param inputs: the desired pairs, in the archive operators' row shapes (or ``sql=`` rows). Every
+        other parameter is the mirror's (``max_deletes``, ``from_ids``, ``allow_empty_desired``) or
+        ``BaseHubSpotArchiveOperator``'s.
     """
 
     kind: ClassVar[Kind] = Kind.ARCHIVE
@@ -391,8 +314,11 @@ class SyncAssociationsOperator(_SyncMixin):
 class SyncAssociationLabelsOperator(_SyncMixin):
     """Remove every association label HubSpot has, for the desired rows' from-ids, that is not desired.
 
-    Desired rows name labels (by ``label`` or ``association_type_id``); associations themselves (the
-    unlabeled type) are never removed by this operator.
+    Associations themselves (the unlabeled type) are never removed by this operator.
+
+    :param inputs: the desired labels, named by ``label`` or ``association_type_id`` as for
+        ``BatchArchiveLabelsOperator`` (or ``sql=`` rows). Every other parameter is the mirror's
+        (``max_deletes``, ``from_ids``, ``allow_empty_desired``) or ``BaseHubSpotArchiveOperator``'s.
     """
 
     kind: ClassVar[Kind] = Kind.LABELS

@@ -6,7 +6,8 @@
   labels) are really gone: HubSpot is eventually consistent.
 
 Both work in ``poke`` and ``reschedule`` mode, and with ``deferrable=True`` they free the worker
-between checks (the check itself always runs on the worker; the trigger only waits).
+between checks (the check itself always runs on the worker; the trigger only waits). ``deferrable``
+defaults to Airflow's ``[operators] default_deferrable``.
 """
 
 from __future__ import annotations
@@ -20,28 +21,34 @@ from airflow_provider_hubspot_assoc._compat import (
     AirflowFailException,
     AirflowSensorTimeout,
     BaseSensorOperator,
+    default_deferrable,
 )
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
-from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
-from airflow_provider_hubspot_assoc.row_sources import input_rows, readable_again
+from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS, RowInputOperator
+from airflow_provider_hubspot_assoc.row_checks import check_rows, rejections_text, split_checked
+from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.verification import judge, still_present
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-SHOW_REMAINING = 20
+SHOW_REMAINING = 20  # pairs still present named in a waiting line
 
 
 class _DeferrableSensor(BaseSensorOperator):
-    """Adds ``deferrable=True``: wait in a trigger between checks, check on the worker."""
+    """Adds ``deferrable``: wait in a trigger between checks, check on the worker.
 
-    def __init__(self, *, deferrable: bool = False, **kwargs: Any) -> None:
+    :param deferrable: free the worker between checks (default: ``[operators] default_deferrable``).
+    """
+
+    def __init__(self, *, deferrable: bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.deferrable = deferrable
+        # Read when the task is built (not when this module is imported), as the deployment sets it.
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -74,6 +81,7 @@ class HubSpotBatchResponseSensor(_DeferrableSensor):
     :param upstream_task_id: instead of ``response``: pull the XCom of this task at every check.
     :param xcom_key: the XCom key to pull (``return_value``).
     :param max_error_ratio: share of failed removals allowed (0 = none).
+    :param deferrable: free the worker between checks (default: ``[operators] default_deferrable``).
 
     HubSpot's archive endpoints answer synchronously (COMPLETE); PENDING or PROCESSING comes from a
     producer that updates its XCom later, so give ``upstream_task_id`` to re-read it at every check.
@@ -123,16 +131,23 @@ class HubSpotBatchResponseSensor(_DeferrableSensor):
         return verdict.done
 
 
-class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
+class HubSpotAssociationsArchivedSensor(_DeferrableSensor, RowInputOperator):
     """Wait until HubSpot's batch read no longer shows the given pairs (or labels).
 
-    Rows come as for the operators: ``pairs=`` (a list or an upstream task's output) or ``sql=`` +
-    ``conn_id=``, in any of the operators' row shapes. With ``labels=True`` a row names a label
-    (``association_type_id`` or ``label``), which must be gone while the pair may stay.
+    Rows come as for the operators (``RowInputOperator``): ``inputs`` (a list or an upstream task's
+    output) or ``sql`` on ``conn_id``, in any of the operators' row shapes, with ``parameters``,
+    ``column_map`` and ``fetch_size``.
+
+    :param from_object_type: e.g. ``contacts`` (templated).
+    :param to_object_type: the other side (templated).
+    :param pairs: another name for ``inputs``, kept for DAGs written before the two were one.
+    :param labels: a row names a label (``association_type_id`` or ``label``), which must be gone
+        while the pair may stay.
+    :param hubspot_conn_id: the ``hubspot`` connection.
+    :param deferrable: free the worker between checks (default: ``[operators] default_deferrable``).
     """
 
-    template_fields: Sequence[str] = ("from_object_type", "to_object_type", "pairs", "sql", "parameters")
-    template_ext: Sequence[str] = (".sql",)
+    template_fields: Sequence[str] = ("from_object_type", "to_object_type", *ROW_INPUT_FIELDS)
     ui_color = "#ffbda8"
 
     def __init__(
@@ -141,27 +156,27 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
         from_object_type: str,
         to_object_type: str,
         pairs: Any = None,
-        sql: str | None = None,
-        conn_id: str | None = None,
-        parameters: Any = None,
-        column_map: dict[str, str] | None = None,
         labels: bool = False,
         hubspot_conn_id: str = HubSpotHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        if (pairs is None) == (sql is None):
-            raise ValueError("give exactly one of pairs= or sql=")
+        if pairs is not None:
+            if kwargs.get("inputs") is not None:
+                raise ValueError("give exactly one of inputs= or sql= (pairs= is another name for inputs=)")
+            kwargs["inputs"] = pairs
+        self.labels = labels  # before the rows' parser is made: it says what a row names
         super().__init__(**kwargs)
         self.from_object_type = from_object_type
         self.to_object_type = to_object_type
-        self.pairs = pairs
-        self.sql = sql
-        self.conn_id = conn_id
-        self.parameters = parameters
-        self.column_map = column_map
-        self.labels = labels
         self.hubspot_conn_id = hubspot_conn_id
-        self.parser = RowParser(Kind.LABELS if labels else Kind.ARCHIVE, column_map)
+
+    @property
+    def pairs(self) -> Any:
+        """The rows (``inputs``), by the name this sensor once gave them."""
+        return self.inputs
+
+    def _row_kind(self) -> Kind:
+        return Kind.LABELS if self.labels else Kind.ARCHIVE
 
     @cached_property
     def hook(self) -> HubSpotHook:
@@ -172,25 +187,15 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor):
         from_type = validate_object_type(self.from_object_type)
         to_type = validate_object_type(self.to_object_type)
         hook = self.hook
-        self.pairs = readable_again(self.pairs)  # read at every check, not only at the first
+        self.inputs = readable_again(self.inputs)  # read at every check, not only at the first
         resolver = (
             LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type) if self.labels else None
         )
-        removals: list[Removal] = []
-        for number, raw in enumerate(
-            input_rows(
-                self.pairs, self.sql, self.conn_id, self.parameters, looked_up=self.parser.looked_up_keys()
-            ),
-            start=1,
-        ):
-            parsed = self.parser.parse(raw, number)
-            if isinstance(parsed, Rejection):
-                raise AirflowFailException(f"cannot check an invalid row: {parsed}")
-            for removal in parsed:
-                resolved = resolver.resolve(removal) if resolver else removal
-                if isinstance(resolved, Rejection):
-                    raise AirflowFailException(f"cannot check an invalid row: {resolved}")
-                removals.append(resolved)
+        removals, rejections = split_checked(check_rows(self._input_rows(), self.parser, resolver))
+        if rejections:
+            raise AirflowFailException(
+                f"cannot check {len(rejections)} invalid row(s): {rejections_text(rejections)}"
+            )
         current = hook.read_associations(from_type, to_type, sorted({r.from_id for r in removals}))
         remaining = still_present(removals, current)
         if not remaining:

@@ -14,11 +14,17 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc._compat import BaseTrigger, TriggerEvent
 
-LOG_EVERY_SECONDS = 600.0
+LOG_EVERY_SECONDS = 600.0  # a waiting line at least this often
 
 
 class HubSpotWaitTrigger(BaseTrigger):
-    """Fires once ``moment`` (an aware datetime) has passed; logs how long is left while waiting."""
+    """Fires once ``moment`` has passed; logs how long is left while waiting.
+
+    :param moment: when to fire (a timezone-aware datetime).
+    :param reason: what is awaited, for the waiting log lines.
+    :param payload: what the event carries back to the task (a deferred run's checkpoint, a
+        sensor's start), merged into ``{"status": "ready", "moment": ...}``.
+    """
 
     def __init__(
         self, moment: datetime, reason: str = "waiting", payload: dict[str, Any] | None = None

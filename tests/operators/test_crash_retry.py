@@ -91,9 +91,9 @@ def test_a_mirror_crashing_on_its_first_request_goes_on_with_the_plan_saved_befo
 def test_a_mirror_plan_too_large_for_the_checkpoint_survives_a_retry_through_its_file(
     account: HubSpotSimulator, results_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_hubspot_assoc.operators import sync
+    from airflow_provider_hubspot_assoc.operators import checkpoint
 
-    monkeypatch.setattr(sync, "PLAN_CARRY_LIMIT", 5)  # the 20 deletions go to a file
+    monkeypatch.setattr(checkpoint, "PLAN_CARRY_LIMIT", 5)  # the 20 deletions go to a file
     account.script(0, 0, 0, 401)  # the third archive request crashes the first try
 
     result = run_dag("s_sync_retry", dag_file=DAGS)

@@ -1,7 +1,8 @@
-"""What the operators refuse or declare at DAG definition time (no request, no database)."""
+"""What the operators and sensors refuse or declare at DAG definition time (no request, no database)."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -12,12 +13,18 @@ from airflow_provider_hubspot_assoc._compat import AirflowFailException
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,
+    SyncAssociationLabelsOperator,
     SyncAssociationsOperator,
 )
 from airflow_provider_hubspot_assoc.operators.assets import (
     DEFAULT_OUTLETS,
     HUBSPOT_ASSET_ALIAS,
     hubspot_asset,
+)
+from airflow_provider_hubspot_assoc.row_parser import RowParser
+from airflow_provider_hubspot_assoc.sensors import (
+    HubSpotAssociationsArchivedSensor,
+    HubSpotBatchResponseSensor,
 )
 
 PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
@@ -94,3 +101,126 @@ def test_templated_object_types_skip_definition_checks() -> None:
     )
     assert op.outlets == [HUBSPOT_ASSET_ALIAS]  # the event names the rendered types, at run time
     assert set(op.template_fields) >= {"from_object_type", "to_object_type", "inputs", "sql", "parameters"}
+
+
+@pytest.mark.parametrize("operator", [BatchArchiveAssociationsOperator, SyncAssociationsOperator])
+def test_a_deferral_resumes_from_its_event_alone(operator: type[Any]) -> None:
+    """The checkpoint rides in the trigger's event; ``execute_resume`` takes no ``checkpoint=`` of its own."""
+    assert list(inspect.signature(operator.execute_resume).parameters) == ["self", "context", "event"]
+
+
+def test_a_large_literal_list_is_checked_only_in_part_while_the_dag_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Parsing a DAG file stays fast: at most the first 1,000 literal rows are checked then (the run
+    checks every row before sending any)."""
+    parsed: list[int] = []
+    parse = RowParser.parse
+
+    def counting_parse(self: RowParser, raw: Any, row: int) -> Any:
+        parsed.append(row)
+        return parse(self, raw, row)
+
+    monkeypatch.setattr(RowParser, "parse", counting_parse)
+    rows = [(101 + n, 5000) for n in range(200_000)]
+    rows[150_000] = ("one", 5000)  # found by the run, not by the DAG file's parse
+
+    BatchArchiveAssociationsOperator(task_id="t", inputs=rows, **PAIR)
+
+    assert 0 < len(parsed) <= 1_000
+    assert max(parsed) <= 1_000
+
+
+def test_a_bad_row_among_the_first_thousand_still_fails_at_definition() -> None:
+    rows: list[Any] = [(101 + n, 5000) for n in range(5_000)]
+    rows[999] = (101, "x")
+    with pytest.raises(AirflowFailException, match="row 1000, to_id: not a HubSpot record id"):
+        BatchArchiveAssociationsOperator(task_id="t", inputs=rows, **PAIR)
+
+
+SENSOR = {"task_id": "confirm", **PAIR}
+
+
+def test_sensors_take_deferrable_from_the_operators_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "True")
+    assert HubSpotAssociationsArchivedSensor(inputs=[(1, 2)], **SENSOR).deferrable is True
+    assert HubSpotBatchResponseSensor(task_id="check", response={}).deferrable is True
+    assert HubSpotBatchResponseSensor(task_id="check", response={}, deferrable=False).deferrable is False
+
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", "False")
+    assert HubSpotAssociationsArchivedSensor(inputs=[(1, 2)], **SENSOR).deferrable is False
+
+
+ROW_FAMILIES = [
+    BatchArchiveAssociationsOperator,
+    BatchArchiveLabelsOperator,
+    SyncAssociationsOperator,
+    SyncAssociationLabelsOperator,
+    HubSpotAssociationsArchivedSensor,
+]
+ROW_PARAMETERS = {"inputs", "sql", "conn_id", "parameters", "column_map", "fetch_size"}
+
+
+@pytest.mark.parametrize("family", ROW_FAMILIES)
+def test_every_family_templates_its_row_inputs_alike(family: type[Any]) -> None:
+    """Operators, mirrors and the sensor read rows the same way, so they template them the same way."""
+    assert set(family.template_fields) >= {"inputs", "sql", "conn_id", "parameters"}
+    assert tuple(family.template_ext) == (".sql",)
+    assert family.template_fields_renderers == {"sql": "sql", "inputs": "json", "parameters": "json"}
+
+
+def test_the_row_parameters_are_declared_once_for_every_family() -> None:
+    declaring = {
+        klass
+        for family in ROW_FAMILIES
+        for klass in family.__mro__
+        if "__init__" in vars(klass)
+        and ROW_PARAMETERS & set(inspect.signature(vars(klass)["__init__"]).parameters)
+    }
+    assert len(declaring) == 1, declaring
+    (base,) = declaring
+    assert set(inspect.signature(vars(base)["__init__"]).parameters) >= ROW_PARAMETERS
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "exactly one of inputs"),
+        ({"inputs": [], "sql": "select 1", "conn_id": "x"}, "exactly one of inputs"),
+        ({"sql": "select 1"}, "sql= needs conn_id="),
+        ({"inputs": [], "column_map": {"contact": "x"}}, "column_map"),
+        ({"inputs": [], "pairs": []}, "exactly one of inputs"),
+    ],
+)
+def test_the_sensor_refuses_the_operators_bad_row_inputs(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        HubSpotAssociationsArchivedSensor(**SENSOR, **kwargs)
+
+
+def test_the_sensor_takes_rows_as_inputs_and_pairs_alike() -> None:
+    rows = [(1, 2)]
+    assert HubSpotAssociationsArchivedSensor(inputs=rows, **SENSOR).inputs is rows
+    older = HubSpotAssociationsArchivedSensor(pairs=rows, fetch_size=5, **SENSOR)
+    assert older.inputs is rows and older.pairs is rows and older.fetch_size == 5
+    with DAG("d", schedule=None):
+        mapped = HubSpotAssociationsArchivedSensor.partial(**SENSOR).expand(inputs=[[(1, 2)]])
+    assert mapped.task_id == "confirm"
+
+
+@pytest.mark.parametrize("name", ["inputs", "pairs"])
+def test_the_sensor_names_every_invalid_row_it_cannot_check(name: str) -> None:
+    sensor = HubSpotAssociationsArchivedSensor(**{name: [(1, 2), ("one", 2), (3, "x")]}, **SENSOR)
+    with pytest.raises(AirflowFailException) as caught:
+        sensor.poke({})  # type: ignore[arg-type]  # rows are checked before HubSpot is asked
+    assert "row 2, from_id: not a HubSpot record id" in str(caught.value)
+    assert "row 3, to_id: not a HubSpot record id" in str(caught.value)
+
+
+def test_a_mirror_checks_its_literal_desired_rows_in_their_own_column_names() -> None:
+    columns = {"column_map": {"from_id": "contact_id", "to_id": "company_id"}}
+    rows = [{"contact_id": 101, "company_id": 5000}]
+    assert SyncAssociationsOperator(task_id="s", inputs=rows, **columns, **PAIR).inputs is rows
+    with pytest.raises(AirflowFailException, match="row 1, contact_id: not a HubSpot record id"):
+        SyncAssociationsOperator(
+            task_id="s", inputs=[{"contact_id": "x", "company_id": 1}], **columns, **PAIR
+        )

@@ -196,14 +196,14 @@ def test_a_mirror_counts_the_requests_it_made_to_plan(
 def test_a_mirror_retried_without_its_plan_file_keeps_one_row_per_deletion(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
-    from airflow_provider_hubspot_assoc.operators import sync
+    from airflow_provider_hubspot_assoc.operators import checkpoint
 
     sim = hubspot_simulator
     for contact in range(101, 111):
         for company in range(5000, 5005):
             sim.state.associate("contacts", str(contact), "companies", str(company))
     use_simulator(monkeypatch, sim)
-    monkeypatch.setattr(sync, "PLAN_CARRY_LIMIT", 5)  # the 20 deletions go to a file on the worker
+    monkeypatch.setattr(checkpoint, "PLAN_CARRY_LIMIT", 5)  # the 20 deletions go to a file on the worker
     sim.script(0, 0, 0, 401)  # read, two archives (10 deletions), then the try crashes
 
     result = run_dag("r10_sync_plan_lost", dag_file=DAGS)

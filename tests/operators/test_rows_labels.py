@@ -13,6 +13,7 @@ from tests.airflow_helpers import run_dag, set_rows, use_simulator
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
 DAGS = Path(__file__).resolve().parents[1] / "dags" / "rows_labels_dags.py"
+LARGE_INPUTS_DAGS = Path(__file__).resolve().parents[1] / "dags" / "large_inputs_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")
 UNLABELED, PRIMARY = ("HUBSPOT_DEFINED", 279), ("HUBSPOT_DEFINED", 1)
 VIP, VIP_LOWER, VIP_TITLE, BILLING = (
@@ -248,3 +249,21 @@ def test_inputs_rendered_to_a_json_array_are_decoded(
     assert (summary["received"], summary["archived"]) == (2, 2)
     assert_buckets_add_up(summary)
     assert sim.state.count("contacts", "companies") == 0
+
+
+def test_a_bad_literal_row_past_the_rows_checked_at_parse_time_fails_the_run_naming_it(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The DAG file parses (only its first 1,000 literal rows are checked then); the run checks them all
+    and sends nothing."""
+    sim = hubspot_simulator
+    sim.state.associate("contacts", "101", "companies", "5000")
+    use_simulator(monkeypatch, sim)
+
+    result = run_dag("li_bad_row_past_parse_time", dag_file=LARGE_INPUTS_DAGS)
+
+    assert result.task_states[("archive", -1)] == "failed"
+    output = task_output(capsys)
+    assert "1 invalid input row(s) (nothing was sent): row 1200, from_id: not a HubSpot record id" in output
+    assert archive_requests(sim) == 0
+    assert sim.state.count("contacts", "companies") == 1

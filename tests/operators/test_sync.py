@@ -147,7 +147,7 @@ def test_label_mirror_removes_undesired_labels_and_keeps_associations(
     ],
 )
 def test_a_planned_deletion_survives_the_checkpoints_compact_form(deletion: dict[str, object]) -> None:
-    from airflow_provider_hubspot_assoc.operators.sync import SyncAssociationLabelsOperator as Sync
+    from airflow_provider_hubspot_assoc.operators.checkpoint import compact, deletion_of
 
-    restored = Sync._deletion(json.loads(json.dumps(Sync._compact(deletion))))
+    restored = deletion_of(json.loads(json.dumps(compact(deletion))))
     assert list(restored.items()) == list(deletion.items())  # same plan, same fingerprint

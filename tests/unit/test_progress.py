@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,20 @@ def run(rows: list[Any], progress: Progress, batch_size: int, stop_after: int | 
         sent += [f"{f}-{t}" for f, t in pairs]
         pipeline.finish(batch, BatchResponse.from_answer(204, None, pairs) if batch else None)
     return sent
+
+
+def test_batches_are_confirmed_in_the_order_they_were_made() -> None:
+    """The sender yields batches in the order they were made: one finished ahead of an earlier one is
+    a bug to report, not something to hold back until the earlier one comes."""
+    pipeline = Pipeline(Kind.ARCHIVE, 1, Progress.start("fp", 100))
+    first, second = list(pipeline.batches(parsed([["1", "10"], ["2", "20"]])))
+
+    with pytest.raises(RuntimeError, match="out of order"):
+        pipeline.finish(second, BatchResponse.from_answer(204, None, sent_pairs(second)))
+
+    pipeline.finish(first, BatchResponse.from_answer(204, None, sent_pairs(first)))
+    pipeline.finish(second, BatchResponse.from_answer(204, None, sent_pairs(second)))
+    assert pipeline.progress.rows_done == 2
 
 
 def resumed(progress: Progress) -> Progress:

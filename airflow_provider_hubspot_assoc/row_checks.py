@@ -1,0 +1,72 @@
+"""Input rows checked: parsed, their labels resolved, and the rows that cannot be sent collected.
+
+The one place where the archive operators, the mirror operators and the archived-sensor turn user
+rows into removals (each row numbered from 1), so that a row accepted by one is accepted by all and
+a rejection reads the same everywhere. No Airflow import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
+from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
+
+# Rows named in one error message; the rest are counted ("and 480 more"), and listed in the result.
+MAX_ROWS_IN_MESSAGE = 20
+
+# A row number and what the row is: its removals, or why it cannot be sent.
+CheckedRow = tuple[int, list[Removal] | Rejection]
+
+
+def check_rows(
+    rows: Iterable[Any], parser: RowParser, resolver: LabelResolver | None = None
+) -> Iterator[CheckedRow]:
+    """Each row with its number: its removals, or why it cannot be sent.
+
+    With a ``resolver`` (label removals), label names and bare type ids are resolved too; a row is
+    rejected as a whole, by its first rejection, when any of its removals cannot be resolved.
+    Lazy: a stream of rows is checked as it is read.
+    """
+    for number, raw in enumerate(rows, start=1):
+        parsed = parser.parse(raw, number)
+        if resolver is not None and not isinstance(parsed, Rejection):
+            resolved = [resolver.resolve(removal) for removal in parsed]
+            rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
+            parsed = rejection or [r for r in resolved if isinstance(r, Removal)]
+        yield number, parsed
+
+
+def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:
+    """The rejections among checked rows (their removals are not kept)."""
+    return [parsed for _, parsed in checked if isinstance(parsed, Rejection)]
+
+
+def split_checked(
+    checked: Iterable[CheckedRow],
+) -> tuple[list[Removal], list[Rejection]]:
+    """Every removal of the valid rows, and every rejection, each in row order."""
+    removals: list[Removal] = []
+    rejections: list[Rejection] = []
+    for _, parsed in checked:
+        if isinstance(parsed, Rejection):
+            rejections.append(parsed)
+        else:
+            removals += parsed
+    return removals, rejections
+
+
+def needs_label_definitions(checked: Iterable[CheckedRow]) -> bool:
+    """Some valid row names a label by name, or a type id without its category (see ``needs_definitions``)."""
+    return any(
+        not isinstance(parsed, Rejection) and any(needs_definitions(removal) for removal in parsed)
+        for _, parsed in checked
+    )
+
+
+def rejections_text(rejections: Sequence[Rejection]) -> str:
+    """``row 2, from_id: ...; row 7, label: ...``: the first ``MAX_ROWS_IN_MESSAGE``, the rest counted."""
+    text = "; ".join(str(rejection) for rejection in rejections[:MAX_ROWS_IN_MESSAGE])
+    more = len(rejections) - MAX_ROWS_IN_MESSAGE
+    return f"{text}; and {more} more" if more > 0 else text
