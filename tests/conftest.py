@@ -6,8 +6,6 @@ import functools
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,12 +49,9 @@ pytest_plugins = ["airflow_provider_hubspot_assoc.testing.pytest_plugin"]
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated metadata database, needed by ``dag.test()`` (once per test session)."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
-    )
+    from airflow.utils.db import upgradedb
+
+    upgradedb()  # what `airflow db migrate` does, without a second interpreter importing Airflow
     share_the_in_process_api()
     return _AIRFLOW_HOME
 
