@@ -38,7 +38,7 @@ deployment: $(STAMP)
 	$(BIN)/python -m pytest $(DEPLOYMENT_TEST) $(PYTEST_ARGS)
 
 # The version lane: every other supported Airflow minor version, each in its own venv from its own
-# constraints file (constraints/airflow-<minor>.txt): the demo, the unit tests and tests/test_version_lane.py
+# constraints file (constraints/airflow-<minor>.txt): the demo, the unit tests and tests/e2e/test_version_lane.py
 # (each operator and sensor through dag.test(), the connection form and a connection saved through it).
 VERSION_LANES := 3.1 3.2
 AIRFLOW_3.1 := 3.1.8
@@ -51,7 +51,7 @@ versions: $(addprefix .venv-airflow-,$(addsuffix /.installed,$(VERSION_LANES)))
 
 version-%: .venv-airflow-%/.installed
 	HUBSPOT_ASSOC_DEMO_DIR=$(CURDIR)/.demo-airflow-$* .venv-airflow-$*/bin/python example_dags/run_demo.py
-	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/test_version_lane.py
+	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/e2e/test_version_lane.py
 
 # The stamps are not intermediate files: keep them, so a second `make test` installs nothing.
 .PRECIOUS: .venv-airflow-%/.installed

@@ -16,7 +16,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import postgres_database, run_dag, use_simulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "example_dags"
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
