@@ -5,8 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEPLOYMENT_TEST := tests/e2e/test_deployment.py
+# Bytecode caches (assertion-rewritten test modules included) make a second `make test` start faster.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test lint typecheck pytest versions bench lock lock-versions clean
+.PHONY: demo test lint typecheck pytest deployment versions bench lock lock-versions clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python example_dags/run_demo.py
 
-test: lint typecheck pytest versions
+test: lint typecheck pytest deployment versions
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,21 +29,29 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite on every core (pytest-xdist; each worker has its own Airflow home and metadata database),
+# but the deployment test, which starts Airflow's own processes and runs alone after it.
 pytest: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal --ignore=$(DEPLOYMENT_TEST) $(PYTEST_ARGS)
+
+deployment: $(STAMP)
+	$(BIN)/python -m pytest $(DEPLOYMENT_TEST) $(PYTEST_ARGS)
 
 # The version lane: every other supported Airflow minor version, each in its own venv from its own
-# constraints file (constraints/airflow-<minor>.txt): the demo, the unit tests and tests/test_version_lane.py
+# constraints file (constraints/airflow-<minor>.txt): the demo, the unit tests and tests/e2e/test_version_lane.py
 # (each operator and sensor through dag.test(), the connection form and a connection saved through it).
 VERSION_LANES := 3.1 3.2
 AIRFLOW_3.1 := 3.1.8
 AIRFLOW_3.2 := 3.2.2
 
-versions: $(addprefix version-,$(VERSION_LANES))
+# The lanes run side by side (each is one process at a time), their output kept apart.
+versions: $(addprefix .venv-airflow-,$(addsuffix /.installed,$(VERSION_LANES)))
+	$(MAKE) --no-print-directory -j $(words $(VERSION_LANES)) --output-sync=target \
+		$(addprefix version-,$(VERSION_LANES))
 
 version-%: .venv-airflow-%/.installed
 	HUBSPOT_ASSOC_DEMO_DIR=$(CURDIR)/.demo-airflow-$* .venv-airflow-$*/bin/python example_dags/run_demo.py
-	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/test_version_lane.py
+	.venv-airflow-$*/bin/python -m pytest -p no:cacheprovider -q tests/unit tests/e2e/test_version_lane.py
 
 # The stamps are not intermediate files: keep them, so a second `make test` installs nothing.
 .PRECIOUS: .venv-airflow-%/.installed

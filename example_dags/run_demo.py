@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
@@ -35,7 +34,10 @@ def configure_airflow() -> None:
 
 
 def migrate_metadata_db() -> None:
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    """What ``airflow db migrate`` does (create the tables, or upgrade them), in this process."""
+    from airflow.utils.db import upgradedb
+
+    upgradedb()
 
 
 def write_pairs_table(path: Path, pairs: list[tuple[str, str]]) -> None:

@@ -22,7 +22,7 @@ def main() -> None:
     from fastapi.testclient import TestClient
 
     users = json.load(sys.stdin)
-    client = TestClient(create_app())
+    client = TestClient(create_app(apps="core"))  # the UI and REST API; a form needs no task execution API
     login = client.get("/auth/token")  # the simple auth manager's no-credentials login (all admins)
     login.raise_for_status()
     client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"

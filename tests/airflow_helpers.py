@@ -30,9 +30,20 @@ class DagResult:
         return self.xcoms[(task_id, map_index)]
 
 
+LOCAL_BUNDLE = "airflow.dag_processing.bundles.local.LocalDagBundle"
+
+
+def bundle_folder(airflow_home: Path, dag_file: Path) -> Path:
+    """The folder of the DAG bundle that holds ``dag_file`` alone (tests/conftest.py makes one per file)."""
+    return airflow_home / "dag_bundles" / dag_file.stem
+
+
 def load_dag(dag_id: str, dag_file: Path) -> Any:
-    """Import a DAG file from the session's DAGS_FOLDER (where dag.test() can find it)."""
-    linked = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / dag_file.name
+    """Import a DAG file from where the session's Airflow finds it (so dag.test() can run it): its own
+    bundle, or the DAGS_FOLDER for a file a test wrote there."""
+    linked = bundle_folder(Path(os.environ["AIRFLOW_HOME"]), dag_file) / dag_file.name
+    if not linked.exists():
+        linked = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / dag_file.name
     name = f"_dags_{dag_file.stem}"
     module = sys.modules.get(name)
     if module is None:

@@ -1,4 +1,4 @@
-"""DAGs of the adversarial review tests (``tests/operators/test_review10.py``)."""
+"""DAGs of the adversarial review tests (``tests/e2e/operators/test_review10.py``)."""
 
 from __future__ import annotations
 

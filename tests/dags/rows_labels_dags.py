@@ -1,4 +1,4 @@
-"""DAGs of the row-parsing and label-resolution tests (``tests/operators/test_rows_labels.py``).
+"""DAGs of the row-parsing and label-resolution tests (``tests/e2e/operators/test_rows_labels.py``).
 
 Rows come at run time: from the upstream task (env var ``HUBSPOT_TEST_ROWS``), from the run's conf
 through a template, or, for dict rows whose keys are not all strings (which no XCom or conf keeps),

@@ -1,4 +1,4 @@
-"""DAGs of the safety tests (``tests/operators/test_safety.py``): odd inputs, empty desired states."""
+"""DAGs of the safety tests (``tests/e2e/operators/test_safety.py``): odd inputs, empty desired states."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DAGs for mirror mode against a hostile HubSpot (``tests/operators/test_sync_hostile_reads.py``).
+"""DAGs for mirror mode against a hostile HubSpot (``tests/e2e/operators/test_sync_hostile_reads.py``).
 
 Each mirrors the desired rows (env var ``HUBSPOT_TEST_ROWS``), then a sensor confirms through batch
 read that the planned deletions are gone; the simulator's faults make the reads hostile.

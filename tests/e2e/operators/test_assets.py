@@ -17,7 +17,7 @@ from tests.airflow_helpers import run_dag, set_rows, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parent.parent / "dags" / "assets_dags.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "assets_dags.py"
 CONN_IDS = ("hubspot_assets", "hubspot_assets_mapped", "hubspot_assets_templated")
 URI = "hubspot://hubspot_assets/associations/contacts/companies"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")

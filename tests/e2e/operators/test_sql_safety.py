@@ -12,16 +12,16 @@ import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import postgres_connection, require_postgres, run_dag, use_simulator
-from tests.operators.test_operators_dag import (  # noqa: F401 (a fixture)
+from tests.e2e.operators.test_operators_dag import (  # noqa: F401 (a fixture)
     assert_buckets_add_up,
     postgres_table,
     seed_pairs,
     write_sqlite,
 )
-from tests.operators.test_writeback import check_table
+from tests.e2e.operators.test_writeback import check_table
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-DAG_FILE = Path(__file__).resolve().parent.parent / "dags" / "sql_safety_dags.py"
+DAG_FILE = Path(__file__).resolve().parents[2] / "dags" / "sql_safety_dags.py"
 
 # (DAG, query, what the error must say): each result has two columns a row's dict would mix up.
 AMBIGUOUS = {

@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, set_rows, use_simulator
-from tests.operators.test_operators_dag import assert_buckets_add_up, seed_pairs
+from tests.e2e.operators.test_operators_dag import assert_buckets_add_up, seed_pairs
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")

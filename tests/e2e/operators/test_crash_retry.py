@@ -11,13 +11,13 @@ import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, use_simulator
+from tests.e2e.operators.conftest import results
 from tests.killing import kill_mid_run, retry_killed_task
-from tests.operators.conftest import results
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "tests" / "dags" / "safety_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
 CONTACTS = [str(c) for c in range(101, 111)]

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 CLI = Path(sys.executable).with_name("hubspot-assoc-sim")
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # The installed command, importing the package of the checkout under test (a worktree's too).
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
 STARTUP_SECONDS = 20.0

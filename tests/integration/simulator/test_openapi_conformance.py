@@ -47,7 +47,7 @@ from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
 
 from ._support import PRIMARY, PRIMARY_INVERSE, UNLABELED, UNLABELED_INVERSE, Api, is_uuid
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "hubspot-openapi"
+SPEC_DIR = Path(__file__).resolve().parents[4] / "shared" / "hubspot-openapi"
 MISSING_SPECS = (
     f"HubSpot's OpenAPI files are not at {SPEC_DIR} (they live in the shared folder beside the repo)"
 )

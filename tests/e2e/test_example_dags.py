@@ -16,7 +16,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import postgres_database, run_dag, use_simulator
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "example_dags"
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -104,11 +104,10 @@ def test_backfill_sql_runs_on_postgres(
 
 
 def check_backfill(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, run_sql: Any) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "pools", "set", "hubspot_api", "3", "HubSpot rate limit"],
-        check=True,
-        capture_output=True,
-    )
+    from airflow.models.pool import Pool
+
+    # What `airflow pools set hubspot_api 3 ...` does, without a second interpreter importing Airflow.
+    Pool.create_or_update_pool("hubspot_api", 3, "HubSpot rate limit", include_deferred=False)
     moves = [(100 + i, 5000 + i % 4, "2026-11-28" if i < 30 else "2026-11-29") for i in range(40)]
     for contact, company, _ in moves:
         sim.state.associate("contacts", contact, "companies", company)

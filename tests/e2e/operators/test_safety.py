@@ -12,7 +12,7 @@ from tests.airflow_helpers import run_dag, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parent.parent / "dags" / "safety_dags.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "safety_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
 
 

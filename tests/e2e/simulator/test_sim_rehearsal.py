@@ -14,8 +14,7 @@ import pytest
 import requests
 
 from tests.airflow_helpers import run_dag
-
-from ._cli import REPO, start_cli
+from tests.integration.simulator._cli import REPO, start_cli
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 

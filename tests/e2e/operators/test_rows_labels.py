@@ -12,8 +12,8 @@ from tests.airflow_helpers import run_dag, set_rows, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parents[1] / "dags" / "rows_labels_dags.py"
-LARGE_INPUTS_DAGS = Path(__file__).resolve().parents[1] / "dags" / "large_inputs_dags.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "rows_labels_dags.py"
+LARGE_INPUTS_DAGS = Path(__file__).resolve().parents[2] / "dags" / "large_inputs_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "planned")
 UNLABELED, PRIMARY = ("HUBSPOT_DEFINED", 279), ("HUBSPOT_DEFINED", 1)
 VIP, VIP_LOWER, VIP_TITLE, BILLING = (

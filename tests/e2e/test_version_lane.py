@@ -22,11 +22,11 @@ from airflow_provider_hubspot_assoc.get_provider_info import CONNECTION_FIELDS
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import DagResult, run_dag, use_simulator
 from tests.dags.versions_dags import ARCHIVE_ROWS
-from tests.operators.test_operators_dag import assert_buckets_add_up
+from tests.e2e.operators.test_operators_dag import assert_buckets_add_up
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DAG_FILE = REPO / "tests" / "dags" / "versions_dags.py"
 UNLABELED, PRIMARY = ("HUBSPOT_DEFINED", 279), ("HUBSPOT_DEFINED", 1)
 

@@ -18,7 +18,7 @@ from tests.airflow_helpers import DagResult, run_dag, set_rows, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parent.parent / "dags" / "sim_hostile_dags.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "sim_hostile_dags.py"
 CONTACTS = [str(101 + i) for i in range(10)]
 COMPANIES = [str(5000 + k) for k in range(5)]
 ASKED = {*CONTACTS, "120"}  # the desired rows' from-ids plus from_ids=["120"]

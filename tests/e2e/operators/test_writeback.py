@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import postgres_connection, require_postgres, run_dag, set_rows, use_simulator
-from tests.operators.test_operators_dag import seed_pairs
+from tests.e2e.operators.test_operators_dag import seed_pairs
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 OUTCOME_OF = {"archived": "archived", "failed": "failed", "rejected": "rejected", "duplicates": "duplicate"}

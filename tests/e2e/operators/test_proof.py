@@ -14,7 +14,7 @@ from tests.airflow_helpers import run_dag, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parent.parent / "dags" / "safety_dags.py"
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "safety_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
 PAIRS = {(str(100 + c), str(5000 + k)) for c in range(5) for k in range(2)}
 FIRST_REQUEST = {("100", "5000"), ("100", "5001")}
