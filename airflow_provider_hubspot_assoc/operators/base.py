@@ -24,7 +24,7 @@ from airflow_provider_hubspot_assoc.hubspot.config import DEFAULT_BATCH_SIZE
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
-from airflow_provider_hubspot_assoc.operators import checkpoint, sending
+from airflow_provider_hubspot_assoc.operators import checkpoint, sending, snapshot
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS
 from airflow_provider_hubspot_assoc.operators.checkpoint import CHECKPOINT_EVERY_SECONDS, RunCheckpoint
 from airflow_provider_hubspot_assoc.operators.outcome_policy import (
@@ -33,11 +33,13 @@ from airflow_provider_hubspot_assoc.operators.outcome_policy import (
     counts_text,
 )
 from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS, RowInputOperator
+from airflow_provider_hubspot_assoc.operators.snapshot import SnapshotRequests, snapshot_wanted
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
+from airflow_provider_hubspot_assoc.snapshots import Reader, SnapshotTaker
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
 
@@ -87,6 +89,10 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
     :param checkpoint_every_seconds: how often confirmed progress is saved to the task's state
         store (Airflow 3.3+), so a retried try skips what an earlier try confirmed.
     :param outlets: the asset alias the run's Asset event goes through (``HUBSPOT_ASSET_ALIAS``).
+    :param snapshot: just before each request's pairs are sent, read (batch read, 1,000 from-ids a
+        request) and record the association types each removal removes, so a restore can put them
+        back (``snapshots.py``). Default: on when ``results_table`` or ``results_path`` is set, where
+        the records go; True without either is an error. Its reads are ``summary.snapshot_requests``.
     """
 
     kind: ClassVar[Kind] = Kind.ARCHIVE
@@ -129,9 +135,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         create_results_table: bool = False,
         # A signature default, so that .partial() (which skips __init__ at parse time) has it too.
         outlets: Any = DEFAULT_OUTLETS,
+        snapshot: bool | None = None,
         **kwargs: Any,
     ) -> None:
         OutcomePolicy.check(on_invalid, max_failed_ratio)
+        takes_snapshot = snapshot_wanted(snapshot, results_table, results_path)
         if results_table is not None and not results_conn_id:
             raise ValueError("results_table= needs results_conn_id=, the SQL connection to write to")
         if results_table is not None and not _templated(results_table):
@@ -163,6 +171,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         self.results_table = results_table
         self.results_conn_id = results_conn_id
         self.create_results_table = create_results_table
+        self.snapshot = takes_snapshot
+        self._snapshot_requests = SnapshotRequests()
         self._writer: ResultsWriter | None = None
         self._recorded: set[tuple[int, str, str, int | None]] = set()
         if isinstance(self.inputs, list) and on_invalid == "fail":
@@ -265,7 +275,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         if self.results_table is not None and not self.is_dry_run:
             assert self.results_conn_id is not None
             self._writer = task_writer(
-                context, self.results_conn_id, self.results_table, self.create_results_table
+                context, self.results_conn_id, self.results_table, self.create_results_table, self.snapshot
             )
             # What an earlier try wrote past the checkpoint goes, except the removals it made.
             self._recorded = self._writer.forget_after(progress.rows_done)
@@ -278,6 +288,20 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         saver = RunCheckpoint(context, loaded, state_of, writer, ledger, self.checkpoint_every_seconds)
         rows = self._rows()
         batches = saver.resend_first(pipeline, again, pipeline.batches(self._check(rows, resolver)), self.log)
+        taker: SnapshotTaker | None = None
+        if self.snapshot and not self.is_dry_run:  # a dry run reads nothing for a snapshot
+            self._snapshot_requests = SnapshotRequests()
+            reader = self._snapshot_reader(hook, types)
+            taker = snapshot.taker_for(
+                context,
+                self.kind,
+                types,
+                reader,
+                writer,
+                self.results_path,
+                self._snapshot_requests,
+                pipeline.absent,
+            )
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
@@ -293,12 +317,17 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
                     pipeline.finish(batch, None)
             else:
                 assert ledger is not None
-                hook.set_request_listener(ledger.tick)
+                hook.set_request_listener(self._snapshot_requests.listener(ledger.tick))
+                if taker is not None:
+                    self._snapshot_ahead(taker)
                 # Saved before the first request: a try killed at any moment after it leaves a retry
                 # the state (and a mirror's plan) to go on from.
                 saver.save()
                 reporter = sending.reporter_for(progress, self._total_rows(), self.progress_every_seconds)
-                sending.send_all(hook, self.kind, types, pipeline, batches, saver, reporter, self.log)
+                sent = taker.batches(batches) if taker is not None else batches
+                sending.send_all(hook, self.kind, types, pipeline, sent, saver, reporter, self.log)
+                if taker is not None and taker.error is not None:
+                    raise taker.error  # nothing is removed without its snapshot
                 sending.settle_unknown(progress, partial(hook.read_associations, *types), writer, self.log)
             if writer is not None:
                 writer.flush()
@@ -307,7 +336,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         except HubSpotUnreachableError as unreachable:
             saver.save()  # a retry goes on from the last confirmed row
             stopped = unreachable
-            sending.account_unsent(self.kind, pipeline, batches, unreachable)
+            unsent = itertools.chain(taker.held, batches) if taker is not None else batches
+            sending.account_unsent(self.kind, pipeline, unsent, unreachable)
             if writer is not None:
                 writer.flush()
         except Exception:
@@ -319,6 +349,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
                 rows.close()
             if writer is not None:
                 writer.close()
+        if writer is not None and taker is not None:
+            writer.drop_snapshot_rows()  # every outcome row now carries the types it removed
         return self._conclude(context, hook, pipeline, saver, stopped, started, types)
 
     def _conclude(
@@ -337,7 +369,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         policy = OutcomePolicy(
             self.is_dry_run, self.on_invalid, self.max_failed_ratio, self.results_path, self.log
         )
-        totals = progress.totals(hook.request_stats())
+        totals = progress.totals(self._request_stats(hook))
         # The ledger also counts what a killed try sent after its last checkpoint.
         totals["requests"] = saver.requests(totals.get("requests", 0)) + self._other_requests()
         table = self.results_table if self._writer is not None else None
@@ -349,7 +381,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         progress.close(keep_files=bool(problems))
         self.log.info("Done: %s", counts_text(progress.tally))
         requests = int(result["summary"]["requests"])
-        this_try = int(hook.request_stats().get("requests", 0))
+        this_try = int(self._request_stats(hook).get("requests", 0))
         self.log.info("Outcome of every input row:\n%s", bucket_table(progress.tally, requests, this_try))
         policy.enforce(context, result, progress.tally, problems)
         archived = 0 if self.is_dry_run else progress.tally.archived  # a dry run removes nothing
@@ -384,7 +416,19 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
     # ------------------------------------------------------------- checkpoints
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
         """What a later try needs to continue: confirmed progress (subclasses add their own)."""
-        return progress.to_json(hook.request_stats())
+        return progress.to_json(self._request_stats(hook))
+
+    def _request_stats(self, hook: HubSpotHook) -> dict[str, float]:
+        """The hook's counters of this try, the snapshot's reads counted apart from ``requests``."""
+        return self._snapshot_requests.apart(hook.request_stats())
+
+    # --------------------------------------------------------------- snapshot
+    def _snapshot_reader(self, hook: HubSpotHook, types: tuple[str, str]) -> Reader:
+        """Where the snapshot reads current associations: the hook's batch read (pacing, budget)."""
+        return partial(hook.read_associations, *types)
+
+    def _snapshot_ahead(self, taker: SnapshotTaker) -> None:
+        """Record before the first request what is known then (a mirror: its whole plan)."""
 
     def _kept_plan(self) -> dict[str, Any] | None:
         """Where a mirror keeps a plan too large for its checkpoint (nothing here)."""
