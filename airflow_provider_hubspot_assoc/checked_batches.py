@@ -2,7 +2,7 @@
 row and the field), then batched by the operators' own pipeline, duplicates and all.
 
 The operators collect bad rows and go on; a hook call is one program's list, so it refuses the list
-before any archive request is sent. No Airflow import.
+before any request is sent. No Airflow import.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def check_rows(
     given by name, or by type id without category, are resolved through ``definitions``; when no row
     needs them, they are not fetched.
 
-    :param kind: what the rows remove.
+    :param kind: what the rows ask for (remove pairs or labels, or create association types).
     :param rows: the rows, in any shape ``RowParser`` takes (HubSpot's native inputs included).
     :param definitions: the label definitions of the direction; asked for only when a label row
         names a label, or gives a type id without its category.
@@ -39,7 +39,7 @@ def check_rows(
     listed = list(rows)  # read twice when labels need resolving: a generator is read once, here
     parser = RowParser(kind)
     checked = [(row, _sendable(parsed)) for row, parsed in row_checks.check_rows(listed, parser)]
-    if kind is Kind.LABELS and row_checks.needs_label_definitions(checked):
+    if kind.names_types and row_checks.needs_label_definitions(checked):
         if definitions is None:
             raise ValueError("label rows given by name (or without category) need the label definitions")
         resolved = row_checks.check_rows(listed, parser, definitions())

@@ -1,4 +1,4 @@
-"""The two kinds of removal, and HubSpot's association categories. No Airflow import."""
+"""The kinds of association write, and HubSpot's association categories. No Airflow import."""
 
 from __future__ import annotations
 
@@ -6,23 +6,37 @@ from enum import Enum
 
 
 class Kind(str, Enum):
-    """What one input row removes.
+    """What one input row asks HubSpot to do.
 
-    ``ARCHIVE``: every association between a pair (``.../batch/archive``); ``LABELS``: one label of a
-    pair (``.../batch/labels/archive``). The value is what checkpoints and results record.
+    ``ARCHIVE``: remove every association between a pair (``.../batch/archive``); ``LABELS``: remove
+    one label of a pair (``.../batch/labels/archive``); ``CREATE``: create one association type of a
+    pair, a label or the unlabeled type (``.../batch/create``). The value is what checkpoints and
+    results record.
     """
 
     ARCHIVE = "archive"
     LABELS = "labels"
+    CREATE = "create"
 
     @property
     def path_suffix(self) -> str:
         """The endpoint below ``/crm/{version}/associations/{from}/{to}/``."""
-        return "batch/archive" if self is Kind.ARCHIVE else "batch/labels/archive"
+        return _PATH_SUFFIXES[self]
+
+    @property
+    def names_types(self) -> bool:
+        """Whether a row names an association type (a label or type id), not just a pair."""
+        return self is not Kind.ARCHIVE
 
     def __str__(self) -> str:
         return self.value
 
+
+_PATH_SUFFIXES = {
+    Kind.ARCHIVE: "batch/archive",
+    Kind.LABELS: "batch/labels/archive",
+    Kind.CREATE: "batch/create",
+}
 
 # HubSpot's associationCategory enum, in its order.
 CATEGORIES = ("HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK")

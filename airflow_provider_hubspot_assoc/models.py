@@ -1,14 +1,17 @@
 """HubSpot's BatchResponse as a typed model, matched to the inputs of the request that produced it.
 
 HubSpot answers an archive with 204 and no body, 200 with a BatchResponse, or 207 with per-input
-errors (all three have been seen on these endpoints). ``BatchResponse.from_answer`` accepts each;
-``merge`` folds the answers of many requests into one. No Airflow import.
+errors (all three have been seen on these endpoints); a create with 201 (200 on the 2026-09 path, and
+HubSpot has switched a create endpoint from 201 to 200 before) or 207, each a BatchResponse whose
+results name the pairs created. ``BatchResponse.from_answer`` accepts each; ``merge`` folds the
+answers of many requests into one. No Airflow import.
 
-A 2xx is proof that the pairs it does not name as failed were archived only when it is one of those
-answers: a 204, or a JSON BatchResponse whose status is COMPLETE, whose ``errors`` is a list and whose
-``numErrors`` (when given) is no larger than that list. Anything else (not JSON, another shape,
-PENDING, PROCESSING, CANCELED, errors HubSpot counted but did not list) proves nothing about those
-pairs: ``BatchResponse.unconfirmed`` then says why, and their outcome is unknown until read back.
+A 2xx is proof only when it is one of those answers: a 204 (archive), or a JSON BatchResponse whose
+status is COMPLETE, whose ``errors`` is a list and whose ``numErrors`` (when given) is no larger than
+that list. Then the pairs it does not name as failed were archived; a pair counts as created only
+when a result names it as well. Anything else (not JSON, another shape, PENDING, PROCESSING, CANCELED,
+errors HubSpot counted but did not list, a create result missing) proves nothing about those pairs:
+``BatchResponse.unconfirmed`` then says why, and their outcome is unknown until read back.
 """
 
 from __future__ import annotations
@@ -33,9 +36,18 @@ class NotJson(str):
 # Pair = (from id, to id); label removal key = (from id, to id, category, type id).
 Pair = tuple[str, str]
 
+# The 2xx statuses HubSpot answers each kind of request with (any other proves nothing): archive 204
+# (v4), 200 (dated paths) or 207; create 201 (v4, 2025-09, 2026-03), 200 (2026-09) or 207.
+# https://developers.hubspot.com/docs/api-reference/legacy/crm/associations/associate-records/batch/create-associations-labeled
+ANSWERS: dict[Kind, tuple[int, ...]] = {
+    Kind.ARCHIVE: (204, 200, 207),
+    Kind.LABELS: (204, 200, 207),
+    Kind.CREATE: (201, 200, 207),
+}
+
 
 def pairs_of(kind: Kind, inputs: list[dict[str, Any]]) -> list[Pair]:
-    """The (from id, to id) pairs of a request's native inputs, in order."""
+    """The (from id, to id) pairs of a request's native inputs, in order (labels and create: one an input)."""
     if kind is Kind.ARCHIVE:
         return [(str(i["from"]["id"]), str(t["id"])) for i in inputs for t in i["to"]]
     return [(str(i["from"]["id"]), str(i["to"]["id"])) for i in inputs]
@@ -130,13 +142,15 @@ class BatchResponse:
         pairs: list[Pair],
         *,
         requested_at: str | None = None,
+        kind: Kind = Kind.ARCHIVE,
     ) -> BatchResponse:
-        """Build from an HTTP answer (204 with no body, 200 or 207) and match errors to ``pairs``.
+        """Build from an HTTP answer (``ANSWERS[kind]``) and match errors (and, for a create, results)
+        to ``pairs``.
 
         ``body`` is the decoded JSON (of any type), None for no body, or ``NotJson``.
         """
         now = iso_timestamp()
-        unconfirmed = no_proof(http_status, body)
+        unconfirmed = no_proof(http_status, body, kind)
         body = body if isinstance(body, dict) else {}
         status = body.get("status") if body.get("status") in STATUSES else "COMPLETE"
         listed = body.get("errors") if isinstance(body.get("errors"), list) else []
@@ -157,12 +171,22 @@ class BatchResponse:
             unconfirmed=unconfirmed,
         )
         response.errors, response.unmatched_errors = match_errors(errors, pairs)
-        if unconfirmed or response.unmatched_errors:
+        named = response.failed_pairs()
+        if not unconfirmed and response.unmatched_errors:
             # An error that names no pair we sent could be about any of them: none is confirmed.
-            response.unconfirmed = unconfirmed or (
+            unconfirmed = (
                 f"{response.unmatched_errors} error(s) in HubSpot's answer name no input of this request"
             )
-            named = response.failed_pairs()
+        elif not unconfirmed and kind is Kind.CREATE:
+            named |= created_pairs(response.results)
+            missing = sum(pair not in named for pair in pairs)
+            if missing:
+                unconfirmed = (
+                    f"HubSpot's answer names {missing} of the {len(pairs)} pairs sent neither as created "
+                    "nor as failed"
+                )
+        if unconfirmed:
+            response.unconfirmed = unconfirmed
             response.unknown_pairs = [pair for pair in pairs if pair not in named]
         return response
 
@@ -191,12 +215,12 @@ class BatchResponse:
         return data
 
 
-def no_proof(http_status: int, body: Any) -> str | None:
-    """Why a 2xx answer to an archive request is no proof of what it did; None when it is proof."""
+def no_proof(http_status: int, body: Any, kind: Kind = Kind.ARCHIVE) -> str | None:
+    """Why a 2xx answer to a ``kind`` request is no proof of what it did; None when it is proof."""
+    if http_status not in ANSWERS[kind]:
+        return f"HubSpot answered HTTP {http_status}, which is not one of its answers to this request"
     if http_status == 204:
         return None
-    if http_status not in (200, 207):
-        return f"HubSpot answered HTTP {http_status}, which is not one of its answers to this request"
     if isinstance(body, NotJson):
         return f"HubSpot answered HTTP {http_status} with a body that is not JSON ({body})"
     if not isinstance(body, dict) or "status" not in body or not isinstance(body.get("results"), list):
@@ -217,6 +241,17 @@ def no_proof(http_status: int, body: Any) -> str | None:
             f"{len(errors)} error(s)"
         )
     return None
+
+
+def created_pairs(results: list[Any]) -> set[Pair]:
+    """The pairs a create answer's results name (``LabelsBetweenObjectPair``: ids as strings or numbers)."""
+    return {
+        (str(result["fromObjectId"]), str(result["toObjectId"]))
+        for result in results
+        if isinstance(result, dict)
+        and result.get("fromObjectId") is not None
+        and result.get("toObjectId") is not None
+    }
 
 
 def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[BatchError], int]:
@@ -247,7 +282,8 @@ def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[Batc
     return matched, unmatched
 
 
-_HTTP_RANK = {204: 0, 200: 1, 207: 2}  # a merge answers like its most telling part; other codes rank last
+# A merge answers like its most telling part; other codes rank last.
+_HTTP_RANK = {204: 0, 200: 1, 201: 1, 207: 2}
 
 
 def merge(responses: Iterable[BatchResponse]) -> BatchResponse:

@@ -1,6 +1,7 @@
 """Turn user rows into removals, or into rejections that name the row, the field and the reason.
 
-Accepted row shapes (``kind`` is ``Kind.ARCHIVE`` for pairs, ``Kind.LABELS`` for label removals):
+Accepted row shapes (``kind`` is ``Kind.ARCHIVE`` for pairs, ``Kind.LABELS`` for label removals,
+``Kind.CREATE`` for association types to create, whose rows are shaped as for labels):
 
 * dicts: ``{"from_id": 1, "to_id": 2}``; for labels also ``association_type_id`` and
   ``association_category``, or ``label`` (a label name); keys renamed through ``column_map``;
@@ -8,8 +9,9 @@ Accepted row shapes (``kind`` is ``Kind.ARCHIVE`` for pairs, ``Kind.LABELS`` for
 * HubSpot's native inputs: ``{"from": {"id"}, "to": [{"id"}, ...]}`` for archive,
   ``{"from": {"id"}, "to": {"id"}, "types": [{"associationCategory", "associationTypeId"}]}`` for labels.
 
-One removal is one pair (archive) or one (pair, label) (labels); a native input naming several
-targets or types yields several removals with the same row number. No Airflow import.
+One removal is one pair (archive) or one (pair, type) (labels, create: a ``Removal`` then stands for
+the type to create); a native input naming several targets or types yields several removals with the
+same row number. No Airflow import.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ FIELDS = ("from_id", "to_id", "association_type_id", "association_category", "la
 
 @dataclass(frozen=True, slots=True)
 class Removal:
-    """One association (or one label of one association) to remove; ``row`` is 1-based."""
+    """One association (or one label of one association) to remove, or, for a create, one association
+    type of a pair to create; ``row`` is 1-based."""
 
     row: int
     from_id: str
@@ -93,7 +96,7 @@ class RowParser:
     """Parses rows of one operator run. ``column_map`` maps our field names to the row's keys."""
 
     def __init__(self, kind: Kind, column_map: Mapping[str, str] | None = None) -> None:
-        kind = Kind(kind)  # a plain "archive" or "labels" is accepted too; anything else raises ValueError
+        kind = Kind(kind)  # a plain "archive", "labels" or "create" too; anything else raises ValueError
         unknown = set(column_map or {}) - set(FIELDS)
         if unknown:
             raise ValueError(
@@ -272,9 +275,10 @@ class RowParser:
             return [Removal(row, checked_from, checked_to, category, type_id, name)]
         if name is not None:
             return [Removal(row, checked_from, checked_to, category, None, name)]
+        needs = "an association to create" if self.kind is Kind.CREATE else "a label removal"
         return Rejection(
             row,
             self._mapped("association_type_id"),
-            "a label removal needs association_type_id or a label name",
+            f"{needs} needs association_type_id or a label name",
             association_type_id,
         )

@@ -41,8 +41,9 @@ class HubSpotHook(BaseHook):
     """Interact with HubSpot's CRM associations v4 endpoints.
 
     Both archive endpoints are idempotent: archiving an association that is already gone changes
-    nothing. That is why a request whose answer was lost (timeout, dropped connection, 5xx) is
-    retried, with exponential backoff and jitter, bounded in attempts and in total time.
+    nothing; so is batch create: creating an association (or label) that exists adds nothing. That is
+    why a request whose answer was lost (timeout, dropped connection, 5xx) is retried, with
+    exponential backoff and jitter, bounded in attempts and in total time.
 
     The connection (type ``hubspot``; its form shows every field):
 
@@ -237,7 +238,7 @@ class HubSpotHook(BaseHook):
         batched as the operators batch them. A pair given more than once is sent once, and counted
         once in the response's ``pairs_sent``.
         """
-        return self._archive(Kind.ARCHIVE, from_object_type, to_object_type, inputs)
+        return self._send_rows(Kind.ARCHIVE, from_object_type, to_object_type, inputs)
 
     def archive_labels(self, from_object_type: str, to_object_type: str, inputs: list[Any]) -> BatchResponse:
         """Remove specific association labels (removing the unlabeled type removes all labels).
@@ -248,9 +249,24 @@ class HubSpotHook(BaseHook):
         more request, once per hook). Checking and batching as in ``archive_associations``: a
         (pair, type) given more than once is sent once.
         """
-        return self._archive(Kind.LABELS, from_object_type, to_object_type, inputs)
+        return self._send_rows(Kind.LABELS, from_object_type, to_object_type, inputs)
 
-    def _archive(self, kind: Kind, from_type: str, to_type: str, inputs: list[Any]) -> BatchResponse:
+    def create_associations(
+        self, from_object_type: str, to_object_type: str, inputs: list[Any]
+    ) -> BatchResponse:
+        """Create associations with the given types, labels included (``.../batch/create``).
+
+        ``inputs``: ``{"from": {"id"}, "to": {"id"}, "types": [{"associationCategory",
+        "associationTypeId"}]}``, or any label row the operators take (a pair with
+        ``association_type_id`` and ``association_category``, or with a ``label`` name). A row
+        naming no type is refused (``InvalidInputError``); names are resolved as in
+        ``archive_labels``, and checking and batching are the same. A pair counts as created only
+        when HubSpot's answer names it in its results: any other pair not named as failed is in
+        ``unknown_pairs``. Creating what exists adds nothing, so a create can be repeated.
+        """
+        return self._send_rows(Kind.CREATE, from_object_type, to_object_type, inputs)
+
+    def _send_rows(self, kind: Kind, from_type: str, to_type: str, inputs: list[Any]) -> BatchResponse:
         checked = check_rows(
             kind, inputs, lambda: LabelResolver(self.get_labels(from_type, to_type), from_type, to_type)
         )

@@ -17,7 +17,7 @@ import urllib3
 from airflow_provider_hubspot_assoc.exceptions import HubSpotRequestError
 from airflow_provider_hubspot_assoc.models import MESSAGE_CHARS, NotJson
 
-# Transport failures worth another try: no answer, or one cut off or garbled on the way (both
+# Transport failures worth another try: no answer, or one cut off or garbled on the way (the write
 # endpoints are idempotent, so a request whose answer was lost can be sent again).
 LOST_ANSWER = (
     requests.ConnectionError,

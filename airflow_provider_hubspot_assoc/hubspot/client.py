@@ -21,7 +21,7 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats, association_path
-from airflow_provider_hubspot_assoc.hubspot.isolation import archive_isolating, failed_response
+from airflow_provider_hubspot_assoc.hubspot.isolation import failed_response, send_isolating
 from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, in_flight_for
 from airflow_provider_hubspot_assoc.hubspot.reads import Reads
 from airflow_provider_hubspot_assoc.hubspot.sender import send_in_order
@@ -89,20 +89,20 @@ class HubSpotClient:
         """``request`` with a 2xx body as it came. See ``Transport.request_raw``."""
         return self.transport.request_raw(method, path, body, what)
 
-    # ----------------------------------------------------------- archiving
-    def archive_batch(self, kind: Kind, from_type: str, to_type: str, inputs: Inputs) -> BatchResponse:
-        """Send one archive request of native inputs; a refusal raises."""
+    # ------------------------------------------------------ archiving, creating
+    def send_batch(self, kind: Kind, from_type: str, to_type: str, inputs: Inputs) -> BatchResponse:
+        """Send one request of native inputs (archive, labels archive or create); a refusal raises."""
         path = self.path(from_type, to_type, kind.path_suffix)
         pairs = pairs_of(kind, inputs)
         requested_at = iso_timestamp()
         status, body = self.request_raw("POST", path, {"inputs": inputs}, f"POST {path}")
         self.stats.add("pairs_sent", len(pairs))
-        return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at)
+        return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at, kind=kind)
 
-    def archive_isolating(self, kind: Kind, from_type: str, to_type: str, inputs: Inputs) -> BatchResponse:
+    def send_isolating(self, kind: Kind, from_type: str, to_type: str, inputs: Inputs) -> BatchResponse:
         """Send a batch; if HubSpot refuses it as a whole, isolate its bad rows (``isolation``)."""
-        return archive_isolating(
-            lambda batch: self.archive_batch(kind, from_type, to_type, batch),
+        return send_isolating(
+            lambda batch: self.send_batch(kind, from_type, to_type, batch),
             kind,
             inputs,
             self.config.max_isolation_requests,
@@ -134,7 +134,7 @@ class HubSpotClient:
         stopped: list[HubSpotError] = []
         sent = send_in_order(
             batches,
-            lambda batch: self.archive_isolating(kind, from_type, to_type, batch),
+            lambda batch: self.send_isolating(kind, from_type, to_type, batch),
             workers=self.transport.pool_size,
             in_flight=self.in_flight_limit,
             worth_sending=bool,

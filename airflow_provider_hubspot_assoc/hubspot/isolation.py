@@ -25,7 +25,7 @@ Inputs = list[dict[str, Any]]
 SendBatch = Callable[[Inputs], BatchResponse]  # one request; raises HubSpot's refusal
 
 
-def archive_isolating(
+def send_isolating(
     send: SendBatch, kind: Kind, inputs: Inputs, max_requests: int, stats: ClientStats
 ) -> BatchResponse:
     """Send a batch; if HubSpot refuses it as a whole (a 400 naming no input), find the bad rows.
@@ -40,7 +40,7 @@ def archive_isolating(
     (say "Unable to infer object type") and the batch is reported failed after 1 extra request.
 
     :param send: sends one request of native inputs (kind and object types bound).
-    :param kind: what the inputs remove.
+    :param kind: what the inputs ask for (archive, labels archive, create).
     :param inputs: the batch's native inputs.
     :param max_requests: the extra requests this batch may cost.
     :param stats: the client's counters (``isolation_requests``).
@@ -79,7 +79,7 @@ def archive_isolating(
 def _refuses_any_request(send: SendBatch, refusal: HubSpotValidationError, stats: ClientStats) -> bool:
     """Whether HubSpot refuses a request with no inputs the way it refused the batch (one request).
 
-    Archiving nothing changes nothing, so the probe is safe; any other outcome, including an
+    Archiving or creating nothing changes nothing, so the probe is safe; any other outcome, including an
     acceptance or a different refusal, means the refusal may be about rows, so bisection goes on.
     """
     stats.add("isolation_requests")

@@ -91,7 +91,8 @@ class FaultConfig:
     expire_tokens_after: int = 0  # OAuth access tokens expire after N requests made with them
     apply_before_fault: bool = False
     poison_ids: tuple[str, ...] = ()
-    """Record ids that make HubSpot refuse a whole archive request with a 400 naming no input."""
+    """Record ids that make HubSpot refuse a whole write request (archive, labels archive, create) with
+    a 400 naming no input."""
     read_foreign_ids: tuple[str, ...] = ()
     """From-ids every batch-read answer also holds a result for, though the request did not name them:
     all their associations in one result without paging (two made-up to-ids, 990000001 and 990000002,
@@ -111,11 +112,14 @@ class FaultConfig:
       - ``"ok_html"``: 200, ``text/html``, body ``<html>ok</html>``; not applied;
       - ``"ok_not_batch"``: 200 JSON ``{"ok": true}``; not applied;
       - ``"ok_list"``: 200 JSON ``[]``; not applied;
+      - ``"ok_no_results"``: 200 BatchResponse COMPLETE with ``results`` [] and no errors; not
+        applied. To an archive that is HubSpot's own success answer (nothing can tell them apart);
+        to a create it names no pair created, so it proves nothing;
       - ``"ok_errors_not_list"``: 200 BatchResponse (COMPLETE, ``results`` [], ``startedAt``,
         ``completedAt``) whose ``errors`` is the object ``{"message": "x"}``; applied;
       - ``"ok_num_errors_hidden"``: 200 BatchResponse COMPLETE with ``numErrors`` 2 and ``errors``
         []; applied except its first two pairs (an archive input's ``to`` ids are pairs in order; a
-        labels input is one pair, all its types kept), which stay associated;
+        labels or create input is one pair, all its types kept), which stay as they were;
       - ``"ok_pending"`` / ``"ok_processing"``: 200 BatchResponse with status PENDING / PROCESSING;
         not applied;
       - ``"ok_empty_200"``: 200 with an empty body (JSON content type); applied;

@@ -133,7 +133,7 @@ def test_a_400_is_not_retried(hubspot_simulator: HubSpotSimulator, make_hook: Ho
     hook = make_hook()
 
     with pytest.raises(HubSpotValidationError) as refused:
-        hook.client.archive_batch(Kind.ARCHIVE, "contacts", "companies", archive_inputs(sent))
+        hook.client.send_batch(Kind.ARCHIVE, "contacts", "companies", archive_inputs(sent))
 
     assert refused.value.status == 400
     assert sim.stats.requests == 1 and hook.client.stats.retries == 0

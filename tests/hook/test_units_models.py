@@ -1,4 +1,5 @@
-"""BatchResponse: the three success answers, errors matched to pairs, merging, and the JSON shape."""
+"""BatchResponse: the success answers (archive's three, create's), errors matched to pairs, merging,
+and the JSON shape."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, NotJson, match_errors, merge
 
 PAIRS = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "10"), ("2", "20"), ("3", "30")]
@@ -145,7 +147,14 @@ def test_merge_takes_the_least_finished_status() -> None:
 
 @pytest.mark.parametrize(
     ("codes", "merged"),
-    [((204, 204), 204), ((204, 200, 204), 200), ((200, 207, 204), 207), ((207, 200), 207)],
+    [
+        ((204, 204), 204),
+        ((204, 200, 204), 200),
+        ((200, 207, 204), 207),
+        ((207, 200), 207),
+        ((201, 201), 201),
+        ((201, 207), 207),
+    ],
 )
 def test_merge_answers_like_its_most_telling_part(codes: tuple[int, ...], merged: int) -> None:
     parts = [BatchResponse.from_answer(code, None if code == 204 else answer(), PAIRS) for code in codes]
@@ -215,3 +224,82 @@ def test_to_json_caps_errors_and_counts_what_it_cut(
     assert data.get("errorsTruncated") == truncated
     assert {"status", "results", "startedAt", "completedAt", "requestedAt", "links"} <= data.keys()
     assert data["errors"][:1] == [] or data["errors"][0]["pairs"] == [["1", "10"], ["1", "11"], ["1", "12"]]
+
+
+# ------------------------------------------------------------------------------------ create
+CREATE_PAIRS = [("1", "10"), ("1", "11"), ("2", "20")]
+
+
+def created(from_id: str | int, to_id: str | int, *labels: str) -> dict[str, Any]:
+    """One ``LabelsBetweenObjectPair`` of a create answer."""
+    return {
+        "fromObjectTypeId": "0-1",
+        "fromObjectId": from_id,
+        "toObjectTypeId": "0-2",
+        "toObjectId": to_id,
+        "labels": list(labels),
+    }
+
+
+def create_answer(*results: dict[str, Any], errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {**answer(errors=errors), "results": list(results)}
+
+
+@pytest.mark.parametrize("status", [201, 200])
+def test_a_create_answer_naming_every_pair_proves_them_all(status: int) -> None:
+    """201 as the v4 and 2025-09/2026-03 specs document; 200 as the 2026-09 spec does."""
+    body = create_answer(created("1", "10", "Primary"), created(1, 11), created("2", "20"))
+    response = BatchResponse.from_answer(status, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert (response.unconfirmed, response.unknown_pairs, response.failed_pairs()) == (None, [], set())
+    assert (response.http_status, response.pairs_sent, len(response.results)) == (status, 3, 3)
+
+
+def test_a_pair_no_result_names_is_unknown_and_the_others_are_proven() -> None:
+    body = create_answer(created("1", "10"), created("2", "20"), created("9", "90"))
+    response = BatchResponse.from_answer(201, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert response.unknown_pairs == [("1", "11")]
+    assert response.unconfirmed is not None and "1 of the 3 pairs" in response.unconfirmed
+    assert response.failed_pairs() == set()
+
+
+def test_a_create_207_names_failed_pairs_in_errors_and_created_ones_in_results() -> None:
+    errors = [error("One or more associations are invalid", fromObjectId=["1"], toObjectId=["11"])]
+    body = create_answer(created("1", "10"), created("2", "20"), errors=errors)
+    response = BatchResponse.from_answer(207, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert response.failed_pairs() == {("1", "11")}
+    assert (response.unconfirmed, response.unknown_pairs) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "why"),
+    [
+        (204, None, "HTTP 204"),
+        (200, create_answer(), "3 of the 3 pairs"),
+        (201, answer(), "3 of the 3 pairs"),
+        (200, NotJson("text/html: <html>ok</html>"), "not JSON"),
+        (200, {**create_answer(*(created(f, t) for f, t in CREATE_PAIRS)), "status": "PENDING"}, "PENDING"),
+        (201, {**create_answer(*(created(f, t) for f, t in CREATE_PAIRS)), "numErrors": 1}, "numErrors 1"),
+        (202, create_answer(*(created(f, t) for f, t in CREATE_PAIRS)), "HTTP 202"),
+    ],
+)
+def test_a_create_answer_that_names_no_pair_created_proves_nothing(status: int, body: Any, why: str) -> None:
+    """An odd 2xx proves nothing even when its results name every pair."""
+    response = BatchResponse.from_answer(status, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert response.unconfirmed is not None and why in response.unconfirmed
+    assert response.unknown_pairs == CREATE_PAIRS
+    assert response.failed_pairs() == set()
+
+
+def test_an_error_naming_no_pair_sent_leaves_every_other_created_pair_unknown() -> None:
+    errors = [error("about someone else", fromObjectId=["404"])]
+    body = create_answer(*(created(f, t) for f, t in CREATE_PAIRS), errors=errors)
+    response = BatchResponse.from_answer(207, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert response.unknown_pairs == CREATE_PAIRS
+    assert response.unconfirmed is not None and "name no input" in response.unconfirmed
+
+
+def test_results_that_are_not_objects_name_no_pair() -> None:
+    body = create_answer(created("1", "10"), created("2", "20"))
+    body["results"] += ["1", None, {"fromObjectId": "1"}]
+    response = BatchResponse.from_answer(201, body, CREATE_PAIRS, kind=Kind.CREATE)
+    assert response.unknown_pairs == [("1", "11")]

@@ -49,6 +49,10 @@ def read_path(base: str = V4, pair: str = CONTACTS_TO_COMPANIES) -> str:
     return f"{base}/{pair}/batch/read"
 
 
+def create_path(base: str = V4, pair: str = CONTACTS_TO_COMPANIES) -> str:
+    return f"{base}/{pair}/batch/create"
+
+
 def archive_body(pairs: dict[str, list[str]]) -> dict[str, Any]:
     """``{"inputs":[{"from":{"id":f},"to":[{"id":t}, ...]}, ...]}``"""
     return {
@@ -60,7 +64,10 @@ def archive_body(pairs: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def labels_body(items: Iterable[tuple[str, str, Iterable[tuple[str, int]]]]) -> dict[str, Any]:
-    """``{"inputs":[{"from":{"id":f},"to":{"id":t},"types":[{associationCategory, associationTypeId}]}]}``"""
+    """``{"inputs":[{"from":{"id":f},"to":{"id":t},"types":[{associationCategory, associationTypeId}]}]}``
+
+    The body of ``batch/labels/archive`` and of ``batch/create`` alike.
+    """
     return {
         "inputs": [
             {

@@ -1,10 +1,11 @@
 """The simulator against HubSpot's own OpenAPI files (``shared/hubspot-openapi/``, see SOURCE.txt there).
 
 For every spec file and every operation among ``batch/archive``, ``batch/labels/archive``,
-``batch/read`` and ``GET .../labels`` that it defines, a request body is generated from the request
-schema (the files carry no usable examples), sent to the simulator at the spec's own path with
-``fromObjectType=contacts`` and ``toObjectType=companies``, and the answer is validated with
-``jsonschema`` against the response the spec documents for that status.
+``batch/create``, ``batch/read`` and ``GET .../labels`` that it defines (the schema specs'
+``definitions/configurations/.../batch/create`` is another operation, left out), a request body is
+generated from the request schema (the files carry no usable examples), sent to the simulator at the
+spec's own path with ``fromObjectType=contacts`` and ``toObjectType=companies``, and the answer is
+validated with ``jsonschema`` against the response the spec documents for that status.
 
 Known, deliberate differences between the simulator and the spec files. Each is allowed only in the
 exact form below, and the tests assert that it actually occurs (so any other violation still fails):
@@ -18,10 +19,13 @@ exact form below, and the tests assert that it actually occurs (so any other vio
 * ``toObjectId`` as a number in ``batch/read`` results, as HubSpot's documented examples show
   (hubspot-api-facts.md §g), against the current v4 and every dated spec, which type it as a string;
   the 2024 v4 spec (rollout 50914) types it as int32, which the simulator's numbers match.
+* ``fromObjectId`` and ``toObjectId`` as strings in ``batch/create`` results, as every current spec
+  types them, against the 2024 v4 spec (rollout 50914), which types them as int32.
 
 Success statuses: the simulator answers 204 on ``/crm/v4`` (``v4_success_status``) and 200 on the
 dated paths (``dated_success_status``), which is what the v4 specs (204) and the 2025-09/2026-03/2026-09
-specs (200) document.
+specs (200) document. ``batch/create`` answers 201 on ``/crm/v4``, 2025-09 and 2026-03 and 200 on
+2026-09, as those specs document.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from airflow_provider_hubspot_assoc.testing import ALL_SCOPES, HubSpotSimulator
 
-from ._support import PRIMARY, UNLABELED, UNLABELED_INVERSE, Api, is_uuid
+from ._support import PRIMARY, PRIMARY_INVERSE, UNLABELED, UNLABELED_INVERSE, Api, is_uuid
 
 SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "hubspot-openapi"
 MISSING_SPECS = (
@@ -52,6 +56,7 @@ KINDS = {
     ("post", "batch/archive"): "archive",
     ("post", "batch/labels/archive"): "labels_archive",
     ("post", "batch/read"): "read",
+    ("post", "batch/create"): "create",
     ("get", "labels"): "labels",
 }
 FROM_TYPE, TO_TYPE = "contacts", "companies"
@@ -143,7 +148,7 @@ def _operations() -> list[Operation]:
     found: list[Operation] = []
     for spec_file in sorted(SPEC_DIR.glob("*/*.json")):
         for template, item in _load(spec_file)["paths"].items():
-            if PAIR not in template:
+            if PAIR not in template or "/definitions/" in template:
                 continue
             tail = template.split(PAIR)[-1]
             for method in item:
@@ -160,7 +165,8 @@ def _params(kinds: set[str], when: Callable[[Operation], bool] = lambda _: True)
 
 
 ALL_KINDS = set(KINDS.values())
-POST_KINDS = {"archive", "labels_archive", "read"}
+POST_KINDS = {"archive", "labels_archive", "read", "create"}
+TYPED_KINDS = {"labels_archive", "create"}  # inputs {from, to, types}
 
 
 # --------------------------------------------------------------------------------- validation
@@ -200,6 +206,23 @@ def numeric_to_object_id(error: ValidationError) -> bool:
         and isinstance(error.instance, int)
         and not isinstance(error.instance, bool)
     )
+
+
+def string_pair_ids(error: ValidationError) -> bool:
+    path = list(error.absolute_path)
+    return (
+        error.validator == "type"
+        and error.validator_value == "integer"
+        and bool(path)
+        and path[-1] in ("fromObjectId", "toObjectId")
+        and isinstance(error.instance, str)
+        and error.instance.isdigit()
+    )
+
+
+def create_deviations(op: Operation) -> tuple[Deviation, ...]:
+    """The 2024 v4 spec types a result's ids as int32; every current spec (and the simulator) as strings."""
+    return (string_pair_ids,) if is_legacy(op) else ()
 
 
 def read_deviations(op: Operation) -> tuple[Deviation, ...]:
@@ -317,6 +340,8 @@ def test_spec_files_define_the_operations() -> None:
     assert len(by_kind["labels"]) >= 2
     assert "associations-v4" in by_kind["archive"]
     assert "associations-2026-03" in by_kind["archive"]
+    assert len(by_kind["create"]) >= 4
+    assert {"associations-v4", "associations-2026-09"} <= set(by_kind["create"])
 
 
 @pytest.mark.hubspot_simulator(tokens=TOKENS)
@@ -326,6 +351,8 @@ def test_generated_request_gets_a_documented_answer(
 ) -> None:
     state = seeded.state
     body = None
+    if op.kind == "create":  # the pair the generated body names is created afresh
+        state.archive_pair(FROM_TYPE, CONTACT, TO_TYPE, COMPANY)
     if op.method == "post":
         schema = op.request_schema()
         body = generate(op, schema, seeded_values)
@@ -353,6 +380,26 @@ def test_generated_request_gets_a_documented_answer(
         assert [entry["toObjectId"] for entry in result["to"]] == [int(COMPANY), int(OTHER_COMPANY)]
         expected = [] if is_legacy(op) else [["results", 0, "to", i, "toObjectId"] for i in range(2)]
         assert [list(e.absolute_path) for e in found] == expected
+        return
+
+    if op.kind == "create":
+        found = assert_documented_answer(op, answer, *create_deviations(op))
+        expected_paths = (
+            [["results", 0, "fromObjectId"], ["results", 0, "toObjectId"]] if is_legacy(op) else []
+        )
+        assert [list(e.absolute_path) for e in found] == expected_paths
+        assert answer.status_code == (200 if "2026-09" in op.label else 201)
+        assert answer.json()["results"] == [
+            {
+                "fromObjectTypeId": "0-1",
+                "fromObjectId": CONTACT,
+                "toObjectTypeId": "0-2",
+                "toObjectId": COMPANY,
+                "labels": ["Primary"],
+            }
+        ]
+        assert state.types_of(FROM_TYPE, CONTACT, TO_TYPE, COMPANY) == {UNLABELED, PRIMARY}
+        assert state.types_of(TO_TYPE, COMPANY, FROM_TYPE, CONTACT) == {UNLABELED_INVERSE, PRIMARY_INVERSE}
         return
 
     assert assert_documented_answer(op, answer) == []
@@ -418,6 +465,53 @@ def test_labels_archive_example_from_the_product_description(
     assert state.types_of(FROM_TYPE, "1", TO_TYPE, "3") == {UNLABELED, PRIMARY}
 
 
+@pytest.mark.parametrize("op", _params({"create"}))
+def test_create_example_from_the_product_description(
+    hubspot_simulator: HubSpotSimulator, api: Api, op: Operation
+) -> None:
+    state = hubspot_simulator.state
+    state.add_records(FROM_TYPE, ["1"])
+    state.add_records(TO_TYPE, ["2"])
+    state.define_label(FROM_TYPE, TO_TYPE, "Decision maker", type_id=36)
+    example = {
+        "inputs": [
+            {
+                "from": {"id": "1"},
+                "to": {"id": "2"},
+                "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 36}],
+            }
+        ]
+    }
+    assert_conforms(op, op.request_schema(), example)
+    answer = send(api, op, example)
+    assert answer.status_code < 300, answer.text
+    assert len(assert_documented_answer(op, answer, *create_deviations(op))) == (2 if is_legacy(op) else 0)
+    assert answer.json()["results"][0]["labels"] == ["Decision maker"]
+    assert state.types_of(FROM_TYPE, "1", TO_TYPE, "2") == {UNLABELED, ("USER_DEFINED", 36)}
+
+
+@pytest.mark.parametrize("op", _params({"create"}))
+def test_create_207_has_the_documented_shape(seeded: HubSpotSimulator, api: Api, op: Operation) -> None:
+    """The 207 the specs document; 2026-09 documents none, so there the body must match its 200."""
+    types = [{"associationCategory": PRIMARY[0], "associationTypeId": PRIMARY[1]}]
+    body = {
+        "inputs": [
+            {"from": {"id": CONTACT}, "to": {"id": OTHER_COMPANY}, "types": types},
+            {"from": {"id": CONTACT}, "to": {"id": "999"}, "types": types},
+        ]
+    }
+    assert_conforms(op, op.request_schema(), body)
+    answer = send(api, op, body)
+    assert answer.status_code == 207
+    schema = op.response_schema("207" if _documents_207(op) else "200")
+    found = assert_conforms(op, schema, answer.json(), *create_deviations(op))
+    assert len(found) == (2 if is_legacy(op) else 0)
+    payload = answer.json()
+    assert [(r["fromObjectId"], r["toObjectId"]) for r in payload["results"]] == [(CONTACT, OTHER_COMPANY)]
+    assert payload["errors"][0]["context"]["toObjectId"] == ["999"]
+    assert seeded.state.types_of(FROM_TYPE, CONTACT, TO_TYPE, OTHER_COMPANY) == {UNLABELED, PRIMARY}
+
+
 def _documents_207(op: Operation) -> bool:
     return "207" in op.definition["responses"]
 
@@ -475,23 +569,21 @@ def _error_answers(
     yield "missing inputs", 400, api.post(op.path, {})
     limit = 1000 if op.kind == "read" else 100
     item = {"id": CONTACT} if op.kind == "read" else {"from": {"id": CONTACT}, "to": [{"id": COMPANY}]}
-    if op.kind == "labels_archive":
+    if op.kind in TYPED_KINDS:
         item = {
             "from": {"id": CONTACT},
             "to": {"id": COMPANY},
             "types": [{"associationCategory": PRIMARY[0], "associationTypeId": PRIMARY[1]}],
         }
     yield "too many inputs", 400, api.post(op.path, {"inputs": [item] * (limit + 1)})
-    if op.kind == "labels_archive":
+    if op.kind in TYPED_KINDS:
         bad = {**item, "types": [{"associationCategory": "NOPE", "associationTypeId": 1}]}
         yield "bad category", 400, api.post(op.path, {"inputs": [bad]})
         undefined = {**item, "types": [{"associationCategory": "USER_DEFINED", "associationTypeId": 4242}]}
         yield "undefined type", 400, api.post(op.path, {"inputs": [undefined]})
     if op.kind != "read":
         sim.reconfigure(unknown_record="reject")
-        unknown = (
-            {**item, "to": {"id": "999"}} if op.kind == "labels_archive" else {**item, "to": [{"id": "999"}]}
-        )
+        unknown = {**item, "to": {"id": "999"}} if op.kind in TYPED_KINDS else {**item, "to": [{"id": "999"}]}
         yield "unknown record (reject mode)", 400, api.post(op.path, {"inputs": [unknown]})
 
 

@@ -65,8 +65,11 @@ def test_column_map_renames_fields_and_names_the_users_column_in_rejections() ->
         RowParser("archive", {"contact": "x"})
 
 
-def test_label_rows_by_id_name_tuple_and_native() -> None:
-    parser = RowParser("labels")
+@pytest.mark.parametrize("kind", ["labels", "create"])
+def test_label_rows_by_id_name_tuple_and_native(kind: str) -> None:
+    """Label removals, and association types to create, are given in the same row shapes."""
+    parser = RowParser(kind)
+    assert parser.kind is Kind(kind)
     assert parser.parse({"from_id": 1, "to_id": 2, "association_type_id": "28"}, 1) == [
         Removal(1, "1", "2", None, 28)
     ]
@@ -98,6 +101,26 @@ def test_label_rows_by_id_name_tuple_and_native() -> None:
 def test_label_rejections(raw: Any, field: str) -> None:
     parsed = RowParser("labels").parse(raw, 1)
     assert isinstance(parsed, Rejection) and parsed.field == field
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "reason_part"),
+    [
+        ({"from_id": 1, "to_id": 2}, "association_type_id", "an association to create needs"),
+        ({"from_id": 1, "to_id": 2, "label": " "}, "association_type_id", "an association to create needs"),
+        ((1, 2), "row", "type id or label"),
+        ({"from": {"id": "1"}, "to": {"id": "2"}}, "types", "non-empty list"),
+        ({"from": {"id": "1"}, "to": {"id": "2"}, "types": []}, "types", "non-empty list"),
+        ({"from": {"id": "1"}, "to": [{"id": "2"}], "types": [{}]}, "to.id", "missing"),
+    ],
+)
+def test_a_create_row_without_an_association_type_is_rejected_naming_the_field(
+    raw: Any, field: str, reason_part: str
+) -> None:
+    parsed = RowParser(Kind.CREATE).parse(raw, 3)
+    assert isinstance(parsed, Rejection)
+    assert (parsed.row, parsed.field) == (3, field)
+    assert reason_part in parsed.reason
 
 
 def test_label_resolver() -> None:

@@ -1,12 +1,13 @@
-"""The association endpoints, carried out on the account: archive, labels archive, batch read, labels.
+"""The association endpoints, carried out on the account: archive, labels archive, create, batch read,
+labels.
 
 Each handler takes one routed, authorised ``Call`` and returns ``(status, payload)``, or raises
 ``ApiError``. Request bodies are read by ``bodies.py``; the answers follow HubSpot's documented
 shapes (https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide), and where
 HubSpot's behaviour is undocumented the setting named in ``SimulatorConfig`` decides.
 
-Adding an endpoint (say ``batch/create``): its line in ``routing.ENDPOINTS``, a method here taking a
-``Call``, and its entry in ``Endpoints.handler``; auth, limits, faults and recording come with it.
+Adding an endpoint: its line in ``routing.ENDPOINTS``, a method here taking a ``Call``, and its entry
+in ``Endpoints.handler``; auth, limits, faults and recording come with it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ if TYPE_CHECKING:
 
 # One planned archive operation: (from id, to id, the type to remove or None for the whole pair).
 Planned = tuple[str, str, TypeKey | None]
+# One input of labels archive or create: (from id, to id, its association types).
+Typed = tuple[str, str, list[TypeKey]]
+# A record an input names that the account lacks: (object type, record id).
+Unknown = tuple[str, str]
+# The create specs document 201, and 200 on 2026-09; the 2026-09-beta base (no published spec) is
+# taken to answer like 2026-09.
+CREATED_WITH_200 = ("2026-09", "2026-09-beta")
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,12 @@ class Call:
     from_type: str  # type id (``0-1``, ``2-123``) or fully qualified name
     to_type: str
     body: bytes
-    dated: bool
+    version: str  # "v4" or a dated base's version ("2026-03")
     record: RequestRecord
+
+    @property
+    def dated(self) -> bool:
+        return self.version != "v4"
 
 
 class Endpoints:
@@ -75,6 +87,7 @@ class Endpoints:
             "archive": self.archive,
             "archive_labels": self.archive_labels,
             "read": self.read,
+            "create": self.create,
             "labels": self.labels,
         }
         return handlers[name]
@@ -128,13 +141,21 @@ class Endpoints:
     def archive_labels(self, call: Call) -> Answer:
         """``batch/labels/archive``: one association type of each pair (the unlabeled one: the pair)."""
         started = iso_timestamp()
+        typed = self._typed_inputs(call)
+        planned: list[Planned] = [(f, t, key) for f, t, keys in typed for key in keys]
+        call.record.inputs, call.record.pairs = len(typed), len(planned)
+        return self._apply(call, planned, started)
+
+    def _typed_inputs(self, call: Call) -> list[Typed]:
+        """The ``{from, to, types}`` inputs of labels archive and create, each type defined for the
+        path's direction: an undefined one (wrong id, category or direction) refuses the request."""
         state = self.sim.state
-        items = bodies.inputs(call.body, self.sim.config.max_inputs)
-        planned: list[Planned] = []
-        for index, item in enumerate(items):
+        typed: list[Typed] = []
+        for index, item in enumerate(bodies.inputs(call.body, self.sim.config.max_inputs)):
             bodies.required(item, ["from", "to", "types"], f"inputs[{index}]")
             from_id = bodies.object_id(item["from"], f"inputs[{index}].from")
             to_id = bodies.object_id(item["to"], f"inputs[{index}].to")
+            keys: list[TypeKey] = []
             for spec in bodies.array(item["types"], f"inputs[{index}].types"):
                 category, type_id = bodies.association_type(spec, f"inputs[{index}].types")
                 if state.definition(call.from_type, call.to_type, category, type_id) is None:
@@ -143,9 +164,31 @@ class Endpoints:
                         f"from {call.from_type} to {call.to_type}",
                         context={"associationTypeId": [str(type_id)], "associationCategory": [category]},
                     )
-                planned.append((from_id, to_id, (category, type_id)))
-        call.record.inputs, call.record.pairs = len(items), len(planned)
-        return self._apply(call, planned, started)
+                keys.append((category, type_id))
+            typed.append((from_id, to_id, keys))
+        return typed
+
+    def _unknown_records(self, call: Call, pairs: list[tuple[str, str]]) -> list[list[Unknown]]:
+        """Each pair's records the account lacks, once the refusals naming no input are made: a
+        poison id (``FaultConfig.poison_ids``), or any unknown record with ``unknown_record="reject"``."""
+        poison = set(self.sim.config.faults.poison_ids)
+        if poison and any(f in poison or t in poison for f, t in pairs):
+            raise validation_error("One or more associations are invalid")
+        state = self.sim.state
+        found = [
+            [
+                (kind, i)
+                for kind, i in ((call.from_type, f), (call.to_type, t))
+                if not state.has_record(kind, i)
+            ]
+            for f, t in pairs
+        ]
+        every = [unknown for bad in found for unknown in bad]
+        if every and self.sim.config.unknown_record == "reject":
+            raise validation_error(
+                "One or more associations are invalid", context=invalid_object_ids_context(every)
+            )
+        return found
 
     def _apply(self, call: Call, planned: list[Planned], started: str) -> Answer:
         """Carry out archive operations; collect per-input errors as configured."""
@@ -153,19 +196,8 @@ class Endpoints:
         from_type, to_type = call.from_type, call.to_type
         with sim.lock:
             sim.stats.pair_sends.update((f, t) for f, t, _ in planned)
-        poison = set(config.faults.poison_ids)
-        if poison and any(f in poison or t in poison for f, t, _ in planned):
-            raise validation_error("One or more associations are invalid")
-        all_bad: list[tuple[str, str]] = []
-        checked: list[tuple[str, str, TypeKey | None, list[tuple[str, str]]]] = []
-        for from_id, to_id, key in planned:
-            bad = [(t, i) for t, i in ((from_type, from_id), (to_type, to_id)) if not state.has_record(t, i)]
-            all_bad += bad
-            checked.append((from_id, to_id, key, bad))
-        if all_bad and config.unknown_record == "reject":
-            raise validation_error(
-                "One or more associations are invalid", context=invalid_object_ids_context(all_bad)
-            )
+        unknown = self._unknown_records(call, [(f, t) for f, t, _ in planned])
+        checked = [(f, t, key, bad) for (f, t, key), bad in zip(planned, unknown, strict=True)]
         errors: list[dict[str, Any]] = []
         reported_from: set[str] = set()
         gone_now: set[tuple[str, str]] = set()  # pairs this request removed entirely
@@ -205,6 +237,47 @@ class Endpoints:
         if not errors and status == 204:
             return 204, None
         return batch_response(started, [], errors)
+
+    # ------------------------------------------------------------------------- create
+    def create(self, call: Call) -> Answer:
+        """``batch/create``: each pair gets every type given (the unlabeled one comes with a label),
+        in both directions; the answer names each pair created, with its labels.
+
+        Creating what exists changes nothing and is answered like a new creation. An input naming a
+        record the account lacks fails alone (207) unless ``unknown_record="reject"`` refuses the
+        request; an input with no types creates nothing and gets no result.
+        """
+        started = iso_timestamp()
+        sim, state = self.sim, self.sim.state
+        from_type, to_type = call.from_type, call.to_type
+        typed = self._typed_inputs(call)
+        call.record.inputs, call.record.pairs = len(typed), sum(len(keys) for _, _, keys in typed)
+        typed = [item for item in typed if item[2]]
+        unknown = self._unknown_records(call, [(f, t) for f, t, _ in typed])
+        results: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        with state.transaction():
+            for (from_id, to_id, keys), bad in zip(typed, unknown, strict=True):
+                if bad:
+                    errors.append(_unknown_record_error(from_id, to_id, bad))
+                    continue
+                before = state.types_of(from_type, from_id, to_type, to_id)
+                state.associate(from_type, from_id, to_type, to_id, keys)
+                now = state.types_of(from_type, from_id, to_type, to_id)
+                labels = {key: state.label_name(from_type, to_type, key) for key in sorted(now)}
+                with sim.lock:
+                    sim.stats.created_pairs += not before
+                    sim.stats.created_labels += sum(labels[key] is not None for key in now - before)
+                results.append(
+                    {
+                        "fromObjectTypeId": from_type,
+                        "fromObjectId": from_id,
+                        "toObjectTypeId": to_type,
+                        "toObjectId": to_id,  # a string, as the current specs type it
+                        "labels": [label for label in labels.values() if label is not None],
+                    }
+                )
+        return batch_response(started, results, errors, 200 if call.version in CREATED_WITH_200 else 201)
 
     # --------------------------------------------------------------------------- read
     def read(self, call: Call) -> Answer:

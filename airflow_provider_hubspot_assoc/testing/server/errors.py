@@ -68,8 +68,11 @@ def standard_error(
     return item
 
 
-def batch_response(started: str, results: list[Any], errors: list[dict[str, Any]]) -> Answer:
-    """A ``BatchResponse``: 200, or 207 with ``errors`` and ``numErrors`` when any input failed."""
+def batch_response(
+    started: str, results: list[Any], errors: list[dict[str, Any]], success: int = 200
+) -> Answer:
+    """A ``BatchResponse``: ``success`` (200, or 201 for a create), or 207 with ``errors`` and
+    ``numErrors`` when any input failed."""
     answer: dict[str, Any] = {
         "status": "COMPLETE",
         "results": results,
@@ -82,7 +85,7 @@ def batch_response(started: str, results: list[Any], errors: list[dict[str, Any]
         answer["errors"] = errors
         answer["numErrors"] = len(errors)
         return 207, answer
-    return 200, answer
+    return success, answer
 
 
 def error_type_name(object_type: str) -> str:

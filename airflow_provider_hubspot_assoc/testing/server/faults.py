@@ -54,6 +54,7 @@ HOSTILE: dict[str, Hostile] = {
     "ok_html": Hostile(False, lambda started: b"<html>ok</html>", "text/html"),
     "ok_not_batch": Hostile(False, _json({"ok": True})),
     "ok_list": Hostile(False, _json([])),
+    "ok_no_results": Hostile(False, _batch()),
     "ok_errors_not_list": Hostile(True, _batch(errors={"message": "x"})),
     "ok_num_errors_hidden": Hostile(True, _batch(numErrors=2, errors=[]), keep_pairs=2),
     "ok_pending": Hostile(False, _batch("PENDING")),
@@ -132,7 +133,7 @@ def inject(choice: int | str, faults: FaultConfig, refuse: Callable[[Policy], Ap
 
 
 def without_first_pairs(endpoint: str, body: bytes, count: int) -> bytes:
-    """The archive (or labels-archive) body minus its first ``count`` pairs.
+    """The archive (labels-archive, create) body minus its first ``count`` pairs.
 
     A body that is not a well-formed request is returned unchanged: the endpoint's own checks
     answer it. Other endpoints have no pairs to keep.
@@ -142,7 +143,7 @@ def without_first_pairs(endpoint: str, body: bytes, count: int) -> bytes:
         inputs = payload["inputs"]
     except (ValueError, TypeError, KeyError):
         return body
-    if endpoint not in ("archive", "archive_labels") or not isinstance(inputs, list):
+    if endpoint not in ("archive", "archive_labels", "create") or not isinstance(inputs, list):
         return body
     kept: list[Any] = []
     left = count

@@ -2,7 +2,7 @@
 
 Every association endpoint exists under each base with the same request bodies, so the table below
 lists an endpoint once (its method, the path tail after ``{from}/{to}/``, and whether it writes); a new
-endpoint (e.g. ``batch/create``) is one line here plus its handler in ``endpoints.py``.
+endpoint is one line here plus its handler in ``endpoints.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ ENDPOINTS = (
     Endpoint("archive", "POST", "batch/archive", writes=True),
     Endpoint("archive_labels", "POST", "batch/labels/archive", writes=True),
     Endpoint("read", "POST", "batch/read", writes=False),
+    Endpoint("create", "POST", "batch/create", writes=True),
     Endpoint("labels", "GET", "labels", writes=False),
 )
 
@@ -42,9 +43,13 @@ class Route:
     """A request matched to an endpoint, with the raw object types of its path."""
 
     endpoint: Endpoint
-    dated: bool  # a date-versioned base (its own success status)
+    version: str  # "v4", or the date version of a dated base ("2026-03"): answers differ by version
     from_raw: str
     to_raw: str
+
+    @property
+    def dated(self) -> bool:
+        return self.version != "v4"
 
 
 _SEGMENT = r"([^/]+)"
@@ -54,18 +59,18 @@ def _pattern(base: str, tail: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(base)}/{_SEGMENT}/{_SEGMENT}/{re.escape(tail)}$")
 
 
-_ROUTES: list[tuple[Endpoint, re.Pattern[str], bool]] = [
-    (endpoint, _pattern(base, endpoint.tail), dated)
-    for base, dated in [(V4_BASE, False), *((f"/crm/associations/{v}", True) for v in DATED_VERSIONS)]
+_ROUTES: list[tuple[Endpoint, re.Pattern[str], str]] = [
+    (endpoint, _pattern(base, endpoint.tail), version)
+    for base, version in [(V4_BASE, "v4"), *((f"/crm/associations/{v}", v) for v in DATED_VERSIONS)]
     for endpoint in ENDPOINTS
 ]
-_ROUTES += [(e, _pattern(V4_SCHEMA_BASE, e.tail), False) for e in ENDPOINTS if e.name == "labels"]
+_ROUTES += [(e, _pattern(V4_SCHEMA_BASE, e.tail), "v4") for e in ENDPOINTS if e.name == "labels"]
 
 
 def route(method: str, path: str) -> Route | None:
     """The association endpoint ``method path`` names, or None."""
-    for endpoint, pattern, dated in _ROUTES:
+    for endpoint, pattern, version in _ROUTES:
         match = pattern.match(path)
         if match and endpoint.method == method:
-            return Route(endpoint, dated, match[1], match[2])
+            return Route(endpoint, version, match[1], match[2])
     return None

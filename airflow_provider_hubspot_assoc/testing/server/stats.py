@@ -20,10 +20,10 @@ class RequestRecord:
     :param method: the HTTP method.
     :param path: the path, without the query.
     :param status: the answer's status (0: the connection was closed without an answer).
-    :param endpoint: ``archive``, ``archive_labels``, ``read``, ``labels``, ``oauth_token``,
-        ``account_info`` or ``unknown``.
+    :param endpoint: ``archive``, ``archive_labels``, ``read``, ``create``, ``labels``,
+        ``oauth_token``, ``account_info`` or ``unknown``.
     :param inputs: inputs in the request body.
-    :param pairs: (from, to) pairs (or labels) in the request body.
+    :param pairs: (from, to) pairs (or association types, for labels archive and create) in the body.
     :param fault: the injected fault that answered it, if any.
     """
 
@@ -50,6 +50,8 @@ class SimulatorStats:
     :param archived_pairs: pairs that were associated and were archived.
     :param archived_labels: labels that were present and were archived.
     :param pairs_received: pairs (or labels) in archive requests that were carried out.
+    :param created_pairs: pairs that were not associated and were created.
+    :param created_labels: labels a create added (the unlabeled type is the pair, not a label).
     :param token_refreshes: calls of the OAuth token endpoint.
     :param peak_in_flight: most API requests being answered at one time.
     :param pair_sends: archive sends per (from id, to id).
@@ -65,6 +67,8 @@ class SimulatorStats:
     archived_pairs: int = 0
     archived_labels: int = 0
     pairs_received: int = 0
+    created_pairs: int = 0
+    created_labels: int = 0
     token_refreshes: int = 0
     peak_in_flight: int = 0
     pair_sends: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -90,6 +94,8 @@ class SimulatorStats:
             "archived_pairs": self.archived_pairs,
             "archived_labels": self.archived_labels,
             "pairs_received": self.pairs_received,
+            "created_pairs": self.created_pairs,
+            "created_labels": self.created_labels,
             "token_refreshes": self.token_refreshes,
             "peak_in_flight": self.peak_in_flight,
         }
