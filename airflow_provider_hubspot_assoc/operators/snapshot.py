@@ -1,4 +1,5 @@
-"""Where a run's snapshot goes, and how its reads are told apart from the run's other requests.
+"""The archive operators' snapshot: where its records go, how its reads are told apart from the run's
+other requests, and the steps a run takes (``SnapshotSteps``, mixed into the operators' base).
 
 A snapshot (``snapshots.py``) is on by default whenever the run keeps a record (``results_table`` or
 ``results_path``). Its records go to the results table (rows of outcome ``snapshot``, ``types`` JSON)
@@ -10,14 +11,17 @@ survives a SIGKILL).
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc._compat import ObjectStoragePath
+from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.snapshots import (
     Reader,
@@ -31,6 +35,7 @@ from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
+    from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 
 FOLDER = "snapshots"
 
@@ -200,3 +205,96 @@ def taker_for(
     if writer is not None:
         writer.types_of = taker.types_of
     return taker
+
+
+class RunSnapshot:
+    """One run's snapshot, as the operator drives it; with no taker (snapshot off, a dry run) it only
+    keeps the request counters apart.
+
+    :param taker: the run's snapshot taker, or None.
+    :param requests: counts the snapshot's reads.
+    :param ahead: records before the first request what is known then (``_snapshot_ahead``).
+    """
+
+    def __init__(
+        self,
+        taker: SnapshotTaker | None,
+        requests: SnapshotRequests,
+        ahead: Callable[[SnapshotTaker], None],
+    ) -> None:
+        self.taker = taker
+        self.requests = requests
+        self.ahead = ahead
+
+    def start(self, hook: HubSpotHook, tick: Callable[[], None]) -> None:
+        """Before the first request: the hook's requests told apart, and what is known then recorded."""
+        hook.set_request_listener(self.requests.listener(tick))
+        if self.taker is not None:
+            self.ahead(self.taker)
+
+    def batches(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        """``batches``, each handed on once its snapshot is durable."""
+        return self.taker.batches(batches) if self.taker is not None else batches
+
+    def check(self) -> None:
+        """Raise what stopped the snapshot (reading or recording it failed)."""
+        if self.taker is not None and self.taker.error is not None:
+            raise self.taker.error
+
+    def unsent(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        """What was not sent: the batches the snapshot held, then the rest of ``batches``."""
+        return itertools.chain(self.taker.held, batches) if self.taker is not None else batches
+
+    def finish(self, writer: ResultsWriter | None) -> None:
+        """The run ended: the table's rows written ahead go, every outcome row carrying its types."""
+        if writer is not None and self.taker is not None:
+            writer.drop_snapshot_rows()
+
+
+class SnapshotSteps:
+    """The snapshot steps of ``BaseHubSpotArchiveOperator`` (mixed into it; its ``__init__`` takes the
+    parameter).
+
+    :param snapshot: just before each request's pairs are sent, read (batch read, 1,000 from-ids a
+        request) and record the association types each removal removes, so a restore can put them
+        back (``snapshots.py``). Default: on when ``results_table`` or ``results_path`` is set, where
+        the records go; True without either is an error. Its reads are ``summary.snapshot_requests``.
+
+    A mirror overrides ``_snapshot_reader`` (its plan's read) and ``_snapshot_ahead`` (its plan,
+    recorded whole before the first request).
+    """
+
+    kind: ClassVar[Kind]
+    snapshot: bool
+    is_dry_run: bool
+    results_path: str | None
+    _snapshot_requests: SnapshotRequests
+
+    def _run_snapshot(
+        self,
+        context: Context,
+        hook: HubSpotHook,
+        types: tuple[str, str],
+        writer: ResultsWriter | None,
+        absent: set[RemovalKey],
+    ) -> RunSnapshot:
+        """This run's snapshot: a taker when the run takes one (a dry run reads nothing for it)."""
+        taker = None
+        if self.snapshot and not self.is_dry_run:
+            self._snapshot_requests = SnapshotRequests()
+            reader = self._snapshot_reader(hook, types)
+            taker = taker_for(
+                context, self.kind, types, reader, writer, self.results_path, self._snapshot_requests, absent
+            )
+        return RunSnapshot(taker, self._snapshot_requests, self._snapshot_ahead)
+
+    def _request_stats(self, hook: HubSpotHook) -> dict[str, float]:
+        """The hook's counters of this try, the snapshot's reads counted apart from ``requests``."""
+        return self._snapshot_requests.apart(hook.request_stats())
+
+    def _snapshot_reader(self, hook: HubSpotHook, types: tuple[str, str]) -> Reader:
+        """Where the snapshot reads current associations: the hook's batch read (pacing, budget)."""
+        return partial(hook.read_associations, *types)
+
+    def _snapshot_ahead(self, taker: SnapshotTaker) -> None:
+        """Record before the first request what is known then (a mirror: its whole plan)."""
