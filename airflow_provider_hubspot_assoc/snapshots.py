@@ -3,7 +3,8 @@
 Just before the pairs of upcoming requests are sent, the current associations of their from-ids are
 read (batch read: one request per ``SNAPSHOT_IDS`` from-ids, every page), and for each removal the
 association types it will remove are recorded: every type of the pair for an archive, the named label
-when the pair has it for a label removal. A removal that finds nothing to remove is absent before its
+when the pair has it for a label removal (every type when it names the unlabeled type, which removes
+the whole association). A removal that finds nothing to remove is absent before its
 request (``already_absent``). The records are handed to a sink that makes them durable before the
 batches are sent.
 
@@ -61,7 +62,10 @@ def removed_types(kind: Kind, removal: Removal, current: dict[str, list[dict[str
     specs = [spec_of(spec) for spec in (target or {}).get("associationTypes") or []]
     if kind is Kind.ARCHIVE:
         return specs
-    return [s for s in specs if s["category"] == removal.category and s["typeId"] == removal.type_id]
+    named = [s for s in specs if s["category"] == removal.category and s["typeId"] == removal.type_id]
+    # The unlabeled type (label null) takes the whole association with it, every label included:
+    # https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide
+    return specs if any(s["label"] is None for s in named) else named
 
 
 def record(object_types: tuple[str, str], removal: Removal, types: list[Spec]) -> dict[str, Any]:

@@ -35,6 +35,16 @@ with DAG("snap_labels", schedule=None, start_date=START) as snap_labels:
         task_id="labels", inputs=[[c, "5000", "Primary"] for c in CONTACTS], **RECORD, **PAIR
     )
 
+# The unlabeled type (contact->company 279) removes the whole association, its labels too.
+UNLABELED = {"association_category": "HUBSPOT_DEFINED", "association_type_id": 279}
+with DAG("snap_unlabeled", schedule=None, start_date=START) as snap_unlabeled:
+    BatchArchiveLabelsOperator(
+        task_id="labels",
+        inputs=[{"from_id": c, "to_id": "5000", **UNLABELED} for c in CONTACTS],
+        **RECORD,
+        **PAIR,
+    )
+
 with DAG("snap_sync", schedule=None, start_date=START) as snap_sync:
     SyncAssociationsOperator(task_id="sync", inputs=[[c, "5000"] for c in CONTACTS], **RECORD, **PAIR)
 

@@ -107,6 +107,20 @@ def test_a_label_run_records_only_the_labels_it_removes(
     assert from_files(tmp_path / "kept") == expected == from_table(results_db)
 
 
+def test_a_label_run_removing_the_unlabeled_type_records_every_label_it_takes(
+    account: HubSpotSimulator, results_db: Path, tmp_path: Path
+) -> None:
+    assert account.state.unlabeled_key(*FROM_TO) == ("HUBSPOT_DEFINED", 279)
+    before = {pair: types for pair, types in state_types(account).items() if pair[1] == "5000"}
+
+    summary = run_dag("snap_unlabeled", dag_file=DAGS).xcom("labels")["summary"]
+
+    assert (summary["received"], summary["archived"], summary["already_absent"]) == (30, 30, 0)
+    assert not any(pair[1] == "5000" for pair in account.state.pairs(*FROM_TO))
+    assert any(len(types) > 1 for types in before.values())  # labels went with the unlabeled type
+    assert from_files(tmp_path / "kept") == before == from_table(results_db)
+
+
 def test_a_mirror_records_its_plan_without_reading_again(
     account: HubSpotSimulator, results_db: Path, tmp_path: Path
 ) -> None:

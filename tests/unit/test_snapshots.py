@@ -66,6 +66,17 @@ def test_a_label_removal_records_only_its_label_and_a_missing_one_is_absent() ->
     assert absent == {(2, "1", "7", 10)}
 
 
+def test_removing_the_unlabeled_type_records_every_label_it_takes_with_it() -> None:
+    """HubSpot: deleting an unlabeled association deletes its labels too, so all of them are recorded
+    (a restore of only the unlabeled type would lose them)."""
+    current = {"1": [{"toObjectId": "7", "associationTypes": [PLAIN, PRIMARY, BILLING]}]}
+    absent: set[Any] = set()
+    taker = SnapshotTaker(Kind.LABELS, ("contacts", "companies"), lambda ids: current, None, {}, absent)
+    records = taker.take([Removal(1, "1", "7", "HUBSPOT_DEFINED", 279)], current)
+    assert [r["types"] for r in records] == [[PLAIN, PRIMARY, BILLING]]
+    assert not absent
+
+
 def test_a_retry_that_finds_a_pair_gone_keeps_what_the_earlier_try_recorded() -> None:
     absent: set[Any] = set()
     earlier = {(1, "1", "7", None): [PLAIN, BILLING]}
