@@ -224,6 +224,8 @@ class Pipeline:
         # Removals past the checkpoint that an earlier, killed try archived and wrote back: they count
         # as archived whatever the re-sent request answers, and are not written again.
         self.recorded: set[tuple[int, str, str, int | None]] = set()
+        # Removals a snapshot found nothing to remove for, before their request: already absent.
+        self.absent: set[tuple[int, str, str, int | None]] = set()
 
     def retry(self, removals: Iterable[Removal]) -> Iterator[Batch]:
         """Batches that send again removals an earlier try left failed or unknown.
@@ -360,6 +362,10 @@ class Pipeline:
                     records.append(outcome_record(removal, "unknown", UNKNOWN_OUTCOME, why))
             elif error is None:
                 tally.archived += 1
+                key = (removal.row, removal.from_id, removal.to_id, removal.type_id)
+                if key in self.absent:
+                    self.absent.discard(key)
+                    tally.already_absent += 1
                 if keep:
                     records.append(outcome_record(removal, "archived"))
             elif error.means_already_gone:

@@ -1,9 +1,11 @@
 """Write every input row's outcome back to a table on any common-sql connection, as the run goes.
 
 One row per input: run id, task, row number, from id, to id, type/label, outcome bucket, HubSpot's
-error code and message, and when it was recorded. Rows are inserted in batches at each confirmed
-request. A retried or resumed try first deletes what an earlier try wrote past its checkpoint, so
-the table holds exactly one row per input whatever happened to the worker.
+error code and message, when it was recorded, and (with a snapshot) the association types it removed,
+as JSON in ``types``. A snapshot is written before its request as rows of outcome ``snapshot``, which
+the run deletes when it ends, its outcome rows then carrying the types. Rows are inserted in batches
+at each confirmed request. A retried or resumed try first deletes what an earlier try wrote past its
+checkpoint, so the table holds exactly one row per input whatever happened to the worker.
 
 SQLite locks the whole file: while another connection is in the middle of reading the input query,
 a write to the same file cannot commit ("database is locked"). When the input query reads the same
@@ -14,14 +16,17 @@ checkpoint), and the user's file is left as it is (no switch to WAL journaling, 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pendulum
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
+from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
@@ -57,8 +62,10 @@ CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
     outcome VARCHAR(16) NOT NULL,
     error_code VARCHAR(64),
     error_message TEXT,
-    recorded_at VARCHAR(40) NOT NULL
+    recorded_at VARCHAR(40) NOT NULL,
+    types TEXT
 )"""
+TYPES_COLUMN = "types"  # JSON: [{category, typeId, label}] a removal removed (a snapshot's)
 
 
 def check_table_name(name: str) -> str:
@@ -94,6 +101,7 @@ class ResultsWriter:
         map_index: int,
         create: bool = False,
         flush_every: int = FLUSH_EVERY_ROWS,
+        types: bool = False,
     ) -> None:
         self.table = check_table_name(table)
         hook = BaseHook.get_connection(conn_id).get_hook()
@@ -108,8 +116,29 @@ class ResultsWriter:
         self.written = 0
         self._buffer: list[tuple[Any, ...]] = []
         self._connection: Any = None  # set when a SQLite input query reads the same file
+        self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
+        # The types an outcome record removed (set by a run that takes snapshots).
+        self.types_of: Callable[[dict[str, Any]], Any] | None = None
         if create:
             self.hook.run(CREATE_TABLE.format(table=self.table))
+        if types:
+            self._ensure_types_column(create)
+
+    def _ensure_types_column(self, create: bool) -> None:
+        """A table made before snapshots lacks ``types``: added when the run may create the table,
+        else the run fails naming the column (nothing was sent)."""
+        try:
+            self.hook.get_records(f"SELECT {TYPES_COLUMN} FROM {self.table} WHERE 1 = 0")
+            return
+        except Exception:
+            if not create:
+                raise AirflowFailException(
+                    f"results table {self.table} has no {TYPES_COLUMN!r} column, where the snapshot "
+                    f"(snapshot=True) records what each removal removes. Add it (ALTER TABLE {self.table} "
+                    f"ADD COLUMN {TYPES_COLUMN} TEXT), set create_results_table=True to have it added, or "
+                    "set snapshot=False. Nothing was sent."
+                ) from None
+        self.hook.run(f"ALTER TABLE {self.table} ADD COLUMN {TYPES_COLUMN} TEXT")
 
     def _where(self) -> str:
         mark = self.hook.placeholder
@@ -128,9 +157,11 @@ class ResultsWriter:
             f"AND row_number > {mark} AND outcome = {mark}",
             parameters=(*self.key, row_number, "archived"),
         )
+        # Snapshot rows stay too: they may be the only record of what a killed try removed.
         self.hook.run(
-            f"DELETE FROM {self.table} WHERE {self._where()} AND row_number > {mark} AND outcome <> {mark}",
-            parameters=(*self.key, row_number, "archived"),
+            f"DELETE FROM {self.table} WHERE {self._where()} AND row_number > {mark} "
+            f"AND outcome NOT IN ({mark}, {mark})",
+            parameters=(*self.key, row_number, "archived", SNAPSHOT_OUTCOME),
         )
         return {_key(row) for row in kept or []}
 
@@ -159,16 +190,42 @@ class ResultsWriter:
         For removals settled by reading back (``unknown``), or sent again (``failed``, ``unknown``).
         """
         self.flush()
-        mark = self.hook.placeholder
-        marks = ", ".join([mark] * len(outcomes))
+        self._delete_outcomes(outcomes)
+        self.add(records)
+        self.flush()
+
+    def _delete_outcomes(self, outcomes: tuple[str, ...]) -> None:
+        marks = ", ".join([self.hook.placeholder] * len(outcomes))
         delete = f"DELETE FROM {self.table} WHERE {self._where()} AND outcome IN ({marks})"
         if self._connection is not None:  # one SQLite file for rows and results: its one connection
             self._connection.execute(delete, (*self.key, *outcomes))
             self._connection.commit()
         else:
             self.hook.run(delete, parameters=(*self.key, *outcomes))
-        self.add(records)
+
+    def add_snapshot(self, records: list[dict[str, Any]]) -> None:
+        """Write a snapshot's records, committed when this returns (before their request goes out)."""
+        self.add(
+            [{**r, "outcome": SNAPSHOT_OUTCOME, "error_code": None, "error_message": None} for r in records]
+        )
         self.flush()
+
+    def earlier_snapshot(self) -> dict[tuple[int, str, str, int | None], list[dict[str, Any]]]:
+        """Types this task instance's earlier tries recorded, by (row number, from id, to id, type id)."""
+        rows = self.hook.get_records(
+            f"SELECT row_number, from_id, to_id, association_type_id, {TYPES_COLUMN} FROM {self.table} "
+            f"WHERE {self._where()} AND {TYPES_COLUMN} IS NOT NULL",
+            parameters=self.key,
+        )
+        found: dict[tuple[int, str, str, int | None], list[dict[str, Any]]] = {}
+        for row in rows or []:
+            found.setdefault(_key(row), []).extend(json.loads(row[4]) or [])
+        return found
+
+    def drop_snapshot_rows(self) -> None:
+        """The run ended and its outcome rows carry their types: the rows written ahead go."""
+        self.flush()
+        self._delete_outcomes((SNAPSHOT_OUTCOME,))
 
     def connection_for_reading(self, conn_id: str) -> Any:
         """This writer's own connection when ``conn_id`` is the same SQLite file, else None.
@@ -201,8 +258,15 @@ class ResultsWriter:
 
     def add(self, records: list[dict[str, Any]]) -> None:
         now = pendulum.now("UTC").to_iso8601_string()
+        typed = len(self.columns) > len(COLUMNS)
         for record in records:
             message = record["error_message"]
+            extra: tuple[Any, ...] = ()
+            if typed:
+                types = record.get("types")
+                if types is None and self.types_of is not None:
+                    types = self.types_of(record)
+                extra = (json.dumps(types) if types else None,)
             self._buffer.append(
                 (
                     *self.key,
@@ -216,6 +280,7 @@ class ResultsWriter:
                     record["error_code"],
                     message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
                     now,
+                    *extra,
                 )
             )
         if len(self._buffer) >= self.flush_every:
@@ -226,20 +291,22 @@ class ResultsWriter:
             return
         rows, self._buffer = self._buffer, []
         if self._connection is not None:  # insert_rows would open a second connection to the file
-            marks = ", ".join([self.hook.placeholder] * len(COLUMNS))
+            marks = ", ".join([self.hook.placeholder] * len(self.columns))
             self._connection.executemany(
-                f"INSERT INTO {self.table} ({', '.join(COLUMNS)}) VALUES ({marks})", rows
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})", rows
             )
             self._connection.commit()
         else:
             self.hook.insert_rows(
-                self.table, rows, target_fields=list(COLUMNS), commit_every=self.flush_every
+                self.table, rows, target_fields=list(self.columns), commit_every=self.flush_every
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
 
 
-def task_writer(context: Context, conn_id: str, table: str, create: bool = False) -> ResultsWriter:
+def task_writer(
+    context: Context, conn_id: str, table: str, create: bool = False, types: bool = False
+) -> ResultsWriter:
     """The writer of the task instance ``context`` runs (its run, DAG, task and map index)."""
     ti = context["ti"]
     map_index = getattr(ti, "map_index", None)
@@ -251,6 +318,7 @@ def task_writer(context: Context, conn_id: str, table: str, create: bool = False
         task_id=ti.task_id,
         map_index=map_index if map_index is not None else -1,
         create=create,
+        types=types,
     )
 
 

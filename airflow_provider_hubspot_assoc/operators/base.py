@@ -4,7 +4,7 @@ Rows come from ``inputs`` or ``sql`` (``row_input.py``), are checked (``row_chec
 confirmed in order (``progress.py``), and sent through the hook (``sending.py``). Every row ends in
 exactly one bucket of the result's ``summary``: archived, rejected, failed, duplicates, unknown (or
 planned, in a dry run). Checkpoints live in ``checkpoint.py``; the result and the failure policy in
-``outcome_policy.py``.
+``outcome_policy.py``; the snapshot taken before each removal in ``snapshot.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
-from airflow_provider_hubspot_assoc._compat import AirflowFailException, AirflowNotFoundException
+from airflow_provider_hubspot_assoc._compat import AirflowNotFoundException
 from airflow_provider_hubspot_assoc.batching import check_batch_size
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
@@ -24,7 +24,7 @@ from airflow_provider_hubspot_assoc.hubspot.config import DEFAULT_BATCH_SIZE
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
-from airflow_provider_hubspot_assoc.operators import checkpoint, sending
+from airflow_provider_hubspot_assoc.operators import checkpoint, row_input, sending
 from airflow_provider_hubspot_assoc.operators.assets import DEFAULT_OUTLETS
 from airflow_provider_hubspot_assoc.operators.checkpoint import CHECKPOINT_EVERY_SECONDS, RunCheckpoint
 from airflow_provider_hubspot_assoc.operators.outcome_policy import (
@@ -33,12 +33,12 @@ from airflow_provider_hubspot_assoc.operators.outcome_policy import (
     counts_text,
 )
 from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS, RowInputOperator
+from airflow_provider_hubspot_assoc.operators.snapshot import SnapshotRequests, SnapshotSteps, snapshot_wanted
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
-from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
 
 if TYPE_CHECKING:
@@ -52,11 +52,11 @@ def _templated(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
-class BaseHubSpotArchiveOperator(RowInputOperator):
+class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
     """Shared base of ``BatchArchiveAssociationsOperator`` and ``BatchArchiveLabelsOperator``.
 
     Rows come from ``inputs``, or ``sql`` on ``conn_id`` (with ``parameters``, ``column_map`` and
-    ``fetch_size``): see ``RowInputOperator``.
+    ``fetch_size``): see ``RowInputOperator``. ``snapshot``: see ``SnapshotSteps``.
 
     :param from_object_type: e.g. ``contacts``, ``0-1`` or a custom ``2-123`` (templated).
     :param to_object_type: the other side (templated).
@@ -129,9 +129,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         create_results_table: bool = False,
         # A signature default, so that .partial() (which skips __init__ at parse time) has it too.
         outlets: Any = DEFAULT_OUTLETS,
+        snapshot: bool | None = None,
         **kwargs: Any,
     ) -> None:
         OutcomePolicy.check(on_invalid, max_failed_ratio)
+        takes_snapshot = snapshot_wanted(snapshot, results_table, results_path)
         if results_table is not None and not results_conn_id:
             raise ValueError("results_table= needs results_conn_id=, the SQL connection to write to")
         if results_table is not None and not _templated(results_table):
@@ -163,12 +165,14 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         self.results_table = results_table
         self.results_conn_id = results_conn_id
         self.create_results_table = create_results_table
+        self.snapshot = takes_snapshot
+        self._snapshot_requests = SnapshotRequests()
         self._writer: ResultsWriter | None = None
         self._recorded: set[tuple[int, str, str, int | None]] = set()
         if isinstance(self.inputs, list) and on_invalid == "fail":
             # Parsing a DAG file stays fast: a literal list is checked in part now, in full at run time.
             head = itertools.islice(self.inputs, PARSE_TIME_ROWS)
-            self._fail_on_rejections(row_checks.check_rows(head, self.parser), "at DAG definition")
+            row_input.fail_on_rejections(row_checks.check_rows(head, self.parser), "at DAG definition")
 
     def _row_kind(self) -> Kind:
         return self.kind
@@ -190,16 +194,6 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
 
     def _check(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[row_checks.CheckedRow]:
         return row_checks.check_rows(rows, self._sent_rows_parser(), resolver)
-
-    @staticmethod
-    def _fail_on_rejections(checked: Iterable[row_checks.CheckedRow], when: str) -> None:
-        """Fail the task, naming the rows, when any checked row cannot be sent."""
-        rejections = row_checks.rejections_in(checked)
-        if rejections:
-            raise AirflowFailException(
-                f"{len(rejections)} invalid input row(s) {when}: {row_checks.rejections_text(rejections)}. "
-                "Fix them, or set on_invalid='skip' to send the valid rows only."
-            )
 
     # ------------------------------------------------------------------ running
     def execute(self, context: Context) -> dict[str, Any]:
@@ -256,7 +250,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
             loaded, run_fingerprint, self.max_rows_in_xcom, self.log
         )
         if fresh and self._in_memory() and self.on_invalid == "fail":
-            self._fail_on_rejections(self._check(self._rows(), resolver), "(nothing was sent)")
+            row_input.fail_on_rejections(self._check(self._rows(), resolver), "(nothing was sent)")
         if self.sql is not None:
             self.log.info(
                 "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
@@ -265,7 +259,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         if self.results_table is not None and not self.is_dry_run:
             assert self.results_conn_id is not None
             self._writer = task_writer(
-                context, self.results_conn_id, self.results_table, self.create_results_table
+                context, self.results_conn_id, self.results_table, self.create_results_table, self.snapshot
             )
             # What an earlier try wrote past the checkpoint goes, except the removals it made.
             self._recorded = self._writer.forget_after(progress.rows_done)
@@ -278,6 +272,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         saver = RunCheckpoint(context, loaded, state_of, writer, ledger, self.checkpoint_every_seconds)
         rows = self._rows()
         batches = saver.resend_first(pipeline, again, pipeline.batches(self._check(rows, resolver)), self.log)
+        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
@@ -293,12 +288,15 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
                     pipeline.finish(batch, None)
             else:
                 assert ledger is not None
-                hook.set_request_listener(ledger.tick)
+                snap.start(hook, ledger.tick)
                 # Saved before the first request: a try killed at any moment after it leaves a retry
                 # the state (and a mirror's plan) to go on from.
                 saver.save()
                 reporter = sending.reporter_for(progress, self._total_rows(), self.progress_every_seconds)
-                sending.send_all(hook, self.kind, types, pipeline, batches, saver, reporter, self.log)
+                sending.send_all(
+                    hook, self.kind, types, pipeline, snap.batches(batches), saver, reporter, self.log
+                )
+                snap.check()  # nothing is removed without its snapshot
                 sending.settle_unknown(progress, partial(hook.read_associations, *types), writer, self.log)
             if writer is not None:
                 writer.flush()
@@ -307,7 +305,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         except HubSpotUnreachableError as unreachable:
             saver.save()  # a retry goes on from the last confirmed row
             stopped = unreachable
-            sending.account_unsent(self.kind, pipeline, batches, unreachable)
+            sending.account_unsent(self.kind, pipeline, snap.unsent(batches), unreachable)
             if writer is not None:
                 writer.flush()
         except Exception:
@@ -319,6 +317,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
                 rows.close()
             if writer is not None:
                 writer.close()
+        snap.finish(writer)
         return self._conclude(context, hook, pipeline, saver, stopped, started, types)
 
     def _conclude(
@@ -337,7 +336,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         policy = OutcomePolicy(
             self.is_dry_run, self.on_invalid, self.max_failed_ratio, self.results_path, self.log
         )
-        totals = progress.totals(hook.request_stats())
+        totals = progress.totals(self._request_stats(hook))
         # The ledger also counts what a killed try sent after its last checkpoint.
         totals["requests"] = saver.requests(totals.get("requests", 0)) + self._other_requests()
         table = self.results_table if self._writer is not None else None
@@ -349,7 +348,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         progress.close(keep_files=bool(problems))
         self.log.info("Done: %s", counts_text(progress.tally))
         requests = int(result["summary"]["requests"])
-        this_try = int(hook.request_stats().get("requests", 0))
+        this_try = int(self._request_stats(hook).get("requests", 0))
         self.log.info("Outcome of every input row:\n%s", bucket_table(progress.tally, requests, this_try))
         policy.enforce(context, result, progress.tally, problems)
         archived = 0 if self.is_dry_run else progress.tally.archived  # a dry run removes nothing
@@ -368,23 +367,18 @@ class BaseHubSpotArchiveOperator(RowInputOperator):
         self, saver: RunCheckpoint, progress: Progress, limit: HubSpotDailyLimitError
     ) -> None:
         """Free the worker until HubSpot's daily limit resets, then continue where this stopped."""
-        state = saver.for_deferral()
+        trigger = saver.resume_trigger(limit)
         self.log.warning(
             "HubSpot's daily request limit is used up; deferring until %s. Confirmed so far: %s",
             limit.reset_at.to_iso8601_string(),
             counts_text(progress.tally),
         )
-        self.defer(
-            trigger=HubSpotWaitTrigger(
-                limit.reset_at, reason="HubSpot's daily request limit resets", payload={"checkpoint": state}
-            ),
-            method_name="execute_resume",
-        )
+        self.defer(trigger=trigger, method_name="execute_resume")
 
     # ------------------------------------------------------------- checkpoints
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
         """What a later try needs to continue: confirmed progress (subclasses add their own)."""
-        return progress.to_json(hook.request_stats())
+        return progress.to_json(self._request_stats(hook))
 
     def _kept_plan(self) -> dict[str, Any] | None:
         """Where a mirror keeps a plan too large for its checkpoint (nothing here)."""

@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubspot_assoc._compat import ObjectStoragePath, TaskLog
 from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubspot_assoc.ledger import RequestLedger
 from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_artifact
 from airflow_provider_hubspot_assoc.operators.outcome_policy import counts_text
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.row_parser import Removal
+from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
 if TYPE_CHECKING:
@@ -188,6 +190,12 @@ class RunCheckpoint:
         state = self.loaded if self.resending() and self.loaded else self.state_of()
         self.save(state)
         return state
+
+    def resume_trigger(self, limit: HubSpotDailyLimitError) -> HubSpotWaitTrigger:
+        """Save the checkpoint; the trigger that carries it to the run resumed when the daily limit resets."""
+        state = self.for_deferral()
+        reason = "HubSpot's daily request limit resets"
+        return HubSpotWaitTrigger(limit.reset_at, reason=reason, payload={"checkpoint": state})
 
     def keep_for_retry(self) -> None:
         """Keep the checkpoint for Airflow's retry, which sends again only failed and unknown removals."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
 # The request counters a result's summary carries (this try's plus those of earlier tries).
-COUNTERS = ("requests", "retries", "rate_limited", "isolation_requests")
+COUNTERS = ("requests", "retries", "rate_limited", "isolation_requests", "snapshot_requests")
 
 
 def counts_text(tally: Tally) -> str:

@@ -9,10 +9,11 @@ plain mixin: Airflow learns a task's parameter names (for ``.partial()`` and ``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
-from airflow_provider_hubspot_assoc._compat import BaseOperator
+from airflow_provider_hubspot_assoc import row_checks
+from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseOperator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import SQL_NEEDS_CONN_ID, input_rows
@@ -20,6 +21,16 @@ from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 
 # The templated row parameters; each subclass puts them in its own ``template_fields``.
 ROW_INPUT_FIELDS: tuple[str, ...] = ("inputs", "sql", "conn_id", "parameters")
+
+
+def fail_on_rejections(checked: Iterable[row_checks.CheckedRow], when: str) -> None:
+    """Fail the task, naming the rows, when any checked row cannot be sent."""
+    rejections = row_checks.rejections_in(checked)
+    if rejections:
+        raise AirflowFailException(
+            f"{len(rejections)} invalid input row(s) {when}: {row_checks.rejections_text(rejections)}. "
+            "Fix them, or set on_invalid='skip' to send the valid rows only."
+        )
 
 
 class RowInputOperator(BaseOperator):

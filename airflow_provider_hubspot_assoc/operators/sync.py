@@ -30,8 +30,9 @@ from airflow_provider_hubspot_assoc.row_checks import (
     rejections_text,
     split_checked,
 )
-from airflow_provider_hubspot_assoc.row_parser import RowParser
+from airflow_provider_hubspot_assoc.row_parser import Removal, RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
+from airflow_provider_hubspot_assoc.snapshots import Reader, SnapshotTaker
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
@@ -109,6 +110,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         self._plan: list[dict[str, Any]] | None = None
         self._plan_figures: dict[str, Any] = {}
         self._plan_file: dict[str, Any] | None = None  # where a plan too large to carry inline is kept
+        self._plan_current: dict[str, list[dict[str, Any]]] | None = None  # the read a plan was made from
 
     # The rows the archive machinery sends are the planned deletions, not the desired rows.
     def _rows(self) -> Iterator[Any]:
@@ -169,6 +171,28 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             compacted = [checkpoint.compact(item) for item in self._plan]
             self._plan_file = checkpoint.keep_plan(context, compacted, self.results_path)
 
+    # The snapshot of a mirror is its plan's read: recorded whole before the first request (before the
+    # checkpoint carries the plan), so a retry going on with the plan reads nothing again.
+    def _snapshot_reader(self, hook: HubSpotHook, types: tuple[str, str]) -> Reader:
+        current = self._plan_current or {}
+        return lambda from_ids: {i: current.get(i, []) for i in from_ids}
+
+    def _snapshot_ahead(self, taker: SnapshotTaker) -> None:
+        if self._plan_current is None or self._plan is None:
+            return  # an earlier try's plan: it recorded the snapshot before sending anything
+        removals = [
+            Removal(
+                number,
+                str(item["from_id"]),
+                str(item["to_id"]),
+                item.get("association_category"),
+                item.get("association_type_id"),
+            )
+            for number, item in enumerate(self._plan, start=1)
+        ]
+        taker.sink_records(taker.take(removals, self._plan_current))
+        taker.sink = None  # recorded: the chunks sent next only note their types
+
     def _kept_plan(self) -> dict[str, Any] | None:
         return self._plan_file
 
@@ -207,6 +231,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
             hook.close()
         plan = self._extras(desired, current, resolver)
         self._plan = plan
+        self._plan_current = current if self.snapshot else None
         empty_desired = not desired and bool(from_ids)
         over_cap = len(plan) > self.max_deletes
         self._plan_figures = {

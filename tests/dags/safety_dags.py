@@ -107,6 +107,7 @@ with DAG("s_proof_writeback", schedule=None, start_date=START) as s_proof_writeb
         results_table="hubspot_results",
         results_conn_id="hubspot_test_results",
         create_results_table=True,
+        snapshot=False,  # faults are scripted by request number: no snapshot read among them
         **SEQUENTIAL,
         **PAIR,
     )
@@ -120,6 +121,7 @@ with DAG("s_policy_retry", schedule=None, start_date=START) as s_policy_retry:
         results_table="hubspot_results",
         results_conn_id="hubspot_test_results",
         create_results_table=True,
+        snapshot=False,  # faults are scripted by request number: no snapshot read among them
         **SEQUENTIAL,
         **RETRY_NOW,
         **PAIR,
@@ -179,6 +181,7 @@ with DAG("s_progress_log", schedule=None, start_date=START) as s_progress_log:
         results_table="hubspot_results",
         results_conn_id="hubspot_test_results",
         create_results_table=True,
+        snapshot=False,  # faults are scripted by request number: no snapshot read among them
         **SEQUENTIAL,
         **RETRY_NOW,
         **PAIR,

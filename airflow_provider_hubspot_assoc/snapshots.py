@@ -1,0 +1,236 @@
+"""Snapshots: what a run is about to remove, recorded before each request, and read back for a restore.
+
+Just before the pairs of upcoming requests are sent, the current associations of their from-ids are
+read (batch read: one request per ``SNAPSHOT_IDS`` from-ids, every page), and for each removal the
+association types it will remove are recorded: every type of the pair for an archive, the named label
+when the pair has it for a label removal (every type when it names the unlabeled type, which removes
+the whole association). A removal that finds nothing to remove is absent before its
+request (``already_absent``). The records are handed to a sink that makes them durable before the
+batches are sent.
+
+A try that dies after its requests went out leaves a retry that reads those pairs gone: what an
+earlier try recorded is loaded first (``earlier``) and kept, so a re-read never erases it, and the
+reader unions every record of a pair, so a pair recorded twice restores once. No Airflow import.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.row_parser import Removal
+
+SNAPSHOT_IDS = 1000  # from-ids read at once: HubSpot's batch-read limit, so one request (plus pages)
+SNAPSHOT_OUTCOME = "snapshot"  # the results table's outcome of a record written before its request
+Spec = dict[str, Any]  # {"category", "typeId", "label"}
+RemovalKey = tuple[int, str, str, int | None]  # (row, from id, to id, type id), as ``Pipeline`` keys it
+PairKey = tuple[str, str, str, str]  # (from type, to type, from id, to id)
+Reader = Callable[[list[str]], dict[str, list[dict[str, Any]]]]  # from ids -> HubSpot's current targets
+Sink = Callable[[list[dict[str, Any]]], None]  # makes records durable before it returns
+
+
+def removal_key(removal: Removal) -> RemovalKey:
+    return (removal.row, removal.from_id, removal.to_id, removal.type_id)
+
+
+def spec_of(raw: dict[str, Any]) -> Spec:
+    """An association type as a snapshot records it."""
+    return {
+        "category": str(raw.get("category")),
+        "typeId": int(raw.get("typeId", 0)),
+        "label": raw.get("label"),
+    }
+
+
+def union(*lists: Iterable[Spec] | None) -> list[Spec]:
+    """Every type of the lists, once each by (category, type id), in the order first seen."""
+    seen: dict[tuple[str, int], Spec] = {}
+    for specs in lists:
+        for spec in specs or []:
+            seen.setdefault((str(spec["category"]), int(spec["typeId"])), spec_of(spec))
+    return list(seen.values())
+
+
+def removed_types(kind: Kind, removal: Removal, current: dict[str, list[dict[str, Any]]]) -> list[Spec]:
+    """The types ``removal`` will remove, given its from-id's current targets (``[]``: nothing)."""
+    target = next(
+        (t for t in current.get(removal.from_id) or [] if str(t["toObjectId"]) == removal.to_id), None
+    )
+    specs = [spec_of(spec) for spec in (target or {}).get("associationTypes") or []]
+    if kind is Kind.ARCHIVE:
+        return specs
+    named = [s for s in specs if s["category"] == removal.category and s["typeId"] == removal.type_id]
+    # The unlabeled type (label null) takes the whole association with it, every label included:
+    # https://developers.hubspot.com/docs/api-reference/crm-associations-v4/guide
+    return specs if any(s["label"] is None for s in named) else named
+
+
+def record(object_types: tuple[str, str], removal: Removal, types: list[Spec]) -> dict[str, Any]:
+    """One snapshot record (a JSONL line; a results-table row of outcome ``snapshot``)."""
+    return {
+        "from_type": object_types[0],
+        "to_type": object_types[1],
+        "from_id": removal.from_id,
+        "to_id": removal.to_id,
+        "types": types,
+        "row_number": removal.row,
+        "association_category": removal.category,
+        "association_type_id": removal.type_id,
+        "label": removal.label,
+    }
+
+
+class SnapshotTaker:
+    """Reads and records what the upcoming batches remove, before they are handed on to be sent.
+
+    :param kind: what the run removes.
+    :param object_types: (from type, to type).
+    :param read: current associations of some from-ids (the hook's batch read, or a mirror's plan).
+    :param sink: makes a chunk's records durable; None when they were recorded already (a mirror).
+    :param earlier: types an earlier try recorded, by removal key (kept whatever a re-read finds).
+    :param absent: where removals with nothing to remove go (``Pipeline.absent``).
+    """
+
+    def __init__(
+        self,
+        kind: Kind,
+        object_types: tuple[str, str],
+        read: Reader,
+        sink: Sink | None,
+        earlier: dict[RemovalKey, list[Spec]],
+        absent: set[RemovalKey],
+    ) -> None:
+        self.kind = kind
+        self.object_types = object_types
+        self.read = read
+        self.sink = sink
+        self.earlier = earlier
+        self.absent = absent
+        self.pending: dict[RemovalKey, list[Spec]] = {}  # recorded, outcome not written yet
+        self.held: list[Batch] = []  # read ahead, not handed on (what an error left unsent)
+        self.error: Exception | None = None  # why reading or recording a snapshot failed
+
+    def batches(self, batches: Iterable[Batch]) -> Iterator[Batch]:
+        """``batches``, each handed on only after its chunk's snapshot is durable.
+
+        A read or a write that fails ends the iteration (the batches handed on are finished by the
+        sender) and is kept in ``error``; ``held`` keeps the batches not handed on, in order.
+        """
+        from_ids: set[str] = set()
+        for batch in batches:
+            new = {r.from_id for r in batch.removals} - from_ids
+            if self.held and len(from_ids) + len(new) > SNAPSHOT_IDS:
+                if not self._recorded(from_ids):
+                    self.held.append(batch)
+                    return
+                yield from self._hand_on()
+                from_ids, new = set(), {r.from_id for r in batch.removals}
+            self.held.append(batch)
+            from_ids |= new
+        if self._recorded(from_ids):
+            yield from self._hand_on()
+
+    def _recorded(self, from_ids: set[str]) -> bool:
+        """Read and record the held batches' removals; False (``error`` set) when that failed."""
+        removals = [r for batch in self.held for r in batch.removals]
+        try:
+            if removals:
+                current = self.read(sorted(from_ids, key=int))
+                self.sink_records(self.take(removals, current))
+        except Exception as error:
+            self.error = error
+            return False
+        return True
+
+    def _hand_on(self) -> Iterator[Batch]:
+        while self.held:  # one at a time: what a stopped sender did not take stays held
+            yield self.held.pop(0)
+
+    def take(
+        self, removals: Iterable[Removal], current: dict[str, list[dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """Note what each removal will remove; return the records to make durable."""
+        records = []
+        for removal in removals:
+            key = removal_key(removal)
+            found = removed_types(self.kind, removal, current)
+            earlier = self.earlier.get(key)
+            if not found and not earlier:
+                self.absent.add(key)
+            types = union(earlier, found)
+            if types:
+                self.pending[key] = types
+            if found:
+                records.append(record(self.object_types, removal, found))
+        return records
+
+    def sink_records(self, records: list[dict[str, Any]]) -> None:
+        if self.sink is not None and records:
+            self.sink(records)
+
+    def types_of(self, outcome: dict[str, Any]) -> list[Spec] | None:
+        """The types an outcome record removed (archived or unknown), for the results table."""
+        if outcome.get("from_id") is None:
+            return None
+        key = (
+            int(outcome["row_number"]),
+            str(outcome["from_id"]),
+            str(outcome["to_id"]),
+            outcome.get("association_type_id"),
+        )
+        if outcome["outcome"] == "unknown":  # settled later: its record is written again
+            return self.pending.get(key)
+        types = self.pending.pop(key, None)
+        return types if outcome["outcome"] == "archived" else None
+
+
+# ------------------------------------------------------------------ reading snapshots back
+def _types(value: Any) -> list[Spec]:
+    """A record's ``types``: a list, or the JSON text a table column holds."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [spec_of(spec) for spec in value or [] if isinstance(spec, dict)]
+
+
+def types_by_pair(
+    records: Iterable[dict[str, Any]],
+    *,
+    run_id: str | None = None,
+    dag_id: str | None = None,
+    task_id: str | None = None,
+    map_index: int | None = None,
+) -> dict[PairKey, list[Spec]]:
+    """What a run removed: ``{(from type, to type, from id, to id): types}``, every record of a pair
+    united (a pair recorded by two tries, or for two labels, restores once, with all of them).
+
+    Records are JSONL lines or results-table rows (``table_records``); those of other runs, DAGs,
+    tasks or map indexes than given are skipped, as are records that name no type.
+    """
+    wanted = {"run_id": run_id, "dag_id": dag_id, "task_id": task_id, "map_index": map_index}
+    found: dict[PairKey, list[Spec]] = {}
+    for item in records:
+        if any(value is not None and item.get(name) != value for name, value in wanted.items()):
+            continue
+        types = _types(item.get("types"))
+        if not types:
+            continue
+        key = (str(item["from_type"]), str(item["to_type"]), str(item["from_id"]), str(item["to_id"]))
+        found[key] = union(found.get(key), types)
+    return found
+
+
+def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
+    """The records of snapshot JSONL files' lines (blank lines skipped)."""
+    for line in lines:
+        if line.strip():
+            yield json.loads(line)
+
+
+def table_records(rows: Iterable[dict[str, Any]], object_types: tuple[str, str]) -> Iterator[dict[str, Any]]:
+    """Results-table rows (as dicts of their columns) as records: the table has no object-type columns,
+    so the restore names them."""
+    for row in rows:
+        yield {**row, "from_type": object_types[0], "to_type": object_types[1]}

@@ -1,0 +1,131 @@
+"""The snapshot's pure parts: chunks of 1,000 from-ids, types removed, and the reader a restore uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from airflow_provider_hubspot_assoc.batching import Batch
+from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.row_parser import Removal
+from airflow_provider_hubspot_assoc.snapshots import (
+    SNAPSHOT_IDS,
+    SnapshotTaker,
+    jsonl_records,
+    table_records,
+    types_by_pair,
+)
+
+PRIMARY = {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}
+PLAIN = {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None}
+BILLING = {"category": "USER_DEFINED", "typeId": 9, "label": "Billing"}
+
+
+def batch(removals: list[Removal]) -> Batch:
+    made = Batch(Kind.ARCHIVE)
+    made.removals = removals
+    return made
+
+
+def test_reads_go_by_1000_from_ids_and_every_batch_comes_after_its_records() -> None:
+    reads: list[list[str]] = []
+    written: list[int] = []
+    events: list[str] = []
+
+    def read(ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        reads.append(ids)
+        return {i: [{"toObjectId": "7", "associationTypes": [PLAIN]}] for i in ids}
+
+    def sink(records: list[dict[str, Any]]) -> None:
+        written.append(len(records))
+        events.append("written")
+
+    batches = [
+        batch([Removal(n * 100 + i + 1, str(n * 100 + i + 1), "7") for i in range(100)]) for n in range(25)
+    ]
+    absent: set[Any] = set()
+    taker = SnapshotTaker(Kind.ARCHIVE, ("contacts", "companies"), read, sink, {}, absent)
+    for _ in taker.batches(batches):
+        events.append("sent")
+
+    assert [len(ids) for ids in reads] == [1000, 1000, 500]
+    assert max(len(ids) for ids in reads) <= SNAPSHOT_IDS
+    assert written == [1000, 1000, 500] and not absent
+    assert events[:11] == ["written"] + ["sent"] * 10
+
+
+def test_a_label_removal_records_only_its_label_and_a_missing_one_is_absent() -> None:
+    current = {"1": [{"toObjectId": "7", "associationTypes": [PLAIN, PRIMARY, BILLING]}]}
+    absent: set[Any] = set()
+    taker = SnapshotTaker(Kind.LABELS, ("contacts", "companies"), lambda ids: current, None, {}, absent)
+    records = taker.take(
+        [Removal(1, "1", "7", "USER_DEFINED", 9, "Billing"), Removal(2, "1", "7", "USER_DEFINED", 10)],
+        current,
+    )
+    assert [r["types"] for r in records] == [[BILLING]]
+    assert absent == {(2, "1", "7", 10)}
+
+
+def test_removing_the_unlabeled_type_records_every_label_it_takes_with_it() -> None:
+    """HubSpot: deleting an unlabeled association deletes its labels too, so all of them are recorded
+    (a restore of only the unlabeled type would lose them)."""
+    current = {"1": [{"toObjectId": "7", "associationTypes": [PLAIN, PRIMARY, BILLING]}]}
+    absent: set[Any] = set()
+    taker = SnapshotTaker(Kind.LABELS, ("contacts", "companies"), lambda ids: current, None, {}, absent)
+    records = taker.take([Removal(1, "1", "7", "HUBSPOT_DEFINED", 279)], current)
+    assert [r["types"] for r in records] == [[PLAIN, PRIMARY, BILLING]]
+    assert not absent
+
+
+def test_a_retry_that_finds_a_pair_gone_keeps_what_the_earlier_try_recorded() -> None:
+    absent: set[Any] = set()
+    earlier = {(1, "1", "7", None): [PLAIN, BILLING]}
+    taker = SnapshotTaker(Kind.ARCHIVE, ("contacts", "companies"), lambda ids: {}, None, earlier, absent)
+    taker.take([Removal(1, "1", "7")], {"1": []})
+    assert not absent  # removed by the earlier try: not already absent
+    outcome = {
+        "row_number": 1,
+        "from_id": "1",
+        "to_id": "7",
+        "association_type_id": None,
+        "outcome": "archived",
+    }
+    assert taker.types_of(outcome) == [PLAIN, BILLING]
+
+
+def test_the_reader_unites_every_record_of_a_pair_and_filters_by_task_instance() -> None:
+    line = {
+        "run_id": "r1",
+        "dag_id": "d",
+        "task_id": "t",
+        "map_index": -1,
+        "from_type": "0-1",
+        "to_type": "0-2",
+    }
+    lines = [
+        json.dumps({**line, "from_id": "1", "to_id": "7", "types": [PLAIN, BILLING]}),
+        json.dumps({**line, "from_id": "1", "to_id": "7", "types": []}),  # a retry found it gone
+        json.dumps({**line, "from_id": "1", "to_id": "7", "types": [PLAIN]}),  # recorded twice
+        "",
+        json.dumps({**line, "run_id": "r2", "from_id": "2", "to_id": "7", "types": [PLAIN]}),
+    ]
+    assert types_by_pair(jsonl_records(lines), run_id="r1") == {("0-1", "0-2", "1", "7"): [PLAIN, BILLING]}
+    assert set(types_by_pair(jsonl_records(lines))) == {("0-1", "0-2", "1", "7"), ("0-1", "0-2", "2", "7")}
+
+    rows = [
+        {**line, "from_id": "1", "to_id": "7", "outcome": "archived", "types": json.dumps([PRIMARY])},
+        {**line, "from_id": "1", "to_id": "7", "outcome": "snapshot", "types": json.dumps([BILLING])},
+        {**line, "from_id": "3", "to_id": "7", "outcome": "failed", "types": None},
+        {
+            **line,
+            "map_index": 2,
+            "from_id": "4",
+            "to_id": "7",
+            "outcome": "archived",
+            "types": json.dumps([PLAIN]),
+        },
+    ]
+    found = types_by_pair(
+        table_records(rows, ("contacts", "companies")), dag_id="d", task_id="t", map_index=-1
+    )
+    assert found == {("contacts", "companies", "1", "7"): [PRIMARY, BILLING]}
