@@ -23,7 +23,10 @@ class HubSpotError(Exception):
     ) -> None:
         super().__init__(message)
         self.batch: list[dict[str, Any]] | None = None  # the request it struck, when it stopped a run
-        self.struck: list[list[dict[str, Any]]] = []  # every request a stopping error struck in that run
+        # Every request from the first one a stopping error struck in that run, in order, and the answer
+        # each got (None: struck, not applied; a request sent before the stop may have an answer).
+        self.struck: list[list[dict[str, Any]]] = []
+        self.answers: list[Any] = []
         self.status = status
         self.category = category
         self.correlation_id = correlation_id

@@ -203,9 +203,10 @@ class HubSpotHook(BaseHook):
         """Send batches of native inputs concurrently; yield ``(batch, response)`` in their order.
 
         A batch with no inputs is yielded with ``None`` unsent. A batch HubSpot refuses as a whole
-        is bisected to its bad rows (``hubspot.isolation``); errors that stop the run are raised
-        after the batches already sent, with ``.batch`` and ``.struck`` naming the unsent ones
-        (``HubSpotClient.send_batches``).
+        is bisected to its bad rows (``hubspot.isolation``). An error that stops the run is raised
+        after the batches before the first one it struck; ``.struck`` lists that batch and every
+        later one in order, and ``.answers`` the answer each got (None: not applied), so nothing is
+        yielded past a gap (``HubSpotClient.send_batches``).
         """
         return self.client.send_batches(Kind(kind), from_object_type, to_object_type, batches)
 

@@ -125,10 +125,10 @@ class HubSpotClient:
         refuses as a whole (400, or retries exhausted) comes back as a response whose errors cover
         all its pairs, so nothing is lost; when an attempt may have been carried out (its answer
         lost), the response is ``unconfirmed`` instead. Auth, scope, daily-limit, unreachable and
-        request errors (a redirect, a request that could not be made) stop the run: batches already
-        sent are finished and yielded, then the error is raised with ``.batch`` set to the batch it
-        struck (not applied) so a caller can send it again later, and ``.struck`` listing every such
-        batch.
+        request errors (a redirect, a request that could not be made) stop the run: batches before
+        the first one struck are yielded, then the error is raised with ``.batch`` set to the batch it
+        struck (not applied), ``.struck`` listing the first struck batch and every later one in
+        order, and ``.answers`` the answer each of those got (None: not applied).
         """
         self.path(from_type, to_type, kind.path_suffix)  # validate before any request
         stopped: list[HubSpotError] = []
@@ -142,18 +142,24 @@ class HubSpotClient:
             thread_name_prefix="hubspot",
         )
         for batch, job in sent:
-            if job is None:
-                yield batch, None
-                continue
-            try:
-                response = job.result()
-            except STOPPING as error:
-                error.batch = batch
-                stopped[:] = stopped or [error]
+            response: BatchResponse | None = None
+            if job is not None:
+                try:
+                    response = job.result()
+                except STOPPING as error:
+                    error.batch = batch
+                    stopped[:] = stopped or [error]
+                    stopped[0].struck.append(batch)
+                    stopped[0].answers.append(None)
+                    continue
+                except BATCH_FAILED as error:
+                    response = failed_response(kind, batch, error)
+            if stopped:
+                # Past a struck batch nothing is yielded, or a caller confirming in order would see a
+                # gap: later batches ride on the error, in order, with the answers they got.
                 stopped[0].struck.append(batch)
+                stopped[0].answers.append(response)
                 continue
-            except BATCH_FAILED as error:
-                response = failed_response(kind, batch, error)
             yield batch, response
         if stopped:
             raise stopped[0]

@@ -75,9 +75,12 @@ def account_unsent(
     Reads the rest of the rows (no request is sent); the checkpoint saved before still points at
     the last confirmed row, so a retry sends them.
     """
-    for batch in [*unreachable.struck, *batches]:
+    answered = zip(unreachable.struck, unreachable.answers, strict=True)
+    for batch, answer in [*answered, *((batch, None) for batch in batches)]:
         assert isinstance(batch, Batch)
-        pipeline.finish(batch, failed_response(kind, batch, unreachable, "not sent") if batch else None)
+        if answer is None and batch:
+            answer = failed_response(kind, batch, unreachable, "not sent")
+        pipeline.finish(batch, answer)
 
 
 def reporter_for(progress: Progress, total_rows: int | None, every_seconds: float) -> ProgressReporter:

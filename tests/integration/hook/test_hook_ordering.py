@@ -39,3 +39,38 @@ def test_batches_come_back_in_order_and_one_slow_request_bounds_the_read_ahead(
     assert [b[0]["to"][0]["id"] for b, r in rest if r is not None] == ["5001", "5002"]
     assert sum(1 for b, r in rest if r is None and not b) == 100_000
     assert sim.state.count("contacts", "companies") == 0
+
+
+def test_a_batch_struck_by_the_daily_limit_leaves_no_gap_before_later_answers(
+    make_hook: HookFactory, hubspot_simulator: HubSpotSimulator
+) -> None:
+    """Batches answered after one the daily limit struck are not yielded past it: a caller confirming
+    in order would see a gap. They ride on the error, in order, with their answers."""
+    from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+
+    sim = hubspot_simulator
+    for from_id, to_id in (("101", "5000"), ("102", "5001"), ("103", "5002")):
+        sim.state.associate("contacts", from_id, "companies", to_id)
+    sim.script("daily")  # the first request to arrive (the first batch's, sent first) is refused
+    hook = make_hook(max_in_flight=3)
+    batches = [[{"from": {"id": f}, "to": [{"id": t}]}] for f, t in (("101", "5000"), ("102", "5001"))]
+    batches.append([{"from": {"id": "103"}, "to": [{"id": "5002"}]}])
+
+    yielded: list[list[dict[str, Any]]] = []
+    try:
+        for batch, _ in hook.send_batches(Kind.ARCHIVE, "contacts", "companies", iter(batches)):
+            yielded.append(batch)
+    except HubSpotDailyLimitError as error:
+        struck, answers = error.struck, error.answers
+    else:
+        raise AssertionError("the daily limit did not stop the run")
+
+    assert yielded + struck == batches[: len(yielded) + len(struck)]  # in order, no gap
+    assert len(struck) == len(answers) and answers[0] is None  # the struck one was not applied
+    for batch, answer in zip(struck[1:], answers[1:], strict=True):
+        # a later batch that was sent carries its answer, so its pairs are not claimed unsent
+        if answer is not None:
+            assert (
+                not answer.errors
+                and sim.state.associated("contacts", batch[0]["from"]["id"], "companies") == []
+            )
