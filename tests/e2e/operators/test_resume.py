@@ -41,7 +41,7 @@ def test_a_crashed_try_resumes_from_its_checkpoint(
     pairs = seed_pairs(sim, 30, companies=5)  # 150 pairs in 15 requests of 10
     use_simulator(monkeypatch, sim)
     set_rows(monkeypatch, [list(p) for p in pairs])
-    sim.reconfigure(latency_seconds=0.02)
+    sim.reconfigure(latency_seconds=0.25)  # slower than a checkpoint, even on a busy machine
     sim.script(*([0] * 7), 401)  # the 8th request: the token is refused; the first try dies there
 
     result = run_dag("t_resumable")
