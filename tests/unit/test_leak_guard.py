@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 
 def test_the_guard_fails_tests_that_print_or_log_a_secret(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2]
-    probe = repo / "tests" / f"test_probe_leak_{tmp_path.name}.py"
+    # Under tests/ so tests/conftest.py applies; named so that no other pytest session running in this
+    # checkout at the same time (make test runs the suite and the version lanes at once) collects it or
+    # removes it: only an explicit path collects a file that does not match test_*.py.
+    probe = repo / "tests" / f"probe_leak_{os.getpid()}_{uuid.uuid4().hex[:8]}.py"
     probe.write_text(
         "import logging\n"
         "def test_prints():\n    print('token sim-private-app-token')\n"
