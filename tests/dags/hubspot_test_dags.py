@@ -136,7 +136,7 @@ def response() -> Any:
     return json.loads(os.environ["HUBSPOT_TEST_RESPONSE"])
 
 
-SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 3}  # a PENDING response must time out quickly
+SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 1.5}  # a PENDING response must time out quickly
 # The archived-sensor tests end when the pairs are gone; the long timeout only guards a busy machine.
 ARCHIVED_SENSOR_TIMING = {"poke_interval": 0.2, "timeout": 30}
 

@@ -12,7 +12,7 @@ from tests.versions import needs_task_state_store
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
 
-@pytest.mark.hubspot_simulator(daily_limit=4, daily_reset_seconds=2.0, retry_after_on_429=True)
+@pytest.mark.hubspot_simulator(daily_limit=4, daily_reset_seconds=1.0, retry_after_on_429=True)
 def test_daily_limit_defers_until_the_reset_and_completes(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,7 +59,7 @@ def test_a_crashed_try_resumes_from_its_checkpoint(
     assert sum(1 for r in sim.stats.log if r.status == 401) == 1
 
 
-@pytest.mark.hubspot_simulator(daily_limit=10, daily_reset_seconds=2.0, retry_after_on_429=True)
+@pytest.mark.hubspot_simulator(daily_limit=10, daily_reset_seconds=1.0, retry_after_on_429=True)
 def test_native_rows_split_across_requests_survive_a_deferral(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,7 +50,7 @@ def test_mirror_deletes_exactly_the_extra_associations(
     assert (summary["received"], summary["archived"], summary["failed"]) == (25, 25, 0)
 
 
-@pytest.mark.hubspot_simulator(daily_limit=3, daily_reset_seconds=2.0, retry_after_on_429=True)
+@pytest.mark.hubspot_simulator(daily_limit=3, daily_reset_seconds=1.0, retry_after_on_429=True)
 def test_a_mirror_deferred_by_the_daily_limit_finishes_its_plan_and_counts_every_deletion(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -74,6 +74,8 @@ def archive_everything(
         "answers-lost-after-apply",
     ],
 )
+# An injected 429 says the window is full; a 1-s window keeps the waits short.
+@pytest.mark.hubspot_simulator(window_seconds=1.0)
 def test_every_pair_is_archived_through_faults(
     faults: dict[str, Any], counter: str, hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,7 @@ from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
-PER_CLIENT = 80
+PER_CLIENT = 50
 
 
 @pytest.mark.hubspot_simulator(
