@@ -87,6 +87,16 @@ _SQL_LOG.setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 
+def quiet(hook: Any) -> Any:
+    """``hook`` with its statement lines kept out of the task log.
+
+    common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
+    loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
+    """
+    hook._log = _SQL_LOG
+    return hook
+
+
 class ResultsWriter:
     """Buffers outcome records of one task instance and inserts them in batches."""
 
@@ -108,10 +118,7 @@ class ResultsWriter:
         hook = BaseHook.get_connection(conn_id).get_hook()
         if not isinstance(hook, dbapi_hook_class()):
             raise AirflowFailException(f"results_conn_id {conn_id!r} is not a SQL connection")
-        # common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
-        # loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
-        hook._log = _SQL_LOG
-        self.hook = hook
+        self.hook = quiet(hook)
         self.key = (run_id, dag_id, task_id, map_index)
         self.flush_every = flush_every
         self.done = done  # the outcome of a write HubSpot carried out (``Kind.done``)

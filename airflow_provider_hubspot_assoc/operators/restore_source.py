@@ -33,7 +33,7 @@ from airflow_provider_hubspot_assoc.restoring import (
 )
 from airflow_provider_hubspot_assoc.row_sources import sql_rows
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
-from airflow_provider_hubspot_assoc.writeback import TYPES_COLUMN, check_table_name
+from airflow_provider_hubspot_assoc.writeback import TYPES_COLUMN, check_table_name, quiet
 
 
 class TableSource:
@@ -68,7 +68,7 @@ class TableSource:
         hook = BaseHook.get_connection(self.conn_id).get_hook()  # type: ignore[no-untyped-call]
         if not isinstance(hook, dbapi_hook_class()):
             raise AirflowFailException(f"source_conn_id {self.conn_id!r} is not a SQL connection")
-        return hook
+        return quiet(hook)
 
     def has_records(self) -> bool:
         """Whether the run left any snapshot record here; fails naming the table when it cannot be read."""
