@@ -263,14 +263,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         ledger = checkpoint.open_ledger(context, self.is_dry_run, resumed)
         if self.results_table is not None and not self.is_dry_run:
             assert self.results_conn_id is not None
-            self._writer = task_writer(
-                context,
-                self.results_conn_id,
-                self.results_table,
-                self.create_results_table,
-                self.snapshot,
-                self.kind.done,
-            )
+            table = (self.results_conn_id, self.results_table, self.create_results_table)
+            self._writer = task_writer(context, *table, self.snapshot, self.kind.done)
             # What an earlier try wrote past the checkpoint goes, except the removals it made.
             self._recorded = self._writer.forget_after(progress.rows_done)
         writer = self._writer

@@ -271,3 +271,32 @@ def test_a_bad_snapshot_record_is_rejected_naming_row_field_and_record(
         assert "association_type_id" in "".join(capfd.readouterr())
     else:
         assert result.task_states[("restore", -1)] == "success"
+
+
+@pytest.mark.parametrize(("answer", "failed"), [("ok_pending", True), ("drop_after_apply", False)])
+def test_a_create_whose_answer_proved_nothing_is_read_back(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, answer: str, failed: bool
+) -> None:
+    """The first create is answered PENDING and not carried out, or carried out and its answer lost:
+    read back, what HubSpot shows is restored, what it does not is failed ("still absent after create")."""
+    before = typed(account)
+    undo(monkeypatch, run_dag("rs_archive", dag_file=DAGS), "rs_archive")
+    use_simulator(monkeypatch, account, max_attempts=1, read_timeout=1)
+    account.script(0, answer)  # the label definitions pass; the first create gets the answer
+    reads = account.stats.by_endpoint["read"]
+
+    result = restore().xcom("restore")
+
+    summary = result["summary"]
+    assert_buckets_add_up(summary)
+    assert summary["unknown"] == 0 and account.stats.by_endpoint["read"] == reads + 1  # the read back
+    if failed:
+        assert 0 < summary["failed"] <= 10  # the first request's types, at most batch_size
+        assert typed(account) < before
+        assert {row["error"]["category"] for row in result["failed_rows"]} == {"STILL_ABSENT"}
+        assert all(
+            r["error"]["message"].startswith("still absent after create") for r in result["failed_rows"]
+        )
+    else:
+        assert summary["failed"] == 0 and summary["restored"] == len(before)
+        assert typed(account) == before
