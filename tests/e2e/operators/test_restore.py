@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import DagResult, run_dag, use_simulator
+from tests.airflow_helpers import DagResult, postgres_database, run_dag, use_simulator
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
@@ -115,6 +115,23 @@ def test_a_restore_brings_back_every_type_and_a_second_one_changes_nothing(
     again = second.xcom("restore")["summary"]
     assert_buckets_add_up(again)
     assert again["restored"] == len(before)
+
+
+@pytest.mark.postgres
+def test_a_restore_reads_a_results_table_on_postgres(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = typed(account)
+    with postgres_database("hubspot_restore") as (_, connection):
+        monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_TEST_RESULTS", connection)
+        undo(monkeypatch, run_dag("rs_archive", dag_file=DAGS), "rs_archive")
+
+        result = restore()
+
+        assert result.state == "success" and typed(account) == before
+        summary = result.xcom("restore")["summary"]
+        assert_buckets_add_up(summary)
+        assert summary["restored"] == len(before)
 
 
 def test_a_restore_from_files_brings_back_what_the_run_removed(
