@@ -10,29 +10,14 @@ from typing import Any
 
 import pendulum
 import pytest
-import requests
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import DagResult, postgres_database, run_dag, use_simulator
+from tests.e2e.operators.restore_support import DAGS, FROM_TO, assert_buckets_add_up, typed
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
 
-DAGS = Path(__file__).resolve().parents[2] / "dags" / "restore_dags.py"
-BUCKETS = ("restored", "rejected", "failed", "duplicates", "unknown", "planned")
 CONTACTS = [str(c) for c in range(100, 130)]
-FROM_TO = ("contacts", "companies")
-Typed = set[tuple[str, str, str, int]]
-
-
-def assert_buckets_add_up(summary: dict[str, Any]) -> None:
-    assert summary["received"] == sum(summary[b] for b in BUCKETS), summary
-    assert "archived" not in summary
-
-
-def typed(sim: HubSpotSimulator) -> Typed:
-    """Every (from, to, category, type id) of contacts -> companies, through the inspection API."""
-    answer = requests.get(f"{sim.url}/_sim/associations?from=contacts&to=companies&types=1", timeout=10)
-    return {(f, t, c, int(i)) for f, t, c, i in answer.json()["types"]}
 
 
 @pytest.fixture

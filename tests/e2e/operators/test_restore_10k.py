@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_hubspot_assoc._compat import HAS_TASK_STATE_STORE
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag, use_simulator
-from tests.e2e.operators.test_restore import DAGS, FROM_TO, Typed, assert_buckets_add_up, typed
+from tests.e2e.operators.restore_support import DAGS, FROM_TO, Typed, assert_buckets_add_up, typed
 from tests.killing import kill_mid_run, retry_killed_task
 
 pytestmark = [
