@@ -80,6 +80,7 @@ MODULES: dict[str, list[str]] = {
     "hooks": ["airflow_provider_hubspot_assoc.hooks.hubspot"],
     "operators": [
         "airflow_provider_hubspot_assoc.operators.associations",
+        "airflow_provider_hubspot_assoc.operators.restore",
         "airflow_provider_hubspot_assoc.operators.sync",
     ],
     "sensors": ["airflow_provider_hubspot_assoc.sensors.hubspot"],
@@ -91,7 +92,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-hubspot-assoc",
         "name": "HubSpot Associations",
-        "description": "Remove HubSpot CRM associations and association labels in bulk, safely.",
+        "description": "Remove HubSpot CRM associations and association labels in bulk, safely, and undo it.",
         "versions": [__version__],
         "integrations": [
             {

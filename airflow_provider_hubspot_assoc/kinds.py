@@ -28,6 +28,22 @@ class Kind(str, Enum):
         """Whether a row names an association type (a label or type id), not just a pair."""
         return self is not Kind.ARCHIVE
 
+    @property
+    def creates(self) -> bool:
+        """Whether HubSpot is asked to create: done means present, where for a removal it means gone."""
+        return self is Kind.CREATE
+
+    @property
+    def done(self) -> str:
+        """The bucket (and write-back outcome) of a write HubSpot carried out: ``archived`` for a
+        removal, ``restored`` for a create (this provider creates associations only to restore them)."""
+        return "restored" if self.creates else "archived"
+
+    @property
+    def writes(self) -> str:
+        """What one row's writes are called in messages."""
+        return "creates" if self.creates else "removals"
+
     def __str__(self) -> str:
         return self.value
 

@@ -1,9 +1,9 @@
 """Where every input row ends up: the buckets, and the rejected/failed rows in full.
 
-Every removal read lands in exactly one bucket: ``archived``, ``rejected`` (invalid, with the
-reason), ``failed`` (HubSpot's error), ``duplicates``, ``unknown`` (sent, but no answer proves what
-HubSpot did, and reading it back did not tell), or, in a dry run, ``planned``. ``received`` always
-equals their sum. No Airflow import.
+Every removal read lands in exactly one bucket: ``archived`` (``restored`` for a create),
+``rejected`` (invalid, with the reason), ``failed`` (HubSpot's error), ``duplicates``, ``unknown``
+(sent, but no answer proves what HubSpot did, and reading it back did not tell), or, in a dry run,
+``planned``. ``received`` always equals their sum. No Airflow import.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from typing import IO, Any
 
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
@@ -25,6 +26,9 @@ DEFAULT_KEEP_ROWS = 100
 
 @dataclass
 class Tally:
+    """The buckets' counts. ``archived`` counts the writes HubSpot carried out, whatever ``kind``: the
+    summary, the logs and the write-back name that bucket ``kind.done`` (``restored`` for a create)."""
+
     received: int = 0
     archived: int = 0
     rejected: int = 0
@@ -33,6 +37,7 @@ class Tally:
     unknown: int = 0
     planned: int = 0
     already_absent: int = 0  # part of archived: HubSpot said the association was already gone
+    kind: Kind = field(default=Kind.ARCHIVE, repr=False, compare=False)
 
     def accounted(self) -> int:
         return sum(getattr(self, bucket) for bucket in BUCKETS)
@@ -40,10 +45,22 @@ class Tally:
     def check(self) -> None:
         """Raise if a row is missing from the buckets or counted twice (a bug, never user error)."""
         if self.accounted() != self.received:
-            raise RuntimeError(f"bucket sums do not add up: {asdict(self)}")
+            raise RuntimeError(f"bucket sums do not add up: {self.as_json()}")
 
     def as_json(self) -> dict[str, int]:
-        return asdict(self)
+        """The counts as a checkpoint keeps them."""
+        return {item.name: getattr(self, item.name) for item in fields(self) if item.name != "kind"}
+
+    def named(self) -> list[tuple[str, int]]:
+        """Each bucket with its count, in order, named as the summary names it."""
+        return [(self.kind.done if b == "archived" else b, getattr(self, b)) for b in BUCKETS]
+
+    def summary(self) -> dict[str, int]:
+        """The counts as the result's ``summary`` gives them (``already_absent`` only for removals)."""
+        counts = {"received": self.received, **dict(self.named())}
+        if not self.kind.creates:
+            counts["already_absent"] = self.already_absent
+        return counts
 
 
 class RowSpool:

@@ -22,14 +22,7 @@ from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
-from airflow_provider_hubspot_assoc.settlement import (
-    CONFIRMED_GONE,
-    STILL_ASSOCIATED,
-    UNKNOWN_OUTCOME,
-    Reader,
-    removal_of,
-    settle,
-)
+from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict
 
 CHECKPOINT_VERSION = 1
 
@@ -71,10 +64,11 @@ class Progress:
     _at_boundary: dict[str, Any] | None = field(default=None, repr=False)
 
     @classmethod
-    def start(cls, run_fingerprint: str, keep_rows: int) -> Progress:
+    def start(cls, run_fingerprint: str, keep_rows: int, kind: Kind = Kind.ARCHIVE) -> Progress:
         return cls(
             run_fingerprint,
             keep_rows,
+            tally=Tally(kind=kind),
             failed=RowSpool("failed", keep_rows),
             rejected=RowSpool("rejected", keep_rows),
             unknown=RowSpool("unknown", keep_rows),
@@ -112,12 +106,12 @@ class Progress:
             self._at_boundary = None
 
     @classmethod
-    def from_json(cls, state: dict[str, Any], keep_rows: int) -> Progress:
+    def from_json(cls, state: dict[str, Any], keep_rows: int, kind: Kind = Kind.ARCHIVE) -> Progress:
         return cls(
             fingerprint=str(state["fingerprint"]),
             keep_rows=keep_rows,
             rows_done=int(state["rows_done"]),
-            tally=Tally(**state["tally"]),
+            tally=Tally(**state["tally"], kind=kind),
             failed=RowSpool.from_state("failed", keep_rows, state["failed"]),
             rejected=RowSpool.from_state("rejected", keep_rows, state["rejected"]),
             unknown=RowSpool.from_state("unknown", keep_rows, state.get("unknown") or {}),
@@ -162,34 +156,36 @@ class Progress:
         return removals
 
     def settle_unknown(self, read: Reader) -> list[dict[str, Any]]:
-        """Read back the removals of unknown outcome; returns their write-back records, settled.
+        """Read back the writes of unknown outcome; returns their write-back records, settled.
 
-        Gone: archived. Still there: failed ("still associated after archive"). Unreadable: unknown
-        still, and they count against the failure policy like failed ones.
+        Carried out (``settlement.verdict``: gone after a removal, present after a create): in
+        ``archived`` (named ``tally.kind.done``). Not carried out: failed ("still associated after
+        archive", "still absent after create"). Unreadable: unknown still, and they count against the
+        failure policy like failed ones.
         """
         items = list(self.unknown.rows())
         found = settle((removal_of(item) for item in items), read)
+        meaning = verdict(self.tally.kind, found)
+        done = self.tally.kind.done
         why = {(i["row"], i["from_id"], i["to_id"], i.get("association_type_id")): i["error"] for i in items}
         tally, records = self.tally, []
         self.unknown.close()
         self.unknown = RowSpool("unknown", self.keep_rows)
-        for removal in found.gone:
+        for removal in meaning.done:
             tally.unknown -= 1
             tally.archived += 1
-            records.append(outcome_record(removal, "archived", None, CONFIRMED_GONE))
+            records.append(outcome_record(removal, done, None, meaning.confirmed))
         still: list[tuple[str, str]] = []
-        for removal in found.present:
+        for removal in meaning.undone:
             tally.unknown -= 1
             tally.failed += 1
             lost = why[(removal.row, removal.from_id, removal.to_id, removal.type_id)]["message"]
-            message = f"still associated after archive (the archive's answer proved nothing: {lost})"
-            self.failed.add(
-                {**removal.describe(), "error": {"category": STILL_ASSOCIATED, "message": message}}
-            )
-            records.append(outcome_record(removal, "failed", STILL_ASSOCIATED, message))
+            message = f"{meaning.message} (the answer proved nothing: {lost})"
+            self.failed.add({**removal.describe(), "error": {"category": meaning.code, "message": message}})
+            records.append(outcome_record(removal, "failed", meaning.code, message))
             still.append(removal.pair)
         if still:
-            error = BatchError(STILL_ASSOCIATED, "still associated after archive", pairs=tuple(still))
+            error = BatchError(meaning.code, meaning.message, pairs=tuple(still))
             self.responses.add(BatchResponse(errors=[error], http_status=200, pairs_sent=0))
         for removal in found.unread:
             detail = why[(removal.row, removal.from_id, removal.to_id, removal.type_id)]
@@ -211,6 +207,7 @@ class Pipeline:
         on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.kind = Kind(kind)
+        progress.tally.kind = self.kind  # the buckets are named for what this pipeline sends
         self.on_outcomes = on_outcomes  # receives one record per input row as batches are confirmed
         self.batch_size = batch_size
         self.progress = progress
@@ -340,8 +337,9 @@ class Pipeline:
             self.on_outcomes(records)
 
     def _account(self, batch: Batch, response: BatchResponse, keep: bool) -> list[dict[str, Any]]:
-        """Put each removal of a finished request into archived or failed."""
+        """Put each removal of a finished request into archived (``kind.done``) or failed."""
         tally, failed = self.progress.tally, self.progress.failed
+        done = self.kind.done
         errors_by_pair = {pair: error for error in response.errors for pair in error.pairs}
         unknown = set(response.unknown_pairs)
         records = []
@@ -367,12 +365,12 @@ class Pipeline:
                     self.absent.discard(key)
                     tally.already_absent += 1
                 if keep:
-                    records.append(outcome_record(removal, "archived"))
-            elif error.means_already_gone:
+                    records.append(outcome_record(removal, done))
+            elif error.means_already_gone and not self.kind.creates:
                 tally.archived += 1
                 tally.already_absent += 1
                 if keep:
-                    records.append(outcome_record(removal, "archived", error.category, error.message))
+                    records.append(outcome_record(removal, done, error.category, error.message))
             else:
                 tally.failed += 1
                 detail: dict[str, Any] = {"category": error.category, "message": error.message}

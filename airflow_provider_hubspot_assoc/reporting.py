@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from airflow_provider_hubspot_assoc.outcomes import BUCKETS, Tally
+from airflow_provider_hubspot_assoc.outcomes import Tally
 
 PROGRESS_EVERY_SECONDS = 30.0
 
@@ -88,7 +88,7 @@ class ProgressReporter:
 
 def bucket_table(tally: Tally, requests: int, requests_this_try: int) -> str:
     """The closing lines: one aligned row per bucket, then the requests."""
-    rows = [("received", tally.received)] + [(bucket, getattr(tally, bucket)) for bucket in BUCKETS]
+    rows = [("received", tally.received), *tally.named()]
     width = max(len(name) for name, _ in rows)
     digits = max(len(_count(value)) for _, value in [*rows, ("requests", requests)])
     lines = [f"  {name:<{width}}  {_count(value):>{digits}}" for name, value in rows]

@@ -30,12 +30,19 @@ def check_rows(
     Lazy: a stream of rows is checked as it is read.
     """
     for number, raw in enumerate(rows, start=1):
-        parsed = parser.parse(raw, number)
-        if resolver is not None and not isinstance(parsed, Rejection):
-            resolved = [resolver.resolve(removal) for removal in parsed]
-            rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
-            parsed = rejection or [r for r in resolved if isinstance(r, Removal)]
-        yield number, parsed
+        yield number, check_row(raw, number, parser, resolver)
+
+
+def check_row(
+    raw: Any, number: int, parser: RowParser, resolver: LabelResolver | None = None
+) -> list[Removal] | Rejection:
+    """One row, numbered ``number``: its removals, or why it cannot be sent (see ``check_rows``)."""
+    parsed = parser.parse(raw, number)
+    if resolver is not None and not isinstance(parsed, Rejection):
+        resolved = [resolver.resolve(removal) for removal in parsed]
+        rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
+        parsed = rejection or [r for r in resolved if isinstance(r, Removal)]
+    return parsed
 
 
 def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:

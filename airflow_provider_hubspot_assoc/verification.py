@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.row_parser import Removal
 
 FINISHED_OK = "COMPLETE"
@@ -27,9 +28,10 @@ class Verdict:
 def error_ratio(response: Mapping[str, Any]) -> tuple[int, int]:
     """(failed, sent) of a response: from the operator's ``summary`` when present, else HubSpot's fields."""
     summary = response.get("summary")
-    if isinstance(summary, Mapping):  # a removal of unknown outcome counts as not done
+    if isinstance(summary, Mapping):  # a write of unknown outcome counts as not done
         failed = int(summary.get("failed", 0)) + int(summary.get("unknown", 0))
-        return failed, failed + int(summary.get("archived", 0))
+        done = sum(int(summary.get(name, 0)) for name in {kind.done for kind in Kind})
+        return failed, failed + done
     errors = int(response.get("numErrors") or len(response.get("errors") or []))
     results = len(response.get("results") or [])
     return errors, max(errors + results, 1 if errors else 0)

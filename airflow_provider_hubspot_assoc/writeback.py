@@ -87,6 +87,16 @@ _SQL_LOG.setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 
+def quiet(hook: Any) -> Any:
+    """``hook`` with its statement lines kept out of the task log.
+
+    common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
+    loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
+    """
+    hook._log = _SQL_LOG
+    return hook
+
+
 class ResultsWriter:
     """Buffers outcome records of one task instance and inserts them in batches."""
 
@@ -102,17 +112,16 @@ class ResultsWriter:
         create: bool = False,
         flush_every: int = FLUSH_EVERY_ROWS,
         types: bool = False,
+        done: str = "archived",
     ) -> None:
         self.table = check_table_name(table)
         hook = BaseHook.get_connection(conn_id).get_hook()
         if not isinstance(hook, dbapi_hook_class()):
             raise AirflowFailException(f"results_conn_id {conn_id!r} is not a SQL connection")
-        # common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
-        # loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
-        hook._log = _SQL_LOG
-        self.hook = hook
+        self.hook = quiet(hook)
         self.key = (run_id, dag_id, task_id, map_index)
         self.flush_every = flush_every
+        self.done = done  # the outcome of a write HubSpot carried out (``Kind.done``)
         self.written = 0
         self._buffer: list[tuple[Any, ...]] = []
         self._connection: Any = None  # set when a SQLite input query reads the same file
@@ -145,9 +154,10 @@ class ResultsWriter:
         return f"run_id = {mark} AND dag_id = {mark} AND task_id = {mark} AND map_index = {mark}"
 
     def forget_after(self, row_number: int) -> set[tuple[int, str, str, int | None]]:
-        """Delete what an earlier try wrote past ``row_number``, except the deletions it made.
+        """Delete what an earlier try wrote past ``row_number``, except the writes it made.
 
-        A row ``archived`` records an association that is gone: it stays, and the keys of those rows
+        A row ``archived`` (``done``: ``restored`` for a restore) records a write HubSpot carried out:
+        it stays, and the keys of those rows
         (row number, from id, to id, type id) are returned so that this try neither writes them again
         nor counts them as anything but archived. Everything else past the checkpoint comes again.
         """
@@ -155,13 +165,13 @@ class ResultsWriter:
         kept = self.hook.get_records(
             f"SELECT row_number, from_id, to_id, association_type_id FROM {self.table} WHERE {self._where()} "
             f"AND row_number > {mark} AND outcome = {mark}",
-            parameters=(*self.key, row_number, "archived"),
+            parameters=(*self.key, row_number, self.done),
         )
         # Snapshot rows stay too: they may be the only record of what a killed try removed.
         self.hook.run(
             f"DELETE FROM {self.table} WHERE {self._where()} AND row_number > {mark} "
             f"AND outcome NOT IN ({mark}, {mark})",
-            parameters=(*self.key, row_number, "archived", SNAPSHOT_OUTCOME),
+            parameters=(*self.key, row_number, self.done, SNAPSHOT_OUTCOME),
         )
         return {_key(row) for row in kept or []}
 
@@ -178,7 +188,7 @@ class ResultsWriter:
             found = self.hook.get_records(
                 f"SELECT row_number, from_id, to_id, association_type_id FROM {self.table} WHERE "
                 f"{self._where()} AND outcome = {mark} AND row_number IN ({', '.join([mark] * len(part))})",
-                parameters=(*self.key, "archived", *part),
+                parameters=(*self.key, self.done, *part),
             )
             archived |= {_key(row) for row in found or []}
         self.replace_outcomes(("failed", "unknown"), [])
@@ -305,7 +315,12 @@ class ResultsWriter:
 
 
 def task_writer(
-    context: Context, conn_id: str, table: str, create: bool = False, types: bool = False
+    context: Context,
+    conn_id: str,
+    table: str,
+    create: bool = False,
+    types: bool = False,
+    done: str = "archived",
 ) -> ResultsWriter:
     """The writer of the task instance ``context`` runs (its run, DAG, task and map index)."""
     ti = context["ti"]
@@ -319,6 +334,7 @@ def task_writer(
         map_index=map_index if map_index is not None else -1,
         create=create,
         types=types,
+        done=done,
     )
 
 

@@ -2,7 +2,9 @@
 
 Reads ``deal_contacts`` joined to ``deals`` in the warehouse (connection ``hubspot_warehouse``),
 archives the pairs, then a sensor checks the pushed BatchResponse: COMPLETE with at most 1% of the
-pairs refused by HubSpot, or the run fails with the counts.
+pairs refused by HubSpot, or the run fails with the counts. Every pair's outcome is written back to
+``hubspot_cleanup_results`` in the warehouse, with the association types each removal removed (the
+snapshot taken just before each request): ``example_hubspot_restore.py`` undoes a run from there.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ WHERE d.stage = 'closedlost'
 ORDER BY dc.deal_id
 """
 
+RESULTS_TABLE = "hubspot_cleanup_results"
+
 with DAG(
     dag_id="hubspot_nightly_closed_lost_cleanup",
     schedule="0 2 * * *",
@@ -36,6 +40,10 @@ with DAG(
         sql=CLOSED_LOST_PAIRS,
         on_invalid="skip",
         max_failed_ratio=0.01,
+        # The outcome of every pair, and what each removal removed: what a restore reads.
+        results_table=RESULTS_TABLE,
+        results_conn_id="hubspot_warehouse",
+        create_results_table=True,
     )
     check = HubSpotBatchResponseSensor(
         task_id="check_batch_response",

@@ -25,6 +25,7 @@ class DagResult:
     state: str
     xcoms: dict[tuple[str, int], Any]
     task_states: dict[tuple[str, int], str]
+    run_id: str = ""
 
     def xcom(self, task_id: str, map_index: int = -1) -> Any:
         return self.xcoms[(task_id, map_index)]
@@ -69,7 +70,7 @@ def run_dag(dag_id: str, dag_file: Path = DAG_FILES["tests"], **test_kwargs: Any
         )
         xcoms = {(r.task_id, r.map_index): r.value for r in rows if r.key == "return_value"}
         states = {(ti.task_id, ti.map_index): str(ti.state) for ti in run.get_task_instances(session=session)}
-    return DagResult(str(run.state), xcoms, states)
+    return DagResult(str(run.state), xcoms, states, str(run.run_id))
 
 
 def use_simulator(

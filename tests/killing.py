@@ -28,10 +28,17 @@ load_dag({dag_id!r}, Path({dag_file!r})).test(logical_date=pendulum.parse({logic
 
 
 def kill_mid_run(
-    dag_id: str, dag_file: Path, logical: pendulum.DateTime, sim: HubSpotSimulator, after: int
+    dag_id: str,
+    dag_file: Path,
+    logical: pendulum.DateTime,
+    sim: HubSpotSimulator,
+    after: int,
+    endpoint: str = "archive",
 ) -> None:
-    """Run the DAG in a child process and SIGKILL it once HubSpot has seen ``after`` archive requests."""
+    """Run the DAG in a child process and SIGKILL it once HubSpot has seen ``after`` more requests to
+    ``endpoint`` (``archive``, ``create``...) than before it started."""
     code = CHILD.format(repo=str(REPO), dag_id=dag_id, dag_file=str(dag_file), logical=logical.isoformat())
+    before = sim.stats.by_endpoint[endpoint]
     child = subprocess.Popen(
         [sys.executable, "-c", code],
         env=os.environ.copy(),
@@ -40,7 +47,7 @@ def kill_mid_run(
     )
     try:
         deadline = time.monotonic() + 120
-        while sim.stats.by_endpoint["archive"] < after:
+        while sim.stats.by_endpoint[endpoint] < before + after:
             assert child.poll() is None, "the first try ended before it could be killed"
             assert time.monotonic() < deadline, "the first try sent too few requests"
             time.sleep(0.005)

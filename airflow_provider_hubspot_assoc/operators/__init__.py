@@ -5,6 +5,7 @@ from airflow_provider_hubspot_assoc.operators.associations import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,
 )
+from airflow_provider_hubspot_assoc.operators.restore import RestoreAssociationsOperator
 from airflow_provider_hubspot_assoc.operators.sync import (
     SyncAssociationLabelsOperator,
     SyncAssociationsOperator,
@@ -14,6 +15,7 @@ __all__ = [
     "HUBSPOT_ASSET_ALIAS",
     "BatchArchiveAssociationsOperator",
     "BatchArchiveLabelsOperator",
+    "RestoreAssociationsOperator",
     "SyncAssociationLabelsOperator",
     "SyncAssociationsOperator",
     "hubspot_asset",

@@ -18,13 +18,24 @@ if TYPE_CHECKING:
 LOCAL_ROOT = "hubspot_assoc_results"
 
 
+def safe_run_id(run_id: str) -> str:
+    """A run id as a folder name on any storage (a run id such as ``manual__2026-01-01T00:00:00+00:00``
+    holds ``:`` and ``+``)."""
+    return run_id.replace(":", "_").replace("+", "_")
+
+
 def relative_path(context: Context, name: str) -> str:
     """``<dag>/<run>/<task>[-<map index>]/<name>``, safe as a path on any storage."""
     ti = context["ti"]
-    map_index = getattr(ti, "map_index", -1)
-    run_id = str(context.get("run_id", "run")).replace(":", "_").replace("+", "_")
-    leaf = f"{ti.task_id}" + (f"-{map_index}" if map_index is not None and map_index >= 0 else "")
-    return f"{ti.dag_id}/{run_id}/{leaf}/{name}"
+    return task_relative_path(
+        ti.dag_id, str(context.get("run_id", "run")), ti.task_id, getattr(ti, "map_index", -1), name
+    )
+
+
+def task_relative_path(dag_id: str, run_id: str, task_id: str, map_index: int | None, name: str) -> str:
+    """Where ``relative_path`` puts a file of that task instance (a restore reads its failed rows there)."""
+    leaf = f"{task_id}" + (f"-{map_index}" if map_index is not None and map_index >= 0 else "")
+    return f"{dag_id}/{safe_run_id(run_id)}/{leaf}/{name}"
 
 
 def local_artifact(context: Context, name: str) -> Path:

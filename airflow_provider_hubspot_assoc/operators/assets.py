@@ -35,8 +35,11 @@ def hubspot_asset(hubspot_conn_id: str, from_object_type: str, to_object_type: s
     return Asset(uri=uri, name=f"hubspot_associations_{hubspot_conn_id}_{from_object_type}_{to_object_type}")
 
 
-def add_archive_event(context: Context, outlets: list[Any], asset: Asset, archived: int) -> bool:
-    """Add the run's Asset event through the alias; none when nothing was archived.
+def add_archive_event(
+    context: Context, outlets: list[Any], asset: Asset, archived: int, done: str = "archived"
+) -> bool:
+    """Add the run's Asset event through the alias, ``{done: count}`` as extra (``restored`` for a
+    restore); none when nothing was written.
 
     Airflow records events only when the task succeeds, so a task failed by its failure policy
     emits none either. Without the alias among the task's outlets (the user gave their own
@@ -44,5 +47,5 @@ def add_archive_event(context: Context, outlets: list[Any], asset: Asset, archiv
     """
     if archived <= 0 or HUBSPOT_ASSET_ALIAS not in outlets:
         return False
-    context["outlet_events"][HUBSPOT_ASSET_ALIAS].add(asset, extra={"archived": archived})
+    context["outlet_events"][HUBSPOT_ASSET_ALIAS].add(asset, extra={done: archived})
     return True

@@ -186,7 +186,12 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         return self._input_rows(connection=shared)
 
     def _in_memory(self) -> bool:
+        """Whether every row is checked before anything is sent (else rejections fail the run at its end)."""
         return self.sql is None
+
+    def _source_text(self) -> str:
+        """Where the rows come from, for the log."""
+        return f"SQL on {self.conn_id}" if self.sql else "inputs"
 
     def _sent_rows_parser(self) -> RowParser:
         """Parses the rows ``_rows()`` yields (the user's rows, in the user's column names)."""
@@ -247,7 +252,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         run_fingerprint = self._fingerprint(batch_size)
         resumed = loaded is not None and Progress.usable(loaded, run_fingerprint)
         progress, again, fresh = checkpoint.starting_progress(
-            loaded, run_fingerprint, self.max_rows_in_xcom, self.log
+            loaded, run_fingerprint, self.max_rows_in_xcom, self.log, self.kind
         )
         if fresh and self._in_memory() and self.on_invalid == "fail":
             row_input.fail_on_rejections(self._check(self._rows(), resolver), "(nothing was sent)")
@@ -258,9 +263,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         ledger = checkpoint.open_ledger(context, self.is_dry_run, resumed)
         if self.results_table is not None and not self.is_dry_run:
             assert self.results_conn_id is not None
-            self._writer = task_writer(
-                context, self.results_conn_id, self.results_table, self.create_results_table, self.snapshot
-            )
+            table = (self.results_conn_id, self.results_table, self.create_results_table)
+            self._writer = task_writer(context, *table, self.snapshot, self.kind.done)
             # What an earlier try wrote past the checkpoint goes, except the removals it made.
             self._recorded = self._writer.forget_after(progress.rows_done)
         writer = self._writer
@@ -276,10 +280,10 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
-            "Dry run: planning removals" if self.is_dry_run else "Removing",
+            f"Dry run: planning {self.kind.writes}" if self.is_dry_run else f"Sending {self.kind.writes}",
             from_type,
             to_type,
-            f"SQL on {self.conn_id}" if self.sql else "inputs",
+            self._source_text(),
             self.hubspot_conn_id,
         )
         try:
@@ -351,8 +355,10 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         this_try = int(self._request_stats(hook).get("requests", 0))
         self.log.info("Outcome of every input row:\n%s", bucket_table(progress.tally, requests, this_try))
         policy.enforce(context, result, progress.tally, problems)
-        archived = 0 if self.is_dry_run else progress.tally.archived  # a dry run removes nothing
-        announce_archived(context, self.outlets, self.hubspot_conn_id, types, archived, self.log)
+        archived = 0 if self.is_dry_run else progress.tally.archived  # a dry run writes nothing
+        announce_archived(
+            context, self.outlets, self.hubspot_conn_id, types, archived, self.log, self.kind.done
+        )
         return result
 
     def _other_requests(self) -> int:

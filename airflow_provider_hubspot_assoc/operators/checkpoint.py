@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hubspot_assoc._compat import ObjectStoragePath, TaskLog
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.ledger import RequestLedger
 from airflow_provider_hubspot_assoc.operators.artifacts import artifact, local_artifact
 from airflow_provider_hubspot_assoc.operators.outcome_policy import counts_text
@@ -66,7 +67,11 @@ def carried_checkpoint(context: Context, event: dict[str, Any] | None, log: Task
 
 
 def starting_progress(
-    checkpoint: dict[str, Any] | None, run_fingerprint: str, keep_rows: int, log: TaskLog
+    checkpoint: dict[str, Any] | None,
+    run_fingerprint: str,
+    keep_rows: int,
+    log: TaskLog,
+    kind: Kind = Kind.ARCHIVE,
 ) -> tuple[Progress, list[Removal] | None, bool]:
     """Where this try starts: an earlier try's checkpoint, or the beginning.
 
@@ -74,7 +79,7 @@ def starting_progress(
     failure policy (else None); and whether the run starts from the beginning.
     """
     if checkpoint is not None and Progress.usable(checkpoint, run_fingerprint):
-        progress = Progress.from_json(checkpoint, keep_rows)
+        progress = Progress.from_json(checkpoint, keep_rows, kind)
         log.info(
             "Resuming after input row %d, confirmed by an earlier try: %s",
             progress.rows_done,
@@ -87,7 +92,7 @@ def starting_progress(
             return progress, again, False
         log.warning(
             "The failed rows of the earlier try are not on this worker; sending every row again "
-            "(archiving is idempotent)"
+            "(archiving and creating are idempotent)"
         )
         progress.close()
     elif checkpoint is not None:
@@ -96,7 +101,7 @@ def starting_progress(
             checkpoint.get("fingerprint"),
             run_fingerprint,
         )
-    return Progress.start(run_fingerprint, keep_rows), None, True
+    return Progress.start(run_fingerprint, keep_rows, kind), None, True
 
 
 def open_ledger(context: Context, dry_run: bool, resumed: bool) -> RequestLedger | None:

@@ -31,7 +31,7 @@ COUNTERS = ("requests", "retries", "rate_limited", "isolation_requests", "snapsh
 def counts_text(tally: Tally) -> str:
     """``received 10, archived 8, failed 1, ...``: the buckets, for log lines and error messages."""
     return (
-        f"received {tally.received}, archived {tally.archived}, failed {tally.failed}, "
+        f"received {tally.received}, {tally.kind.done} {tally.archived}, failed {tally.failed}, "
         f"rejected {tally.rejected}, duplicates {tally.duplicates}"
         + (f", unknown {tally.unknown}" if tally.unknown else "")
         + (f", planned {tally.planned}" if tally.planned else "")
@@ -44,7 +44,7 @@ class OutcomePolicy:
 
     :param dry_run: the run sent nothing; its result plans the requests.
     :param on_invalid: ``fail`` or ``skip`` invalid rows.
-    :param max_failed_ratio: share of sent removals HubSpot may fail before the task fails.
+    :param max_failed_ratio: share of sent writes HubSpot may fail before the task fails.
     :param results_path: object storage for the full row lists, or None for the worker's disk.
     :param log: the task's logger.
     """
@@ -83,7 +83,7 @@ class OutcomePolicy:
         """
         result = progress.responses.to_json()
         result["summary"] = {
-            **progress.tally.as_json(),
+            **progress.tally.summary(),
             **{name: int(totals.get(name, 0)) for name in COUNTERS},
             "seconds": round(time.monotonic() - started + progress.earlier.get("seconds", 0.0), 3),
         }
@@ -121,17 +121,18 @@ class OutcomePolicy:
     def problems(
         self, result: dict[str, Any], tally: Tally, stopped: HubSpotUnreachableError | None
     ) -> list[str]:
-        """Why the task fails: HubSpot unreachable, too many failed or unknown removals, rejected rows."""
+        """Why the task fails: HubSpot unreachable, too many failed or unknown writes, rejected rows."""
         problems = []
+        writes = tally.kind.writes
         sent = tally.archived + tally.failed + tally.unknown
         bad = tally.failed + tally.unknown
         if stopped is not None:
             problems.append(
-                f"{stopped}; the run stopped there: {tally.failed} removal(s) are failed, most of them "
-                "not sent (a retry goes on from the last confirmed row)"
+                f"{stopped}; the run stopped there: {tally.failed} of its {writes} are failed, most of "
+                "them not sent (a retry goes on from the last confirmed row)"
             )
         elif sent and bad / sent > self.max_failed_ratio:
-            text = f"HubSpot failed {tally.failed} of {sent} removals sent"
+            text = f"HubSpot failed {tally.failed} of {sent} {writes} sent"
             if tally.unknown:
                 text += (
                     f", and the outcome of {tally.unknown} is unknown (no answer proved it and reading them "
@@ -169,8 +170,10 @@ def announce_archived(
     object_types: tuple[str, str],
     archived: int,
     log: TaskLog,
+    done: str = "archived",
 ) -> None:
-    """Tell downstream DAGs this run removed associations (``archived``: 0 for a dry run)."""
+    """Tell downstream DAGs this run changed associations (``archived``: what it wrote, 0 for a dry run;
+    ``done``: what the count is called, ``restored`` for a restore)."""
     asset = hubspot_asset(hubspot_conn_id, *object_types)
-    if add_archive_event(context, outlets, asset, archived):
-        log.info("Asset event for %s (%d archived)", asset.uri, archived)
+    if add_archive_event(context, outlets, asset, archived, done):
+        log.info("Asset event for %s (%d %s)", asset.uri, archived, done)

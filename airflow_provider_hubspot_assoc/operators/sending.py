@@ -49,20 +49,21 @@ def send_all(
 
 
 def settle_unknown(progress: Progress, read: Reader, writer: ResultsWriter | None, log: TaskLog) -> None:
-    """Read back removals whose answer was lost or proved nothing, and put each in its bucket."""
+    """Read back writes whose answer was lost or proved nothing, and put each in its bucket."""
     if not progress.tally.unknown:
         return
-    count = progress.tally.unknown
-    log.warning("Reading back %d removals whose outcome no answer proved", count)
+    count, done = progress.tally.unknown, progress.tally.kind.done
+    log.warning("Reading back %d %s whose outcome no answer proved", count, progress.tally.kind.writes)
     records = progress.settle_unknown(read)
     if writer is not None:
         writer.replace_outcomes(("unknown",), records)
     log.info(
-        "Of %d removals of unknown outcome: %d gone (archived), %d still associated (failed), %d still "
-        "unknown",
+        "Of %d of unknown outcome: %d %s, %d failed (%s), %d still unknown",
         count,
-        sum(1 for r in records if r["outcome"] == "archived"),
+        sum(1 for r in records if r["outcome"] == done),
+        done,
         sum(1 for r in records if r["outcome"] == "failed"),
+        "still absent" if progress.tally.kind.creates else "still associated",
         progress.tally.unknown,
     )
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow_provider_hubspot_assoc._compat import ObjectStoragePath
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.operators.artifacts import safe_run_id
 from airflow_provider_hubspot_assoc.snapshots import (
     Reader,
     RemovalKey,
@@ -65,7 +66,7 @@ def task_identity(context: Context) -> dict[str, Any]:
 
 def snapshot_folder(results_path: str, identity: dict[str, Any]) -> Any:
     """``<results_path>/snapshots/<dag>/<run>/<task>/<map index>/`` (the run id made safe as a path)."""
-    run = identity["run_id"].replace(":", "_").replace("+", "_")
+    run = safe_run_id(identity["run_id"])
     parts = (FOLDER, identity["dag_id"], run, identity["task_id"], str(identity["map_index"]))
     return ObjectStoragePath(results_path.rstrip("/") + "/" + "/".join(parts))
 

@@ -275,6 +275,17 @@ class AccountState:
                 if key[0] == f_type and key[2] == t_type and types
             }
 
+    def typed_pairs(self, from_type: str, to_type: str) -> set[tuple[str, str, str, int]]:
+        """Every ``(from id, to id, category, type id)`` of the direction ``from_type -> to_type``."""
+        f_type, t_type = object_type_id(from_type), object_type_id(to_type)
+        with self._lock:
+            return {
+                (key[1], key[3], category, type_id)
+                for key, types in self._edges.items()
+                if key[0] == f_type and key[2] == t_type
+                for category, type_id in types
+            }
+
     def types_of(self, from_type: str, from_id: str, to_type: str, to_id: str) -> set[TypeKey]:
         f_type, t_type = object_type_id(from_type), object_type_id(to_type)
         with self._lock:

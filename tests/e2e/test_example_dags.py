@@ -32,14 +32,17 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sqlite3.Connec
     return db
 
 
-def test_nightly_cleanup_removes_closed_lost_deal_contacts(
+def test_nightly_cleanup_removes_closed_lost_deal_contacts_and_the_restore_dag_undoes_it(
     hubspot_simulator: HubSpotSimulator, warehouse: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sim = hubspot_simulator
+    decision_maker = sim.state.define_label("deals", "contacts", "Decision maker")
     deals = {"9001": "closedlost", "9002": "closedwon", "9003": "closedlost"}
     links = [("9001", "101"), ("9001", "102"), ("9002", "101"), ("9003", "103")]
     for deal, contact in links:
-        sim.state.associate("deals", deal, "contacts", contact)
+        labels = [(decision_maker.category, decision_maker.type_id)] if contact == "102" else []
+        sim.state.associate("deals", deal, "contacts", contact, labels)
+    before = sim.state.typed_pairs("deals", "contacts")
     warehouse.execute("CREATE TABLE deals (deal_id INTEGER, stage TEXT)")
     warehouse.execute("CREATE TABLE deal_contacts (deal_id INTEGER, contact_id INTEGER)")
     warehouse.executemany("INSERT INTO deals VALUES (?, ?)", deals.items())
@@ -51,6 +54,25 @@ def test_nightly_cleanup_removes_closed_lost_deal_contacts(
     assert result.state == "success"
     assert result.xcom("archive_closed_lost_deal_contacts")["summary"]["archived"] == 3
     assert sim.state.pairs("deals", "contacts") == {("9002", "101")}
+
+    # The restore DAG, triggered with the cleanup's run id as its param: every type comes back.
+    restored = run_dag(
+        "hubspot_restore_closed_lost_cleanup",
+        EXAMPLES / "example_hubspot_restore.py",
+        run_conf={"run_id": result.run_id},
+    )
+
+    assert restored.state == "success"
+    summary = restored.xcom("restore_closed_lost_deal_contacts")["summary"]
+    assert (summary["received"], summary["restored"]) == (4, 4)  # 3 unlabeled types and one label
+    assert sim.state.typed_pairs("deals", "contacts") == before
+    outcomes = warehouse.execute(
+        "SELECT dag_id, outcome, COUNT(*) FROM hubspot_cleanup_results GROUP BY 1, 2 ORDER BY 1"
+    ).fetchall()
+    assert outcomes == [
+        ("hubspot_nightly_closed_lost_cleanup", "archived", 3),
+        ("hubspot_restore_closed_lost_cleanup", "restored", 4),
+    ]
 
 
 def test_warehouse_sync_removes_labels_and_confirms(

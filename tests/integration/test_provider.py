@@ -37,6 +37,7 @@ PUBLIC_CLASSES = {
     "operators": {
         "BatchArchiveAssociationsOperator",
         "BatchArchiveLabelsOperator",
+        "RestoreAssociationsOperator",
         "SyncAssociationsOperator",
         "SyncAssociationLabelsOperator",
     },

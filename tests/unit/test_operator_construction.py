@@ -13,6 +13,7 @@ from airflow_provider_hubspot_assoc._compat import AirflowFailException
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     BatchArchiveLabelsOperator,
+    RestoreAssociationsOperator,
     SyncAssociationLabelsOperator,
     SyncAssociationsOperator,
 )
@@ -224,3 +225,50 @@ def test_a_mirror_checks_its_literal_desired_rows_in_their_own_column_names() ->
         SyncAssociationsOperator(
             task_id="s", inputs=[{"contact_id": "x", "company_id": 1}], **columns, **PAIR
         )
+
+
+RUN = {
+    "source_run_id": "scheduled__2026-11-28T02:00:00+00:00",
+    "source_dag_id": "cleanup",
+    "source_task_id": "archive",
+}
+TABLE = {"source_table": "hubspot_results", "source_conn_id": "warehouse"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({**RUN, **TABLE, "inputs": [[1, 2]]}, "not inputs="),
+        ({**RUN, **TABLE, "sql": "select 1", "conn_id": "x"}, "not conn_id, sql="),
+        ({**RUN, **TABLE, "snapshot": True}, "takes no snapshot"),
+        ({**RUN}, "exactly one of source_table"),
+        ({**RUN, **TABLE, "source_path": "s3://b/p"}, "exactly one of source_table"),
+        ({**RUN, "source_table": "hubspot_results"}, "needs source_conn_id"),
+        ({**RUN, **TABLE, "source_table": "results; drop table x"}, "plain table name"),
+        ({**TABLE, **RUN, "source_run_id": ""}, "source_run_id"),
+        ({**TABLE, **RUN, "source_task_id": None}, "source_task_id"),
+        ({**TABLE, **RUN, "source_map_index": "first"}, "source_map_index"),
+    ],
+)
+def test_a_restore_refuses_what_would_make_it_restore_the_wrong_thing(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RestoreAssociationsOperator(task_id="t", **PAIR, **kwargs)
+
+
+def test_a_restore_takes_its_run_from_templates_and_takes_no_snapshot() -> None:
+    op = RestoreAssociationsOperator(
+        task_id="t",
+        source_run_id="{{ params.run_id }}",
+        source_dag_id="cleanup",
+        source_task_id="archive",
+        source_table="hubspot_results",
+        results_table="hubspot_results",
+        results_conn_id="warehouse",
+        **PAIR,
+    )
+    assert {"source_run_id", "source_map_index", "source_table", "source_path"} <= set(op.template_fields)
+    assert "inputs" not in op.template_fields and "sql" not in op.template_fields
+    assert op.snapshot is False and op.kind.done == "restored"
+    assert op.outlets == [HUBSPOT_ASSET_ALIAS]

@@ -42,7 +42,10 @@ def _inspect(sim: HubSpotSimulator, method: str, path: str, query: str, body: by
             except InvalidObjectTypeError as error:
                 raise loading.LoadError(f"{name}: {error}") from None
         pairs = sorted(sim.state.pairs(from_type, to_type))
-        return 200, {"from": from_type, "to": to_type, "count": len(pairs), "pairs": pairs}
+        listed: dict[str, object] = {"from": from_type, "to": to_type, "count": len(pairs), "pairs": pairs}
+        if params.get("types") in ("1", "true"):  # every (from, to, category, type id): labels included
+            listed["types"] = sorted(sim.state.typed_pairs(from_type, to_type))
+        return 200, listed
     if method == "GET" and path == "/_sim/count":
         return 200, {"count": sim.state.count()}
     if method == "POST" and path == "/_sim/reset":

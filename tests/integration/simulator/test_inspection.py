@@ -70,6 +70,22 @@ def test_good_fault_settings_are_still_taken(hubspot_simulator: HubSpotSimulator
     assert statuses == [503, 429, 207, 200]
 
 
+def test_associations_list_every_type_when_asked(hubspot_simulator: HubSpotSimulator) -> None:
+    sim = hubspot_simulator
+    sim.state.associate("contacts", "101", "companies", "201", ["Primary"])
+    sim.state.associate("contacts", "102", "companies", "201")
+
+    plain = _inspect(sim, "GET", "/_sim/associations?from=contacts&to=companies").json()
+    typed = _inspect(sim, "GET", "/_sim/associations?from=contacts&to=companies&types=1").json()
+
+    assert "types" not in plain and typed["pairs"] == plain["pairs"] == [["101", "201"], ["102", "201"]]
+    assert typed["types"] == [
+        ["101", "201", "HUBSPOT_DEFINED", 1],
+        ["101", "201", "HUBSPOT_DEFINED", 279],
+        ["102", "201", "HUBSPOT_DEFINED", 279],
+    ]
+
+
 def test_inspection_calls_are_not_counted(hubspot_simulator: HubSpotSimulator, api: Api) -> None:
     sim = hubspot_simulator
     sim.state.associate("contacts", "101", "companies", "201")
