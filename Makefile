@@ -20,12 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/python example_dags/run_demo.py
 
-# Lint and types first. Then the suite and the version lanes at once: the suite often waits (on
+# Lint first. Then types, the suite and the version lanes at once: the suite often waits (on
 # time-scaled rate limits, sensors, killed workers) and leaves a core idle, which the lanes take at a
 # lower priority; each one's output is printed whole when it ends. Last the deployment test, alone.
-test: lint typecheck
-	$(MAKE) --no-print-directory -j $(words pytest $(VERSION_LANES)) --output-sync=target \
-		pytest $(addprefix version-,$(VERSION_LANES))
+test: lint
+	$(MAKE) --no-print-directory -j $(words typecheck pytest $(VERSION_LANES)) --output-sync=target \
+		typecheck pytest $(addprefix version-,$(VERSION_LANES))
 	$(MAKE) --no-print-directory deployment
 
 lint: $(STAMP)
@@ -35,10 +35,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The suite on every core (pytest-xdist; each worker has its own Airflow home and metadata database),
-# but the deployment test, which starts Airflow's own processes and runs alone (`make deployment`).
+# The suite on every core plus one (pytest-xdist; each worker has its own Airflow home and metadata
+# database): the extra worker runs while the others wait on simulated latency and limits. All but the
+# deployment test, which starts Airflow's own processes and runs alone (`make deployment`).
+PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist worksteal --ignore=$(DEPLOYMENT_TEST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --ignore=$(DEPLOYMENT_TEST) $(PYTEST_ARGS)
 
 deployment: $(STAMP)
 	$(BIN)/python -m pytest $(DEPLOYMENT_TEST) $(PYTEST_ARGS)
