@@ -59,12 +59,7 @@ class RestoreAssociationsOperator(BaseHubSpotArchiveOperator):
 
     kind: ClassVar[Kind] = Kind.CREATE
     template_fields: Sequence[str] = (
-        "from_object_type",
-        "to_object_type",
-        "hubspot_conn_id",
-        "results_path",
-        "results_table",
-        "results_conn_id",
+        *(name for name in BaseHubSpotArchiveOperator.template_fields if name not in NOT_TAKEN),
         "source_run_id",
         "source_dag_id",
         "source_task_id",
