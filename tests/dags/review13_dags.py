@@ -1,0 +1,41 @@
+"""DAGs of the adversarial review of the restore (``tests/e2e/operators/test_review13.py``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG
+
+from airflow_provider_hubspot_assoc.operators import (
+    BatchArchiveAssociationsOperator,
+    RestoreAssociationsOperator,
+)
+
+START = pendulum.datetime(2026, 1, 1, tz="UTC")
+PAIR = {"from_object_type": "contacts", "to_object_type": "companies"}
+TABLE = {"results_table": "hubspot_results", "results_conn_id": "hubspot_test_results"}
+SOURCE = {
+    "source_run_id": "{{ var.value.restore_run_id }}",
+    "source_dag_id": "{{ var.value.restore_dag_id }}",
+    "source_task_id": "archive",
+}
+
+# Two labeled pairs in one request; a failure-policy retry (Airflow's next try) right away.
+with DAG(
+    "r13_archive_retried",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 1, "retry_delay": timedelta(0)},
+) as r13_archive_retried:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5000"], ["101", "5000"]],
+        create_results_table=True,
+        max_in_flight=1,
+        **TABLE,
+        **PAIR,
+    )
+
+with DAG("r13_restore", schedule=None, start_date=START) as r13_restore:
+    RestoreAssociationsOperator(task_id="restore", **SOURCE, source_table="hubspot_results", **TABLE, **PAIR)

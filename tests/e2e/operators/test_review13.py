@@ -1,0 +1,56 @@
+"""Adversarial review of the restore (issue 13): defects found, each shown through dag.test() against
+the simulator over HTTP, with the snapshot in a real SQLite results table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from tests.airflow_helpers import run_dag, use_simulator
+from tests.e2e.operators.restore_support import FROM_TO, assert_buckets_add_up, typed
+from tests.versions import needs_task_state_store
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "review13_dags.py"
+
+
+@pytest.fixture
+def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> HubSpotSimulator:
+    """Contacts 100 and 101 with company 5000: one labeled Billing, one Primary."""
+    sim = hubspot_simulator
+    sim.state.define_label(*FROM_TO, "Billing")
+    sim.state.associate(FROM_TO[0], "100", FROM_TO[1], "5000", ("Billing",))
+    sim.state.associate(FROM_TO[0], "101", FROM_TO[1], "5000", ("Primary",))
+    use_simulator(monkeypatch, sim)
+    return sim
+
+
+@needs_task_state_store
+def test_a_removal_left_unknown_then_retried_keeps_its_snapshot_in_the_table(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """Try 1 removes both pairs but HubSpot's answer proves nothing and reading back fails: unknown,
+    the failure policy fails the try, its outcome rows carry the types (the snapshot rows are gone).
+    Try 2 sends them again: it must keep try 1's types, or the restore has nothing to bring back."""
+    before = typed(account)
+    # try 1: snapshot read, the archive (carried out, answer no proof), the read back (not an answer)
+    account.script(0, "ok_errors_not_list", "ok_not_batch")
+
+    archived = run_dag("r13_archive_retried", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    assert typed(account) == set()
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["unknown"]) == (2, 0)
+    assert summary["already_absent"] == 0  # try 1 removed them: they were not absent before the run
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", archived.run_id)
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", "r13_archive_retried")
+
+    restored = run_dag("r13_restore", dag_file=DAGS)
+
+    assert restored.state == "success", restored.task_states
+    assert_buckets_add_up(restored.xcom("restore")["summary"])
+    assert typed(account) == before
