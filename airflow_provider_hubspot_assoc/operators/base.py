@@ -274,9 +274,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         pipeline.recorded = self._recorded
         state_of = partial(self._checkpoint_state, progress, hook)
         saver = RunCheckpoint(context, loaded, state_of, writer, ledger, self.checkpoint_every_seconds)
+        # The snapshot first: it loads what earlier tries recorded, before the rows of removals sent
+        # again (which may be the only record of what they removed) are deleted.
+        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         rows = self._rows()
         batches = saver.resend_first(pipeline, again, pipeline.batches(self._check(rows, resolver)), self.log)
-        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",
