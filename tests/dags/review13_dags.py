@@ -39,3 +39,19 @@ with DAG(
 
 with DAG("r13_restore", schedule=None, start_date=START) as r13_restore:
     RestoreAssociationsOperator(task_id="restore", **SOURCE, source_table="hubspot_results", **TABLE, **PAIR)
+
+# The same, recording under results_path only (JSONL snapshot files and the run's failed.jsonl).
+FILES = {"results_path": "{{ var.value.snapshot_path }}"}
+
+with DAG(
+    "r13_archive_files_retried",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 1, "retry_delay": timedelta(0)},
+) as r13_archive_files_retried:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=[["100", "5000"], ["101", "5000"]], max_in_flight=1, **FILES, **PAIR
+    )
+
+with DAG("r13_restore_files", schedule=None, start_date=START) as r13_restore_files:
+    RestoreAssociationsOperator(task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", **PAIR)

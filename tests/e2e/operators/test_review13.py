@@ -29,6 +29,12 @@ def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
 
 
 @needs_task_state_store
+def undo(monkeypatch: pytest.MonkeyPatch, run_id: str, dag_id: str) -> None:
+    """Point the restore DAGs at the run to undo (the Variables they read)."""
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", run_id)
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", dag_id)
+
+
 def test_a_removal_left_unknown_then_retried_keeps_its_snapshot_in_the_table(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
@@ -46,11 +52,36 @@ def test_a_removal_left_unknown_then_retried_keeps_its_snapshot_in_the_table(
     summary = archived.xcom("archive")["summary"]
     assert (summary["archived"], summary["unknown"]) == (2, 0)
     assert summary["already_absent"] == 0  # try 1 removed them: they were not absent before the run
-    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", archived.run_id)
-    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", "r13_archive_retried")
+    undo(monkeypatch, archived.run_id, "r13_archive_retried")
 
     restored = run_dag("r13_restore", dag_file=DAGS)
 
     assert restored.state == "success", restored.task_states
     assert_buckets_add_up(restored.xcom("restore")["summary"])
+    assert typed(account) == before
+
+
+@needs_task_state_store
+def test_removals_a_retry_carried_out_are_restored_from_files(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Try 1's request is not carried out (PENDING) and reading back shows both pairs still there:
+    failed, listed in try 1's failed.jsonl. Try 2 removes them, failing none: a failed.jsonl left by
+    try 1 must not make a restore from files skip them as never removed."""
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    before = typed(account)
+    account.script(0, "ok_pending")  # try 1: the snapshot read, then the archive
+
+    archived = run_dag("r13_archive_files_retried", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["failed"], summary["already_absent"]) == (2, 0, 0)
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13_archive_files_retried")
+
+    result = run_dag("r13_restore_files", dag_file=DAGS).xcom("restore")
+
+    assert_buckets_add_up(result["summary"])
+    assert result["restore"]["not_removed"] == 0
     assert typed(account) == before
