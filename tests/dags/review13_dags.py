@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pendulum
 from airflow.sdk import DAG
@@ -20,6 +22,15 @@ SOURCE = {
     "source_dag_id": "{{ var.value.restore_dag_id }}",
     "source_task_id": "archive",
 }
+
+# What someone else does to the account between two tries of a task (the tests fill it).
+BETWEEN_TRIES: list[Callable[[], None]] = []
+
+
+def between_tries(context: Any) -> None:
+    for step in BETWEEN_TRIES:
+        step()
+
 
 # Two labeled pairs in one request; a failure-policy retry (Airflow's next try) right away.
 with DAG(
@@ -47,7 +58,7 @@ with DAG(
     "r13_archive_files_retried",
     schedule=None,
     start_date=START,
-    default_args={"retries": 1, "retry_delay": timedelta(0)},
+    default_args={"retries": 1, "retry_delay": timedelta(0), "on_retry_callback": between_tries},
 ) as r13_archive_files_retried:
     BatchArchiveAssociationsOperator(
         task_id="archive", inputs=[["100", "5000"], ["101", "5000"]], max_in_flight=1, **FILES, **PAIR
