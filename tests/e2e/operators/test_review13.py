@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
@@ -124,3 +125,32 @@ def test_a_label_removed_by_someone_else_after_a_failed_removal_is_not_restored(
     run_dag("r13_restore_files", dag_file=DAGS)
 
     assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: forget_after() keeps the first run's 'restored' rows and Pipeline counts their "
+    "keys as done whatever HubSpot answers now (meant for a killed try's retry)",
+)
+def test_a_restore_run_again_under_its_run_id_claims_no_create_hubspot_refused(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """A restore succeeds; later its task is run again under the same run id (cleared). HubSpot now
+    refuses contact 100's creates (its pair was removed since, and the record is refused): they
+    must be failed, not restored on the strength of the first run's rows."""
+    archived = run_dag("r13_archive_retried", dag_file=DAGS)
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13_archive_retried")
+    day = pendulum.datetime(2026, 5, 5, tz="UTC")
+    first = run_dag("r13_restore", dag_file=DAGS, logical_date=day, run_after=day)
+    assert first.xcom("restore")["summary"]["restored"] == 4
+    account.state.archive_pair(FROM_TO[0], "100", FROM_TO[1], "5000")
+    account.set_faults(poison_ids=("100",))
+
+    again = run_dag("r13_restore", dag_file=DAGS, logical_date=day, run_after=day)
+
+    assert again.run_id == first.run_id
+    summary = again.xcom("restore")["summary"]
+    assert_buckets_add_up(summary)
+    assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000") == set()
+    assert (summary["restored"], summary["failed"]) == (2, 2), summary
