@@ -12,6 +12,7 @@ from airflow.sdk import DAG
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     RestoreAssociationsOperator,
+    SyncAssociationsOperator,
 )
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -66,3 +67,20 @@ with DAG(
 
 with DAG("r13_restore_files", schedule=None, start_date=START) as r13_restore_files:
     RestoreAssociationsOperator(task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", **PAIR)
+
+# A mirror keeping contact 100's company 5001 and deleting every other company of contacts 100 and 101.
+with DAG(
+    "r13_mirror_retried",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 1, "retry_delay": timedelta(0)},
+) as r13_mirror_retried:
+    SyncAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5001"]],
+        from_ids=["101"],
+        create_results_table=True,
+        max_in_flight=1,
+        **TABLE,
+        **PAIR,
+    )

@@ -154,3 +154,25 @@ def test_a_restore_run_again_under_its_run_id_claims_no_create_hubspot_refused(
     assert_buckets_add_up(summary)
     assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000") == set()
     assert (summary["restored"], summary["failed"]) == (2, 2), summary
+
+
+@needs_task_state_store
+def test_a_mirror_retry_keeps_the_snapshot_of_the_removals_it_sends_again(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """A mirror's try 1 records its plan (the snapshot), then HubSpot proves its request was not
+    carried out (PENDING; read back: still there): failed. Try 2 goes on with the plan, without
+    reading HubSpot, and removes both pairs: their types must still be recorded for the restore."""
+    account.state.associate(FROM_TO[0], "100", FROM_TO[1], "5001")  # desired: kept
+    before = typed(account)
+    account.script(0, "ok_pending")  # try 1: the plan's read, then the archive (not carried out)
+
+    archived = run_dag("r13_mirror_retried", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    assert typed(account) == {t for t in before if t[:2] == ("100", "5001")}
+    undo(monkeypatch, archived.run_id, "r13_mirror_retried")
+
+    run_dag("r13_restore", dag_file=DAGS)
+
+    assert typed(account) == before
