@@ -181,3 +181,29 @@ def test_a_mirror_retry_keeps_the_snapshot_of_the_removals_it_sends_again(
     run_dag("r13_restore", dag_file=DAGS)
 
     assert typed(account) == before
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not fixed: the label resolver rejects a record as a whole, so the association and its "
+    "other labels are not restored when one of its labels was deleted since",
+)
+def test_a_label_deleted_since_the_archive_does_not_keep_its_association_from_coming_back(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """The README: a label whose definition was deleted since is rejected, nothing sent for it. The
+    association it was on (and that association's other types) still comes back."""
+    archived = run_dag("r13_archive_retried", dag_file=DAGS)
+    assert typed(account) == set()
+    state = account.state
+    with state.transaction():  # someone deletes the Billing label (the simulator has no API for it)
+        direction = ("0-1", "0-2")
+        state._definitions[direction] = [d for d in state._definitions[direction] if d.label != "Billing"]
+    undo(monkeypatch, archived.run_id, "r13_archive_retried")
+
+    result = run_dag("r13_restore", dag_file=DAGS)
+
+    summary = result.xcom("restore")["summary"]
+    assert_buckets_add_up(summary)
+    assert summary["rejected"] == 1  # the Billing type of contact 100's pair
+    assert state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000") == {state.unlabeled_key(*FROM_TO)}
