@@ -66,7 +66,9 @@ with DAG(
     )
 
 with DAG("r13_restore_files", schedule=None, start_date=START) as r13_restore_files:
-    RestoreAssociationsOperator(task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", **PAIR)
+    RestoreAssociationsOperator(
+        task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", **PAIR
+    )
 
 # A mirror keeping contact 100's company 5001 and deleting every other company of contacts 100 and 101.
 with DAG(
