@@ -86,3 +86,13 @@ with DAG(
         **TABLE,
         **PAIR,
     )
+
+# One HubSpot native input naming company 5000 twice (its second mention is a duplicate of the first).
+with DAG("r13_archive_native_twice", schedule=None, start_date=START) as r13_archive_native_twice:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=[{"from": {"id": "100"}, "to": [{"id": "5000"}, {"id": "5000"}]}],
+        create_results_table=True,
+        **TABLE,
+        **PAIR,
+    )

@@ -207,3 +207,22 @@ def test_a_label_deleted_since_the_archive_does_not_keep_its_association_from_co
     assert_buckets_add_up(summary)
     assert summary["rejected"] == 1  # the Billing type of contact 100's pair
     assert state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000") == {state.unlabeled_key(*FROM_TO)}
+
+
+def test_a_removal_repeated_within_its_row_keeps_its_types_in_the_table(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """A native input naming one to-id twice: the second is a duplicate, written back before the
+    removal's own outcome. The duplicate must not take the types the removal's row is to carry."""
+    on_100 = {t for t in typed(account) if t[0] == "100"}
+    archived = run_dag("r13_archive_native_twice", dag_file=DAGS)
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["duplicates"]) == (1, 1)
+    assert not any(t[0] == "100" for t in typed(account))
+    undo(monkeypatch, archived.run_id, "r13_archive_native_twice")
+
+    result = run_dag("r13_restore", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert {t for t in typed(account) if t[0] == "100"} == on_100
