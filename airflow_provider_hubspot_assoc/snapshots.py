@@ -183,6 +183,8 @@ class SnapshotTaker:
         )
         if outcome["outcome"] == "unknown":  # settled later: its record is written again
             return self.pending.get(key)
+        if outcome["outcome"] == "duplicate":  # sent once, under the removal's own outcome (written later)
+            return None
         types = self.pending.pop(key, None)
         return types if outcome["outcome"] == "archived" else None
 
