@@ -96,3 +96,15 @@ with DAG("r13_archive_native_twice", schedule=None, start_date=START) as r13_arc
         **TABLE,
         **PAIR,
     )
+
+# One removal a request, one request at a time: a run the daily limit stops between two requests.
+with DAG("r13_archive_deferring", schedule=None, start_date=START) as r13_archive_deferring:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5000"], ["101", "5000"]],
+        batch_size=1,
+        max_in_flight=1,
+        create_results_table=True,
+        **TABLE,
+        **PAIR,
+    )

@@ -226,3 +226,28 @@ def test_a_removal_repeated_within_its_row_keeps_its_types_in_the_table(
     assert result.state == "success", result.task_states
     assert_buckets_add_up(result.xcom("restore")["summary"])
     assert {t for t in typed(account) if t[0] == "100"} == on_100
+
+
+@pytest.mark.hubspot_simulator(retry_after_on_429=True)
+def test_a_removal_settled_after_a_deferral_keeps_its_types_in_the_table(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """Contact 100's removal is carried out but its answer proves nothing (unknown); then HubSpot's
+    day is used up and the run defers. The resumed run reads it back at its end (gone: archived): its
+    row must still carry the types the snapshot recorded before the deferral."""
+    before = typed(account)
+    # the snapshot read, contact 100's archive (carried out, no proof), contact 101's: the daily 429
+    account.script(0, "ok_errors_not_list", "daily")
+
+    archived = run_dag("r13_archive_deferring", dag_file=DAGS)
+
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["unknown"], summary["already_absent"]) == (2, 0, 0), summary
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13_archive_deferring")
+
+    result = run_dag("r13_restore", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert typed(account) == before
