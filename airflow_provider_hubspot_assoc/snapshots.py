@@ -181,11 +181,13 @@ class SnapshotTaker:
             str(outcome["to_id"]),
             outcome.get("association_type_id"),
         )
-        if outcome["outcome"] == "unknown":  # settled later: its record is written again
-            return self.pending.get(key)
         if outcome["outcome"] == "duplicate":  # sent once, under the removal's own outcome (written later)
             return None
-        types = self.pending.pop(key, None)
+        # A removal an earlier try (or session, before a deferral) sent and this one only settles
+        # by reading back was not taken here: what that try recorded is its snapshot.
+        if outcome["outcome"] == "unknown":  # settled later: its record is written again
+            return self.pending.get(key) or self.earlier.get(key)
+        types = self.pending.pop(key, None) or self.earlier.get(key)
         return types if outcome["outcome"] == "archived" else None
 
 
