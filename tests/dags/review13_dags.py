@@ -108,3 +108,8 @@ with DAG("r13_archive_deferring", schedule=None, start_date=START) as r13_archiv
         **TABLE,
         **PAIR,
     )
+
+with DAG("r13_archive_files", schedule=None, start_date=START) as r13_archive_files:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=[["100", "5000"], ["101", "5000"]], **FILES, **PAIR
+    )

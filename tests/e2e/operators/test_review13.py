@@ -251,3 +251,34 @@ def test_a_removal_settled_after_a_deferral_keeps_its_types_in_the_table(
     assert result.state == "success", result.task_states
     assert_buckets_add_up(result.xcom("restore")["summary"])
     assert typed(account) == before
+
+
+def test_a_snapshot_file_cut_off_by_a_killed_try_does_not_stop_the_retry_or_the_restore(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A try killed while writing a snapshot file leaves it cut off mid-line (its requests were never
+    sent: a file is closed before they go out). The next try, and a restore, must go on without it."""
+    kept = tmp_path / "kept"
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{kept}")
+    before = typed(account)
+    day = pendulum.datetime(2026, 6, 6, tz="UTC")
+    folder = kept / "snapshots" / "r13_archive_files" / "manual__2026-06-06T00_00_00_00_00" / "archive" / "-1"
+    folder.mkdir(parents=True)
+    (folder / "try-1-0badf11e-000001.jsonl").write_bytes(
+        b'{"run_id": "manual__2026-06-06T00:00:00+00:00", "da'
+    )
+
+    archived = run_dag("r13_archive_files", dag_file=DAGS, logical_date=day, run_after=day)
+
+    assert archived.run_id == "manual__2026-06-06T00:00:00+00:00"
+    assert archived.state == "success", archived.task_states
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13_archive_files")
+
+    result = run_dag("r13_restore_files", dag_file=DAGS)
+
+    assert result.state == "success", result.task_states
+    summary = result.xcom("restore")["summary"]
+    assert_buckets_add_up(summary)
+    assert summary["rejected"] == 0
+    assert typed(account) == before
