@@ -226,6 +226,12 @@ def types_by_pair(
     return found
 
 
+def complete_lines(data: bytes) -> list[bytes]:
+    """The lines of a JSONL file that were written whole: every writer ends a line with a newline, so
+    a last piece without one is what a try killed while writing left (its requests never went out)."""
+    return data.split(b"\n")[:-1]
+
+
 def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
     """The records of snapshot JSONL files' lines (blank lines skipped)."""
     for line in lines:
