@@ -271,6 +271,7 @@ class SnapshotSteps:
     is_dry_run: bool
     results_path: str | None
     _snapshot_requests: SnapshotRequests
+    _resending: bool = False  # this try sends again what an earlier one did not carry out
 
     def _run_snapshot(
         self,

@@ -156,11 +156,6 @@ def test_a_restore_run_again_under_its_run_id_claims_no_create_hubspot_refused(
     assert (summary["restored"], summary["failed"]) == (2, 2), summary
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a mirror continuing its plan reads nothing for its snapshot, and the table "
-    "keeps no types for deletions an earlier try failed (its snapshot rows are dropped at its end)",
-)
 @needs_task_state_store
 def test_a_mirror_retry_keeps_the_snapshot_of_the_removals_it_sends_again(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
