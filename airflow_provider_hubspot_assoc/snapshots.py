@@ -181,9 +181,13 @@ class SnapshotTaker:
             str(outcome["to_id"]),
             outcome.get("association_type_id"),
         )
+        if outcome["outcome"] == "duplicate":  # sent once, under the removal's own outcome (written later)
+            return None
+        # A removal an earlier try (or session, before a deferral) sent and this one only settles
+        # by reading back was not taken here: what that try recorded is its snapshot.
         if outcome["outcome"] == "unknown":  # settled later: its record is written again
-            return self.pending.get(key)
-        types = self.pending.pop(key, None)
+            return self.pending.get(key) or self.earlier.get(key)
+        types = self.pending.pop(key, None) or self.earlier.get(key)
         return types if outcome["outcome"] == "archived" else None
 
 
@@ -220,6 +224,12 @@ def types_by_pair(
         key = (str(item["from_type"]), str(item["to_type"]), str(item["from_id"]), str(item["to_id"]))
         found[key] = union(found.get(key), types)
     return found
+
+
+def complete_lines(data: bytes) -> list[bytes]:
+    """The lines of a JSONL file that were written whole: every writer ends a line with a newline, so
+    a last piece without one is what a try killed while writing left (its requests never went out)."""
+    return data.split(b"\n")[:-1]
 
 
 def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:

@@ -254,6 +254,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         progress, again, fresh = checkpoint.starting_progress(
             loaded, run_fingerprint, self.max_rows_in_xcom, self.log, self.kind
         )
+        self._resending = again is not None or (fresh and loaded is not None)  # (all: rows lost)
         if fresh and self._in_memory() and self.on_invalid == "fail":
             row_input.fail_on_rejections(self._check(self._rows(), resolver), "(nothing was sent)")
         if self.sql is not None:
@@ -274,9 +275,10 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         pipeline.recorded = self._recorded
         state_of = partial(self._checkpoint_state, progress, hook)
         saver = RunCheckpoint(context, loaded, state_of, writer, ledger, self.checkpoint_every_seconds)
+        # First: it loads earlier tries' records before the rows of removals sent again are deleted.
+        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         rows = self._rows()
         batches = saver.resend_first(pipeline, again, pipeline.batches(self._check(rows, resolver)), self.log)
-        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",

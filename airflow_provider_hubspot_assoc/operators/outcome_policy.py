@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hubspot_assoc._compat import AirflowException, TaskLog
+from airflow_provider_hubspot_assoc._compat import AirflowException, ObjectStoragePath, TaskLog
 from airflow_provider_hubspot_assoc.exceptions import HubSpotUnreachableError
-from airflow_provider_hubspot_assoc.operators.artifacts import artifact
+from airflow_provider_hubspot_assoc.operators.artifacts import artifact, relative_path
 from airflow_provider_hubspot_assoc.operators.assets import add_archive_event, hubspot_asset
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
@@ -97,6 +97,8 @@ class OutcomePolicy:
         for spool in (progress.failed, progress.rejected, progress.unknown):
             result[f"{spool.name}_rows"] = spool.head
             result[f"{spool.name}_rows_path"] = self._save(context, spool) if spool.count else None
+            if not spool.count:
+                self._drop_stale(context, spool)
             if spool.not_kept:
                 result[f"{spool.name}_rows_not_kept"] = spool.not_kept
         return result
@@ -117,6 +119,17 @@ class OutcomePolicy:
                 target,
             )
         return str(target)
+
+    def _drop_stale(self, context: Context, spool: RowSpool) -> None:
+        """Remove the file of rows an earlier try of this task left under ``results_path`` when this
+        run has none: a restore reads ``failed.jsonl`` as the removals the run did not carry out."""
+        if not self.results_path:
+            return
+        stale = ObjectStoragePath(
+            self.results_path.rstrip("/") + "/" + relative_path(context, f"{spool.name}.jsonl")
+        )
+        if stale.exists():
+            stale.unlink()
 
     def problems(
         self, result: dict[str, Any], tally: Tally, stopped: HubSpotUnreachableError | None

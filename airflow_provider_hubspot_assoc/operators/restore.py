@@ -89,7 +89,7 @@ class RestoreAssociationsOperator(BaseHubSpotArchiveOperator):
                 f"a restore reads the snapshot of the run it undoes (source_table= or source_path=), "
                 f"not {', '.join(given)}="
             )
-        if kwargs.get("snapshot"):
+        if kwargs.pop("snapshot", None):
             raise ValueError("a restore removes nothing, so it takes no snapshot: leave snapshot= unset")
         if (source_table is None) == (source_path is None):
             raise ValueError("give exactly one of source_table= (with source_conn_id=) or source_path=")

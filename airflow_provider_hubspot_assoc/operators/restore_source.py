@@ -32,6 +32,7 @@ from airflow_provider_hubspot_assoc.restoring import (
     table_rows,
 )
 from airflow_provider_hubspot_assoc.row_sources import sql_rows
+from airflow_provider_hubspot_assoc.snapshots import complete_lines
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 from airflow_provider_hubspot_assoc.writeback import TYPES_COLUMN, check_table_name, quiet
 
@@ -140,7 +141,7 @@ class FileSource:
                 if not path.name.endswith(".jsonl"):
                     continue
                 with path.open("rb") as handle:
-                    for number, line in enumerate(handle.read().splitlines(), start=1):
+                    for number, line in enumerate(complete_lines(handle.read()), start=1):
                         yield f"{path.name} line {number}, map index {map_index}", line
 
     def _failed(self) -> set[RecordKey]:
@@ -153,7 +154,7 @@ class FileSource:
             if not path.exists():
                 continue
             with path.open("rb") as handle:
-                for line in handle.read().splitlines():
+                for line in complete_lines(handle.read()):
                     key = record_key(json.loads(line), map_index) if line.strip() else None
                     if key is not None:
                         keys.add(key)

@@ -29,6 +29,7 @@ from airflow_provider_hubspot_assoc.snapshots import (
     RemovalKey,
     SnapshotTaker,
     Spec,
+    complete_lines,
     jsonl_records,
     union,
 )
@@ -103,7 +104,7 @@ class JsonlSnapshots:
             if not path.name.endswith(".jsonl"):
                 continue
             with path.open("rb") as handle:
-                for item in jsonl_records(handle.read().splitlines()):
+                for item in jsonl_records(complete_lines(handle.read())):
                     key = (
                         int(item["row_number"]),
                         str(item["from_id"]),
@@ -270,6 +271,7 @@ class SnapshotSteps:
     is_dry_run: bool
     results_path: str | None
     _snapshot_requests: SnapshotRequests
+    _resending: bool = False  # this try sends again what an earlier one did not carry out
 
     def _run_snapshot(
         self,

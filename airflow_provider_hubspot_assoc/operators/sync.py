@@ -82,11 +82,12 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     Every other parameter is the archive operators'. The plan is made once and carried in the
     checkpoint, so a run resumed after a deferral (HubSpot's daily limit) or a retried try goes on
-    with the same plan: HubSpot is not read again, its ``summary`` and the results table count every
-    planned deletion once. A plan of more than ``checkpoint.PLAN_CARRY_LIMIT`` deletions is kept where
-    a retry on any worker finds it, before anything is sent: under ``results_path`` when set, else in
-    the task's state store in pieces (else, before Airflow 3.3, on the worker). Only if it is gone
-    does a resumed run plan again.
+    with the same plan: HubSpot is not read again to plan (a retry sending again deletions the failure
+    policy left failed reads their from-ids for its snapshot), its ``summary`` and the results table
+    count every planned deletion once. A plan of more than ``checkpoint.PLAN_CARRY_LIMIT`` deletions
+    is kept where a retry on any worker finds it, before anything is sent: under ``results_path``
+    when set, else in the task's state store in pieces (else, before Airflow 3.3, on the worker).
+    Only if it is gone does a resumed run plan again.
     """
 
     template_fields = (*BaseHubSpotArchiveOperator.template_fields, "from_ids")
@@ -174,6 +175,10 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
     # The snapshot of a mirror is its plan's read: recorded whole before the first request (before the
     # checkpoint carries the plan), so a retry going on with the plan reads nothing again.
     def _snapshot_reader(self, hook: HubSpotHook, types: tuple[str, str]) -> Reader:
+        if self._plan_current is None and self._resending:
+            # Deletions an earlier try failed are sent again: the records of what they would remove
+            # went with that try's end, so what they remove now is read, as the archive operators do.
+            return super()._snapshot_reader(hook, types)
         current = self._plan_current or {}
         return lambda from_ids: {i: current.get(i, []) for i in from_ids}
 
