@@ -40,11 +40,13 @@ class LabelResolver:
         self.from_type, self.to_type = from_type, to_type
         self.labels: list[Label] = []
         self.by_id: dict[int, set[str]] = {}
+        self.names: dict[tuple[str, int], str] = {}  # the label of each labeled type
         for item in definitions:
             category, type_id = str(item.get("category")), int(item.get("typeId", 0))
             self.by_id.setdefault(type_id, set()).add(category)
             if item.get("label"):
                 self.labels.append(Label(str(item["label"]), category, type_id))
+                self.names[(category, type_id)] = str(item["label"])
         self.labels.sort(key=lambda label: (label.name, label.category, label.type_id))
         self.by_name: dict[str, list[Label]] = {}
         self.by_loose_name: dict[str, list[Label]] = {}
@@ -85,17 +87,19 @@ class LabelResolver:
                     f"type {removal.type_id} exists in several categories; say which",
                     None,
                 )
-            return Removal(
-                removal.row, removal.from_id, removal.to_id, next(iter(categories)), removal.type_id
-            )
-        if removal.category not in categories:
+            category = next(iter(categories))
+        elif removal.category not in categories:
             return Rejection(
                 removal.row,
                 "association_category",
                 f"type {removal.type_id} is {', '.join(sorted(categories))}, not {removal.category}",
                 removal.category,
             )
-        return removal
+        else:
+            category = removal.category
+        # Named as HubSpot names it: a create's answer proves a label only by its name.
+        label = self.names.get((category, removal.type_id))
+        return Removal(removal.row, removal.from_id, removal.to_id, category, removal.type_id, label)
 
     def _by_name(self, removal: Removal) -> Label | Rejection:
         """The one label a row's name (and category, if given) designates, or why there is none."""

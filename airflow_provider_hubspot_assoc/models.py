@@ -254,6 +254,21 @@ def created_pairs(results: list[Any]) -> set[Pair]:
     }
 
 
+def created_labels(results: list[Any]) -> dict[Pair, set[str]]:
+    """The labels a create answer's results name for each pair (``LabelsBetweenObjectPair.labels``).
+
+    The only place the answer names types: a labeled type sent is proven only when its label is here.
+    """
+    labels: dict[Pair, set[str]] = {}
+    for pair in created_pairs(results):
+        labels.setdefault(pair, set())
+    for result in results:
+        if isinstance(result, dict) and isinstance(result.get("labels"), list):
+            pair = (str(result.get("fromObjectId")), str(result.get("toObjectId")))
+            labels.setdefault(pair, set()).update(str(name) for name in result["labels"])
+    return labels
+
+
 def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[BatchError], int]:
     """Attach to each error the sent pairs it names (by ``fromObjectId``/``toObjectId`` context).
 

@@ -19,7 +19,12 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, ResponseAccumulator
+from airflow_provider_hubspot_assoc.models import (
+    BatchError,
+    BatchResponse,
+    ResponseAccumulator,
+    created_labels,
+)
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict
@@ -342,17 +347,31 @@ class Pipeline:
         done = self.kind.done
         errors_by_pair = {pair: error for error in response.errors for pair in error.pairs}
         unknown = set(response.unknown_pairs)
+        labels = created_labels(response.results) if self.kind.creates else {}
         records = []
         for removal in batch.removals:
             error = errors_by_pair.get(removal.pair)
+            unproven = error is None and (
+                removal.pair in unknown
+                # a label created is proven only by the answer naming it with its pair
+                or (
+                    self.kind.creates
+                    and removal.label is not None
+                    and removal.label not in labels.get(removal.pair, ())
+                )
+            )
             if (
                 self.recorded
                 and (removal.row, removal.from_id, removal.to_id, removal.type_id) in self.recorded
             ):
                 tally.archived += 1  # an earlier try archived it and wrote it back: proof enough
-            elif error is None and removal.pair in unknown:
+            elif unproven:
                 tally.unknown += 1
-                why = response.unconfirmed or "no answer proved the outcome"
+                why = (
+                    response.unconfirmed
+                    if removal.pair in unknown
+                    else f"HubSpot's answer names the pair without the label {removal.label!r}"
+                ) or "no answer proved the outcome"
                 self.progress.unknown.add(
                     {**removal.describe(), "error": {"category": UNKNOWN_OUTCOME, "message": why}}
                 )
