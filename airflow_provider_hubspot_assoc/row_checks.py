@@ -1,8 +1,9 @@
 """Input rows checked: parsed, their labels resolved, and the rows that cannot be sent collected.
 
 The one place where the archive operators, the mirror operators and the archived-sensor turn user
-rows into removals, and a restore its create rows into association types (each row numbered from 1), so that a row accepted by one is accepted by all and
-a rejection reads the same everywhere. No Airflow import.
+rows into removals, and a restore its create rows into association types (each row numbered from
+1), so that a row accepted by one is accepted by all and a rejection reads the same everywhere. No
+Airflow import.
 """
 
 from __future__ import annotations
