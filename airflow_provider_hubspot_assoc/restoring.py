@@ -12,6 +12,9 @@ have been carried out (its outcome row says ``failed``, ``rejected``, ``duplicat
 files, the run's ``failed.jsonl`` lists it) is skipped: that association was never removed, and
 creating it now could undo a change someone made since. Records of removals ``archived`` or
 ``unknown``, and records with no outcome (a try killed after its snapshot), are restored.
+
+Each type of a record is checked on its own against the label definitions read now: a type whose
+label was deleted since is rejected alone, and the record's other types are still sent.
 """
 
 from __future__ import annotations
