@@ -144,9 +144,10 @@ class Batcher:
             row_complete,
         )
 
-    def add_rejection(self, rejection: Rejection) -> Batch | None:
+    def add_rejection(self, rejection: Rejection, row_complete: bool = True) -> Batch | None:
+        """Add a rejected row, or one rejected type of a row (``row_complete=False`` when more follow)."""
         self._open.rejections.append(rejection)
-        return self._advance(rejection.row, self._ledger_full())
+        return self._advance(rejection.row, self._ledger_full(), row_complete)
 
     def add_duplicate(self, removal: Removal, row_complete: bool = True) -> Batch | None:
         self._open.duplicate_removals.append(removal)

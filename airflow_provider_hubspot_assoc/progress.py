@@ -26,6 +26,7 @@ from airflow_provider_hubspot_assoc.models import (
     created_labels,
 )
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
+from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict
 
@@ -244,7 +245,7 @@ class Pipeline:
         if last is not None:
             yield self._number(last)
 
-    def batches(self, parsed_rows: Iterable[tuple[int, list[Removal] | Rejection]]) -> Iterator[Batch]:
+    def batches(self, parsed_rows: Iterable[CheckedRow]) -> Iterator[Batch]:
         """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check."""
         batcher = Batcher(self.kind, self.batch_size)
         done = self.progress.rows_done
@@ -254,7 +255,8 @@ class Pipeline:
                 if number <= done:
                     if not isinstance(parsed, Rejection):
                         for removal in parsed:
-                            self.deduplicator.is_duplicate(removal)
+                            if isinstance(removal, Removal):
+                                self.deduplicator.is_duplicate(removal)
                     continue
                 for closed in self._feed(batcher, number, parsed):
                     yield self._number(closed)
@@ -264,24 +266,27 @@ class Pipeline:
         finally:
             self.deduplicator.close()
 
-    def _feed(self, batcher: Batcher, number: int, parsed: list[Removal] | Rejection) -> Iterator[Batch]:
+    def _feed(self, batcher: Batcher, number: int, parsed: Checked) -> Iterator[Batch]:
         if isinstance(parsed, Rejection):
             closed = batcher.add_rejection(parsed)
             if closed is not None:
                 yield closed
             return
         last = len(parsed) - 1
-        fits = len(parsed) <= self.batch_size
-        if fits and batcher.open_removals and batcher.open_removals + len(parsed) > self.batch_size:
+        sending = sum(isinstance(item, Removal) for item in parsed)
+        fits = sending <= self.batch_size
+        if fits and batcher.open_removals and batcher.open_removals + sending > self.batch_size:
             closed = batcher.flush()  # a row that fits in one request is not split across two
             if closed is not None:
                 yield closed
-        for index, removal in enumerate(parsed):
+        for index, item in enumerate(parsed):
             complete = index == last  # a native input with many targets gives several removals
-            if self.deduplicator.is_duplicate(removal):
-                closed = batcher.add_duplicate(removal, complete)
+            if isinstance(item, Rejection):  # one type of a restore's row (``check_types``)
+                closed = batcher.add_rejection(item, complete)
+            elif self.deduplicator.is_duplicate(item):
+                closed = batcher.add_duplicate(item, complete)
             else:
-                closed = batcher.add(removal, number, complete)
+                closed = batcher.add(item, number, complete)
             if closed is not None:
                 yield closed
 

@@ -12,6 +12,9 @@ have been carried out (its outcome row says ``failed``, ``rejected``, ``duplicat
 files, the run's ``failed.jsonl`` lists it) is skipped: that association was never removed, and
 creating it now could undo a change someone made since. Records of removals ``archived`` or
 ``unknown``, and records with no outcome (a try killed after its snapshot), are restored.
+
+Each type of a record is checked on its own against the label definitions read now: a type whose
+label was deleted since is rejected alone, and the record's other types are still sent.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, object_type_id
-from airflow_provider_hubspot_assoc.row_checks import CheckedRow, check_row
+from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow, check_types
 from airflow_provider_hubspot_assoc.row_parser import Rejection, RowParser
 from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME
 
@@ -117,16 +120,19 @@ def create_row(from_id: Any, to_id: Any, recorded: Any, where: str) -> dict[str,
     """One create row: HubSpot's native input with the recorded types, the unlabeled one first.
 
     Recorded types that cannot be read are passed on as they are, so the row is rejected naming
-    ``types``; ``source`` says which snapshot record the row comes from.
+    ``types``; ``source`` says which snapshot record the row comes from, ``labels`` the label names
+    recorded by type id (to name a label whose definition was deleted since).
     """
     specs = _specs(recorded)
     types: Any = recorded
+    labels: dict[str, str] = {}
     if specs is not None:
         ordered = sorted(specs, key=lambda spec: spec.get("label") is not None)
         types = [
             {"associationCategory": s.get("category"), "associationTypeId": s.get("typeId")} for s in ordered
         ]
-    return {"from": {"id": from_id}, "to": {"id": to_id}, "types": types, "source": where}
+        labels = {str(s.get("typeId")): str(s["label"]) for s in ordered if s.get("label") is not None}
+    return {"from": {"id": from_id}, "to": {"id": to_id}, "types": types, "source": where, "labels": labels}
 
 
 def table_rows(rows: Iterable[dict[str, Any]], figures: SourceFigures) -> Iterator[dict[str, Any]]:
@@ -235,14 +241,27 @@ def record_key(item: dict[str, Any], map_index: int | None = None) -> RecordKey 
 def check_rows(
     rows: Iterable[dict[str, Any]], parser: RowParser, resolver: LabelResolver | None
 ) -> Iterator[CheckedRow]:
-    """``row_checks.check_rows`` for create rows: a record the source refused is rejected as such, and
-    every rejection names the snapshot record it comes from."""
+    """Create rows checked type by type (``row_checks.check_types``): a type that cannot be resolved
+    (its label definition was deleted since) is rejected alone, the record's other types are sent. A
+    record the source refused, or that cannot be parsed, is rejected as a whole. Every rejection names
+    the snapshot record it comes from."""
     for number, raw in enumerate(rows, start=1):
         refused = raw.get("refused")
+        parsed: Checked
         if refused is not None:
-            parsed: Any = Rejection(number, refused["field"], refused["reason"], refused.get("value"))
+            parsed = Rejection(number, refused["field"], refused["reason"], refused.get("value"))
         else:
-            parsed = check_row(raw, number, parser, resolver)
+            parsed = check_types(raw, number, parser, resolver)
         if isinstance(parsed, Rejection):
-            parsed = replace(parsed, reason=f"{parsed.reason} (snapshot record: {raw.get('source')})")
-        yield number, parsed
+            yield number, _placed(parsed, raw)
+        else:
+            yield number, [_placed(item, raw) if isinstance(item, Rejection) else item for item in parsed]
+
+
+def _placed(rejection: Rejection, raw: dict[str, Any]) -> Rejection:
+    """The rejection, naming the label its type was recorded with and the snapshot record."""
+    reason = rejection.reason
+    label = (raw.get("labels") or {}).get(str(rejection.value))
+    if rejection.field == "association_type_id" and label is not None:
+        reason += f": the label {label!r} it was recorded with is no longer defined"
+    return replace(rejection, reason=f"{reason} (snapshot record: {raw.get('source')})")

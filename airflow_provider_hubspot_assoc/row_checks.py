@@ -1,8 +1,9 @@
 """Input rows checked: parsed, their labels resolved, and the rows that cannot be sent collected.
 
 The one place where the archive operators, the mirror operators and the archived-sensor turn user
-rows into removals (each row numbered from 1), so that a row accepted by one is accepted by all and
-a rejection reads the same everywhere. No Airflow import.
+rows into removals, and a restore its create rows into association types (each row numbered from
+1), so that a row accepted by one is accepted by all and a rejection reads the same everywhere. No
+Airflow import.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowPar
 # Rows named in one error message; the rest are counted ("and 480 more"), and listed in the result.
 MAX_ROWS_IN_MESSAGE = 20
 
-# A row number and what the row is: its removals, or why it cannot be sent.
-CheckedRow = tuple[int, list[Removal] | Rejection]
+# A row number and what the row is: its removals, or why it cannot be sent as a whole. A restore's
+# row may hold rejections among its removals: each of its types stands on its own (``check_types``).
+Checked = Sequence[Removal | Rejection] | Rejection
+CheckedRow = tuple[int, Checked]
 
 
 def check_rows(
     rows: Iterable[Any], parser: RowParser, resolver: LabelResolver | None = None
-) -> Iterator[CheckedRow]:
+) -> Iterator[tuple[int, list[Removal] | Rejection]]:
     """Each row with its number: its removals, or why it cannot be sent.
 
     With a ``resolver`` (label removals), label names and bare type ids are resolved too; a row is
@@ -37,17 +40,31 @@ def check_row(
     raw: Any, number: int, parser: RowParser, resolver: LabelResolver | None = None
 ) -> list[Removal] | Rejection:
     """One row, numbered ``number``: its removals, or why it cannot be sent (see ``check_rows``)."""
+    resolved = check_types(raw, number, parser, resolver)
+    if isinstance(resolved, Rejection):
+        return resolved
+    rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
+    return rejection or [r for r in resolved if isinstance(r, Removal)]
+
+
+def check_types(
+    raw: Any, number: int, parser: RowParser, resolver: LabelResolver | None = None
+) -> list[Removal | Rejection] | Rejection:
+    """One row parsed, each of its removals resolved on its own: a rejection stands in for each that
+    cannot be. A restore sends the rest (a label whose definition was deleted since must not keep the
+    association and its other labels from coming back); a row that cannot be parsed is rejected whole.
+    """
     parsed = parser.parse(raw, number)
-    if resolver is not None and not isinstance(parsed, Rejection):
-        resolved = [resolver.resolve(removal) for removal in parsed]
-        rejection = next((r for r in resolved if isinstance(r, Rejection)), None)
-        parsed = rejection or [r for r in resolved if isinstance(r, Removal)]
-    return parsed
+    if isinstance(parsed, Rejection):
+        return parsed
+    if resolver is None:
+        return list(parsed)
+    return [resolver.resolve(removal) for removal in parsed]
 
 
 def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:
     """The rejections among checked rows (their removals are not kept)."""
-    return [parsed for _, parsed in checked if isinstance(parsed, Rejection)]
+    return split_checked(checked)[1]
 
 
 def split_checked(
@@ -57,19 +74,17 @@ def split_checked(
     removals: list[Removal] = []
     rejections: list[Rejection] = []
     for _, parsed in checked:
-        if isinstance(parsed, Rejection):
-            rejections.append(parsed)
-        else:
-            removals += parsed
+        for item in [parsed] if isinstance(parsed, Rejection) else parsed:
+            if isinstance(item, Rejection):
+                rejections.append(item)
+            else:
+                removals.append(item)
     return removals, rejections
 
 
 def needs_label_definitions(checked: Iterable[CheckedRow]) -> bool:
     """Some valid row names a label by name, or a type id without its category (see ``needs_definitions``)."""
-    return any(
-        not isinstance(parsed, Rejection) and any(needs_definitions(removal) for removal in parsed)
-        for _, parsed in checked
-    )
+    return any(needs_definitions(removal) for removal in split_checked(checked)[0])
 
 
 def rejections_text(rejections: Sequence[Rejection]) -> str:

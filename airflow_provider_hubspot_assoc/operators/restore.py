@@ -39,7 +39,8 @@ class RestoreAssociationsOperator(BaseHubSpotArchiveOperator):
     the source, its snapshot records, and how many were skipped as not removed. Pacing, retries,
     dry run, write-back (no snapshot: a restore removes nothing), checkpoints, deferral and
     ``max_failed_ratio`` work as for the archive operators. A bad record is rejected naming its row,
-    its field and where it was recorded; the others are restored, then ``on_invalid="fail"`` fails the
+    its field and where it was recorded, and a type whose label was deleted since is rejected alone
+    (the record's other types are sent); the others are restored, then ``on_invalid="fail"`` fails the
     task naming it.
 
     :param source_run_id: run id of the run to undo (templated, e.g. ``{{ params.run_id }}``).

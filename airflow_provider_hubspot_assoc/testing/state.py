@@ -148,6 +148,30 @@ class AccountState:
             )
             return self.definition(from_id, to_id, category, forward_id)  # type: ignore[return-value]
 
+    def delete_label(self, from_type: str, to_type: str, type_id: int) -> LabelDefinition:
+        """Delete a custom label's definition (both directions), and the label from every pair it is on.
+
+        ``KeyError`` when the direction has no label of that type id; ``ValueError`` for a
+        HUBSPOT_DEFINED type (HubSpot's built-in types cannot be deleted).
+        """
+        from_id, to_id = object_type_id(from_type), object_type_id(to_type)
+        with self._lock:
+            found = [d for d in self.definitions(from_id, to_id) if d.type_id == type_id and d.label]
+            if not found:
+                raise KeyError(f"no label of association type {type_id} from {from_id} to {to_id}")
+            forward = found[0]
+            if forward.category != "USER_DEFINED":
+                raise ValueError(f"association type {type_id} is {forward.category}: it cannot be deleted")
+            backward = self.definition(to_id, from_id, forward.category, forward.inverse_type_id)
+            for (f_type, t_type), gone in ((from_id, to_id), forward), ((to_id, from_id), backward):
+                if gone is None:
+                    continue
+                self._definitions[(f_type, t_type)].remove(gone)
+                for edge, types in self._edges.items():
+                    if edge[0] == f_type and edge[2] == t_type:
+                        types.discard((gone.category, gone.type_id))
+            return forward
+
     def definitions(self, from_type: str, to_type: str) -> list[LabelDefinition]:
         """The association types of one direction (the unlabeled one is created on first use)."""
         from_id, to_id = object_type_id(from_type), object_type_id(to_type)

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
+from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.restoring import (
     SourceFigures,
     SourceFilter,
@@ -128,6 +130,39 @@ def test_a_bad_record_is_rejected_naming_its_row_its_field_and_where_it_was_reco
         (4, "from_id"),
     ]
     assert "(snapshot record: row 3, map index -1)" in str(rejections[1])
+
+
+def test_a_type_whose_label_was_deleted_since_is_rejected_alone_and_the_others_are_sent() -> None:
+    """Billing's definition is gone: only Billing's type is rejected (row, field, type, place); the
+    record's unlabeled type and Primary are sent, and the buckets add up per type."""
+    definitions = [{k: v for k, v in spec.items() if k != "label" or v} for spec in (UNLABELED, PRIMARY)]
+    resolver = LabelResolver(definitions, "0-1", "0-2")
+    rows = [
+        table_row(1, "101", "archived", [UNLABELED, BILLING, PRIMARY]),
+        table_row(2, "102", "archived", [BILLING]),
+    ]
+    checked = list(check_rows(table_rows(rows, SourceFigures()), RowParser(Kind.CREATE), resolver))
+
+    first, second = (parsed for _, parsed in checked)
+    assert isinstance(first, list) and isinstance(second, list)
+    assert [r for r in first if isinstance(r, Removal)] == [
+        Removal(1, "101", "5000", "HUBSPOT_DEFINED", 279),
+        Removal(1, "101", "5000", "HUBSPOT_DEFINED", 1),
+    ]
+    rejected = [r for r in (*first, *second) if isinstance(r, Rejection)]
+    assert [(r.row, r.field, r.value) for r in rejected] == [
+        (1, "association_type_id", 36),
+        (2, "association_type_id", 36),
+    ]
+    assert "'Billing'" in rejected[0].reason
+    assert "(snapshot record: row 1, map index -1)" in rejected[0].reason
+    pipeline = Pipeline(Kind.CREATE, 2, Progress.start("fp", 100, Kind.CREATE), dry_run=True)
+    for batch in pipeline.batches(checked):
+        pipeline.finish(batch, None)
+    tally = pipeline.progress.tally
+    assert (tally.received, tally.planned, tally.rejected) == (4, 2, 2)
+    tally.check()
+    assert pipeline.progress.rows_done == 2
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The association endpoints, carried out on the account: archive, labels archive, create, batch read,
-labels.
+labels, and deleting a label.
 
 Each handler takes one routed, authorised ``Call`` and returns ``(status, payload)``, or raises
 ``ApiError``. Request bodies are read by ``bodies.py``; the answers follow HubSpot's documented
@@ -66,6 +66,7 @@ class Call:
     body: bytes
     version: str  # "v4" or a dated base's version ("2026-03")
     record: RequestRecord
+    type_id: int | None = None  # the path's association type id (``delete_label``)
 
     @property
     def dated(self) -> bool:
@@ -89,6 +90,7 @@ class Endpoints:
             "read": self.read,
             "create": self.create,
             "labels": self.labels,
+            "delete_label": self.delete_label,
         }
         return handlers[name]
 
@@ -356,6 +358,18 @@ class Endpoints:
         """``GET .../labels``: the direction's association types, the unlabeled one included."""
         found = self.sim.state.definitions(call.from_type, call.to_type)
         return 200, {"results": [definition.as_json() for definition in found]}
+
+    def delete_label(self, call: Call) -> Answer:
+        """``DELETE .../labels/{associationTypeId}``: a custom label's definition, and the label on
+        every pair (204). Unknown: 404; a HUBSPOT_DEFINED type cannot be deleted: 400."""
+        assert call.type_id is not None
+        try:
+            self.sim.state.delete_label(call.from_type, call.to_type, call.type_id)
+        except KeyError as error:
+            raise ApiError(404, error_body(str(error.args[0]), "OBJECT_NOT_FOUND")) from None
+        except ValueError as error:
+            raise ApiError(400, error_body(str(error), "VALIDATION_ERROR")) from None
+        return 204, None
 
     def account_info(self) -> dict[str, Any]:
         """``GET /account-info/v3/details``: the portal id and the account's time zone."""

@@ -19,6 +19,10 @@ ACCOUNT_INFO_PATH = "/account-info/v3/details"
 INSPECTION_PREFIX = "/_sim/"
 
 
+# The one path parameter past ``{from}/{to}/``: a label's association type id.
+TYPE_ID = "{associationTypeId}"
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """One association endpoint: ``method`` and path ``tail`` after ``{from}/{to}/``."""
@@ -35,6 +39,7 @@ ENDPOINTS = (
     Endpoint("read", "POST", "batch/read", writes=False),
     Endpoint("create", "POST", "batch/create", writes=True),
     Endpoint("labels", "GET", "labels", writes=False),
+    Endpoint("delete_label", "DELETE", f"labels/{TYPE_ID}", writes=True),
 )
 
 
@@ -46,6 +51,7 @@ class Route:
     version: str  # "v4", or the date version of a dated base ("2026-03"): answers differ by version
     from_raw: str
     to_raw: str
+    type_id: int | None = None  # the path's association type id, for an endpoint that has one
 
     @property
     def dated(self) -> bool:
@@ -56,7 +62,8 @@ _SEGMENT = r"([^/]+)"
 
 
 def _pattern(base: str, tail: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(base)}/{_SEGMENT}/{_SEGMENT}/{re.escape(tail)}$")
+    escaped = r"(\d+)".join(re.escape(part) for part in tail.split(TYPE_ID))
+    return re.compile(rf"^{re.escape(base)}/{_SEGMENT}/{_SEGMENT}/{escaped}$")
 
 
 _ROUTES: list[tuple[Endpoint, re.Pattern[str], str]] = [
@@ -64,7 +71,9 @@ _ROUTES: list[tuple[Endpoint, re.Pattern[str], str]] = [
     for base, version in [(V4_BASE, "v4"), *((f"/crm/associations/{v}", v) for v in DATED_VERSIONS)]
     for endpoint in ENDPOINTS
 ]
-_ROUTES += [(e, _pattern(V4_SCHEMA_BASE, e.tail), "v4") for e in ENDPOINTS if e.name == "labels"]
+_ROUTES += [
+    (e, _pattern(V4_SCHEMA_BASE, e.tail), "v4") for e in ENDPOINTS if e.name in ("labels", "delete_label")
+]
 
 
 def route(method: str, path: str) -> Route | None:
@@ -72,5 +81,6 @@ def route(method: str, path: str) -> Route | None:
     for endpoint, pattern, version in _ROUTES:
         match = pattern.match(path)
         if match and endpoint.method == method:
-            return Route(endpoint, version, match[1], match[2])
+            type_id = int(match[3]) if TYPE_ID in endpoint.tail else None
+            return Route(endpoint, version, match[1], match[2], type_id)
     return None

@@ -266,7 +266,7 @@ class HubSpotSimulator:
             time.sleep(self.config.latency_seconds)
         from_type, to_type = self._endpoints.object_types(found.from_raw, found.to_raw)
         check_scopes(token, found.endpoint.writes, from_type, to_type)
-        call = Call(from_type, to_type, body, found.version, record)
+        call = Call(from_type, to_type, body, found.version, record, found.type_id)
         handler = self._endpoints.handler(found.endpoint.name)
         if odd is not None:
             return self._hostile(odd, handler, call, answer_headers)

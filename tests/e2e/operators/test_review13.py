@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pendulum
 import pytest
+import requests
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import load_dag, run_dag, use_simulator
+from tests.e2e.operators.restore_support import DAGS as RESTORE_DAGS
 from tests.e2e.operators.restore_support import FROM_TO, assert_buckets_add_up, typed
 from tests.versions import needs_task_state_store
 
@@ -178,30 +180,53 @@ def test_a_mirror_retry_keeps_the_snapshot_of_the_removals_it_sends_again(
     assert typed(account) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: the label resolver rejects a record as a whole, so the association and its "
-    "other labels are not restored when one of its labels was deleted since",
-)
 def test_a_label_deleted_since_the_archive_does_not_keep_its_association_from_coming_back(
-    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+    account: HubSpotSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    results_db: Path,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """The README: a label whose definition was deleted since is rejected, nothing sent for it. The
-    association it was on (and that association's other types) still comes back."""
+    association it was on (and that association's other types) still comes back; then
+    on_invalid="fail" fails the task naming the rejected type, and on_invalid="skip" succeeds."""
+    before = typed(account)
     archived = run_dag("r13_archive_retried", dag_file=DAGS)
     assert typed(account) == set()
     state = account.state
-    with state.transaction():  # someone deletes the Billing label (the simulator has no API for it)
-        direction = ("0-1", "0-2")
-        state._definitions[direction] = [d for d in state._definitions[direction] if d.label != "Billing"]
+    billing = next(d for d in state.definitions(*FROM_TO) if d.label == "Billing")
+    deleted = requests.delete(  # someone deletes the Billing label, through HubSpot's API
+        f"{account.url}/crm/v4/associations/contacts/companies/labels/{billing.type_id}",
+        headers={"Authorization": f"Bearer {account.token}"},
+        timeout=10,
+    )
+    assert deleted.status_code == 204
     undo(monkeypatch, archived.run_id, "r13_archive_retried")
 
     result = run_dag("r13_restore", dag_file=DAGS)
 
-    summary = result.xcom("restore")["summary"]
+    restored = result.xcom("restore")
+    summary = restored["summary"]
     assert_buckets_add_up(summary)
-    assert summary["rejected"] == 1  # the Billing type of contact 100's pair
-    assert state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000") == {state.unlabeled_key(*FROM_TO)}
+    assert (summary["restored"], summary["rejected"]) == (3, 1), summary  # Billing of contact 100's pair
+    assert typed(account) == {t for t in before if t[3] != billing.type_id}
+    (rejected,) = restored["rejected_rows"]
+    assert (rejected["row"], rejected["field"]) == (1, "association_type_id")
+    assert "the label 'Billing' it was recorded with is no longer defined" in rejected["reason"]
+    assert "(snapshot record: row 1, map index -1)" in rejected["reason"]
+    assert result.task_states[("restore", -1)] == "failed"  # on_invalid="fail", after the rest came back
+    task_log = "".join(capfd.readouterr())
+    assert (
+        f"1 invalid row(s) were not sent: row 1, association_type_id: no association type {billing.type_id}"
+        in (task_log)
+    )
+
+    lenient = run_dag("rs_restore_lenient", dag_file=RESTORE_DAGS)
+
+    assert lenient.task_states[("restore", -1)] == "success"
+    summary = lenient.xcom("restore")["summary"]
+    assert_buckets_add_up(summary)
+    assert summary["rejected"] == 1
+    assert typed(account) == {t for t in before if t[3] != billing.type_id}
 
 
 def test_a_removal_repeated_within_its_row_keeps_its_types_in_the_table(

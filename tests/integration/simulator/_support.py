@@ -144,6 +144,9 @@ class Api:
         sent = self.headers(token) if headers is None else headers
         return requests.get(self.url + path, headers=sent, timeout=timeout or self.timeout)
 
+    def delete(self, path: str, *, token: str | None = None) -> requests.Response:
+        return requests.delete(self.url + path, headers=self.headers(token), timeout=self.timeout)
+
     def refresh(
         self,
         *,

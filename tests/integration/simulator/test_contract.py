@@ -1,5 +1,6 @@
 """Details of HubSpot's contract the simulator keeps: ``category`` in every error body, custom object
-types that must exist, numeric ``toObjectId`` in batch reads, and chunked request bodies.
+types that must exist, numeric ``toObjectId`` in batch reads, chunked request bodies, and deleting a
+label's definition.
 
 (Limit headers on injected 429s, and limits that refuse without spending each other, are in
 ``test_limits.py``.)"""
@@ -227,3 +228,34 @@ def test_a_badly_framed_body_gets_a_400(paired: HubSpotSimulator, framing: bytes
     payload = json.loads(answer.split(b"\r\n\r\n", 1)[1])
     assert payload["category"] == "VALIDATION_ERROR"
     assert paired.state.count() == 1
+
+
+# ------------------------------------------------------------------ deleting a label's definition
+BASES = ["/crm/v4/associations", "/crm/associations/v4", "/crm/associations/2026-03"]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_deleting_a_label_removes_its_definition_both_ways_and_from_every_pair(
+    paired: HubSpotSimulator, api: Api, base: str
+) -> None:
+    """``DELETE .../labels/{associationTypeId}``: 204, the label gone from the definitions (both
+    directions) and from the pairs it was on; the pair and its other types stay."""
+    state = paired.state
+    billing = state.define_label("contacts", "companies", "Billing", inverse_label="Billed")
+    state.associate("contacts", "101", "companies", "201", ("Billing", "Primary"))
+    labels = f"{base}/contacts/companies/labels"
+
+    answer = api.delete(f"{labels}/{billing.type_id}")
+
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert "Billing" not in [d["label"] for d in api.get(labels).json()["results"]]
+    assert "Billed" not in [d.label for d in state.definitions("companies", "contacts")]
+    assert state.types_of("contacts", "101", "companies", "201") == {
+        state.unlabeled_key("contacts", "companies"),
+        ("HUBSPOT_DEFINED", 1),
+    }
+    assert len(state.types_of("companies", "201", "contacts", "101")) == 2  # its inverse went too
+    assert api.delete(f"{labels}/{billing.type_id}").status_code == 404  # gone: nothing to delete
+    primary = api.delete(f"{labels}/1")  # built-in types cannot be deleted
+    assert primary.status_code == 400 and primary.json()["category"] == "VALIDATION_ERROR"
+    assert paired.stats.by_endpoint["delete_label"] == 3
