@@ -147,7 +147,7 @@ def test_a_type_whose_label_was_deleted_since_is_rejected_alone_and_the_others_a
     assert isinstance(first, list) and isinstance(second, list)
     assert [r for r in first if isinstance(r, Removal)] == [
         Removal(1, "101", "5000", "HUBSPOT_DEFINED", 279),
-        Removal(1, "101", "5000", "HUBSPOT_DEFINED", 1),
+        Removal(1, "101", "5000", "HUBSPOT_DEFINED", 1, "Primary"),
     ]
     rejected = [r for r in (*first, *second) if isinstance(r, Rejection)]
     assert [(r.row, r.field, r.value) for r in rejected] == [
