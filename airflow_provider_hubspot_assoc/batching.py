@@ -68,9 +68,12 @@ class Deduplicator:
             return True
         if self._disk is not None:
             bit = hash(key) & FILTER_MASK
-            if self._on_disk[bit >> 3] & (1 << (bit & 7)) and self._disk.execute(
-                "SELECT 1 FROM seen WHERE key = ?", (key.to_bytes(24, "big"),)
-            ).fetchone():
+            if (
+                self._on_disk[bit >> 3] & (1 << (bit & 7))
+                and self._disk.execute(
+                    "SELECT 1 FROM seen WHERE key = ?", (key.to_bytes(24, "big"),)
+                ).fetchone()
+            ):
                 return True
         self._seen.add(key)
         self._count += 1

@@ -139,7 +139,7 @@ class RowParser:
             if "from" in raw and "to" in raw and self._mapped("from_id") not in raw:
                 return self._native(raw, row)
             return self._mapping(raw, row)
-        if shape is tuple or shape is list or (isinstance(raw, Sequence) and not isinstance(raw, str | bytes)):
+        if shape in (tuple, list) or (isinstance(raw, Sequence) and not isinstance(raw, str | bytes)):
             return self._sequence(raw, row)
         return Rejection(row, "row", "must be a dict, a tuple/list, or a HubSpot input object", raw)
 

@@ -72,7 +72,8 @@ def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
         writer.add([record(n) for n in range(start + 1, start + 251)])
     writer.flush()  # returns once every record is committed
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT row_number) FROM results").fetchone() == (2500, 2500)
+        counts = conn.execute("SELECT COUNT(*), COUNT(DISTINCT row_number) FROM results").fetchone()
+    assert counts == (2500, 2500)
     writer.close()
 
     assert seen["execute"] == 0  # not one statement per row
