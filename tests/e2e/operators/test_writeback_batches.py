@@ -14,7 +14,8 @@ from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
 
 class CountingConnection:
-    """A real sqlite3 connection whose cursors count single and batched statements, and by which thread."""
+    """A real sqlite3 connection that counts single and batched statements (its own and its cursors'), and
+    by which thread."""
 
     def __init__(self, real: sqlite3.Connection, seen: dict[str, Any]) -> None:
         self._real, self._seen = real, seen
@@ -37,6 +38,16 @@ class CountingConnection:
                 return getattr(real, name)
 
         return Cursor()
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        self._seen["execute"] += sql.lstrip().upper().startswith("INSERT")
+        self._seen["threads"].add(threading.get_ident())
+        return self._real.execute(sql, *args)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        self._seen["executemany"] += 1
+        self._seen["threads"].add(threading.get_ident())
+        return self._real.executemany(sql, rows)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
