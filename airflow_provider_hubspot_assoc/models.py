@@ -16,6 +16,7 @@ errors HubSpot counted but did not list, a create result missing) proves nothing
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -332,14 +333,21 @@ def merge(responses: Iterable[BatchResponse]) -> BatchResponse:
     return merged
 
 
+@functools.lru_cache(maxsize=256)  # a run's merged start and end times come back at every request
+def _instant(text: str) -> Any:
+    return pendulum.parse(text)
+
+
 def _pick_time(pick: Callable[..., Any], current: str, value: str) -> str:
     """``min``/``max`` of two ISO timestamps compared as instants, not as text.
 
     HubSpot may leave out a zero fraction ("08:00:01Z" vs "08:00:01.500Z"), which sorts wrongly as
     text. Timestamps that do not parse are compared as text.
     """
+    if current == value:
+        return current
     try:
-        instants = (pendulum.parse(current), pendulum.parse(value))
+        instants = (_instant(current), _instant(value))
         return (current, value)[pick((0, 1), key=lambda i: instants[i])]
     except (ValueError, TypeError):
         return str(pick(current, value))

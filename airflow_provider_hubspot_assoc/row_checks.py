@@ -8,6 +8,7 @@ Airflow import.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -60,6 +61,54 @@ def check_types(
     if resolver is None:
         return list(parsed)
     return [resolver.resolve(removal) for removal in parsed]
+
+
+# Rows kept as they were checked (not one plain pair) before ``KeptRows`` gives up keeping them.
+MAX_OTHER_ROWS_KEPT = 10_000
+
+
+class KeptRows:
+    """Checked rows kept from a first pass over an in-memory list, so the run does not parse them again.
+
+    A row of one plain pair (no type, no label) is kept as its two ids, 16 bytes a row: a record id
+    has no leading zero and fits 63 bits, so its text comes back exactly. Other rows are kept as
+    they were checked, up to ``max_other`` of them; past that ``complete`` is False and the rows must
+    be checked again. Iterating gives the same ``CheckedRow`` s as ``check_rows``, as often as asked.
+    """
+
+    def __init__(self, max_other: int = MAX_OTHER_ROWS_KEPT) -> None:
+        self.max_other = max_other
+        self.complete = True
+        self._from = array("q")
+        self._to = array("q")
+        self._other: dict[int, list[Removal] | Rejection] = {}  # by row number; its ids are 0 here
+
+    def keep(self, checked: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
+        """Pass ``checked`` through, keeping each row."""
+        froms, tos, other = self._from, self._to, self._other
+        for number, parsed in checked:
+            yield number, parsed
+            if not self.complete:
+                continue
+            if type(parsed) is list and len(parsed) == 1:
+                removal = parsed[0]
+                if removal.type_id is None and removal.label is None and removal.category is None:
+                    froms.append(int(removal.from_id))
+                    tos.append(int(removal.to_id))
+                    continue
+            froms.append(0)
+            tos.append(0)
+            other[number] = parsed
+            if len(other) > self.max_other:
+                self.complete = False
+                self._from, self._to, self._other = array("q"), array("q"), {}
+
+    def __iter__(self) -> Iterator[CheckedRow]:
+        if not self.complete:
+            raise RuntimeError("rows past max_other were not kept: check them again")
+        other = self._other
+        for number, (from_id, to_id) in enumerate(zip(self._from, self._to, strict=True), start=1):
+            yield number, ([Removal(number, str(from_id), str(to_id))] if from_id else other[number])
 
 
 def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_provider_hubspot_assoc.kinds import CATEGORIES, Kind
-from airflow_provider_hubspot_assoc.object_types import is_record_id
+from airflow_provider_hubspot_assoc.object_types import MAX_RECORD_ID, is_record_id
 
 FIELDS = ("from_id", "to_id", "association_type_id", "association_category", "label")
 
@@ -83,6 +83,8 @@ def _printable(value: Any) -> Any:
 
 
 def _record_id(value: Any) -> str | None:
+    if type(value) is int:  # the common case first (a bool is not one)
+        return str(value) if 0 < value <= MAX_RECORD_ID else None
     if isinstance(value, str):
         value = value.strip()
     elif isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
@@ -110,6 +112,8 @@ class RowParser:
         self._keys = {name: self.column_map.get(name, name) for name in FIELDS}
         needed = ("from_id", "to_id") if kind == Kind.ARCHIVE else FIELDS
         self._needed = tuple((name, self._keys[name]) for name in needed)
+        # The keys of a dict row of one pair, read without building the row's fields (archive only).
+        self._pair_keys = (self._keys["from_id"], self._keys["to_id"]) if kind == Kind.ARCHIVE else None
         # Two fields read from one column would send ids nobody paired (a company id as a contact id).
         by_column: dict[str, list[str]] = {}
         for name, column in self._needed:
@@ -127,11 +131,15 @@ class RowParser:
         return tuple(key for _, key in self._needed)
 
     def parse(self, raw: Any, row: int) -> list[Removal] | Rejection:
-        if isinstance(raw, Mapping):
+        shape = type(raw)  # exact types first: the abstract checks cost more than the parse
+        if shape is dict or isinstance(raw, Mapping):
+            pair = self._pair_keys
+            if pair is not None and pair[0] in raw and pair[1] in raw:
+                return self._build(row, raw[pair[0]], raw[pair[1]])
             if "from" in raw and "to" in raw and self._mapped("from_id") not in raw:
                 return self._native(raw, row)
             return self._mapping(raw, row)
-        if isinstance(raw, Sequence) and not isinstance(raw, str | bytes):
+        if shape in (tuple, list) or (isinstance(raw, Sequence) and not isinstance(raw, str | bytes)):
             return self._sequence(raw, row)
         return Rejection(row, "row", "must be a dict, a tuple/list, or a HubSpot input object", raw)
 

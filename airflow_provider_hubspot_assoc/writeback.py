@@ -4,8 +4,11 @@ One row per input: run id, task, row number, from id, to id, type/label, outcome
 error code and message, when it was recorded, and (with a snapshot) the association types it removed,
 as JSON in ``types``. A snapshot is written before its request as rows of outcome ``snapshot``, which
 the run deletes when it ends, its outcome rows then carrying the types. Rows are inserted in batches
-at each confirmed request. A retried or resumed try first deletes what an earlier try wrote past its
-checkpoint, so the table holds exactly one row per input whatever happened to the worker.
+by a writer thread, off the thread that sends (``executemany``, ``FLUSH_EVERY_ROWS`` a statement);
+``flush()`` returns once every record handed over is committed, and a checkpoint is saved only after
+one, so the table never runs behind the checkpoint. A retried or resumed try first deletes what an
+earlier try wrote past its checkpoint, so the table holds exactly one row per input whatever happened
+to the worker.
 
 SQLite locks the whole file: while another connection is in the middle of reading the input query,
 a write to the same file cannot commit ("database is locked"). When the input query reads the same
@@ -21,6 +24,7 @@ import logging
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -77,6 +81,9 @@ def check_table_name(name: str) -> str:
 
 # Outcome records buffered before one insert; a flush also comes with every checkpoint.
 FLUSH_EVERY_ROWS = 1000
+# Inserts handed to the writer thread and not yet committed before the sender waits for the oldest:
+# bounds the records held in memory when the database is slower than HubSpot.
+MAX_PENDING_INSERTS = 8
 # Row numbers per ``IN (...)`` list: every database takes this many parameters in one statement.
 ROW_NUMBERS_PER_STATEMENT = 500
 # HubSpot's error message as stored (its messages are short; a proxy's HTML page is not).
@@ -125,6 +132,8 @@ class ResultsWriter:
         self.written = 0
         self._buffer: list[tuple[Any, ...]] = []
         self._connection: Any = None  # set when a SQLite input query reads the same file
+        self._inserter: ThreadPoolExecutor | None = None  # the writer thread, started at the first insert
+        self._pending: list[Future[None]] = []  # inserts handed to it, oldest first
         self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
         # The types an outcome record removed (set by a run that takes snapshots).
         self.types_of: Callable[[dict[str, Any]], Any] | None = None
@@ -261,7 +270,12 @@ class ResultsWriter:
         return own
 
     def close(self) -> None:
-        """Close the connection shared with the input query, if any (``flush()`` first to keep records)."""
+        """Let handed inserts finish, stop the writer thread, and close the connection shared with the
+        input query, if any (``flush()`` first to keep buffered records and see insert errors)."""
+        if self._inserter is not None:
+            self._inserter.shutdown(wait=True)
+            self._inserter = None
+            self._pending = []
         if self._connection is not None:
             self._connection.close()
             self._connection = None
@@ -294,21 +308,50 @@ class ResultsWriter:
                 )
             )
         if len(self._buffer) >= self.flush_every:
-            self.flush()
+            self._hand_over()
 
     def flush(self) -> None:
+        """Insert every buffered record; returns once all are committed (or raises the insert's error)."""
+        self._hand_over()
+        while self._pending:
+            self._pending.pop(0).result()
+
+    def _hand_over(self) -> None:
+        """Give the buffered records to the writer thread (inserted here with a shared connection)."""
         if not self._buffer:
             return
         rows, self._buffer = self._buffer, []
+        if self._connection is not None:  # one sqlite3 connection, used by the thread that opened it
+            self._insert(rows)
+            return
+        if self._inserter is None:
+            self._inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hubspot-results")
+        while self._pending and (self._pending[0].done() or len(self._pending) >= MAX_PENDING_INSERTS):
+            self._pending.pop(0).result()  # an insert's error comes out here, not later
+        self._pending.append(self._inserter.submit(self._insert, rows))
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join([self.hook.placeholder] * len(self.columns))
+        insert = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
         if self._connection is not None:  # insert_rows would open a second connection to the file
-            marks = ", ".join([self.hook.placeholder] * len(self.columns))
-            self._connection.executemany(
-                f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})", rows
-            )
+            self._connection.executemany(insert, rows)
             self._connection.commit()
+        elif self.hook.conn_type == "sqlite":
+            # Our cells are text, integers and None, which sqlite3 takes as they are: insert_rows'
+            # conversion of each cell (14 a row) would cost more than the insert.
+            connection = self.hook.get_conn()
+            try:
+                connection.executemany(insert, rows)
+                connection.commit()
+            finally:
+                connection.close()
         else:
             self.hook.insert_rows(
-                self.table, rows, target_fields=list(self.columns), commit_every=self.flush_every
+                self.table,
+                rows,
+                target_fields=list(self.columns),
+                commit_every=self.flush_every,
+                executemany=True,  # one statement per ``flush_every`` rows, not one per row
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)

@@ -1,10 +1,17 @@
-"""Peak memory of streaming SQL rows through a dry run of BatchArchiveAssociationsOperator.
+"""Peak memory of BatchArchiveAssociationsOperator: SQL rows streamed (dry and full runs), and rows
+passed by XCom.
 
-Builds a table of N (from_id, to_id) rows in SQLite (and, with --postgres, in PostgreSQL on
-127.0.0.1:5432, database ``test``), then runs the operator's dry run over it in a fresh child
+Dry runs: builds a table of N (from_id, to_id) rows in SQLite (and, with --postgres, in PostgreSQL
+on 127.0.0.1:5432, database ``test``), then runs the operator's dry run over it in a fresh child
 process and reports that process's peak resident memory (VmHWM), next to its resident memory just
-before the run (Airflow and the provider imported). Not a test: run it with
-``.venv/bin/python benchmarks/bench_memory.py [--rows 1000000 5000000] [--postgres]``.
+before the run (Airflow and the provider imported).
+
+Full runs, through real HTTP to ``hubspot-assoc-sim`` in another process: ``--full-sql-rows``
+streamed from SQLite (limit: 200 MB for the whole process), and ``--xcom-rows`` dict rows passed
+in memory as from XCom (limit: 100 MB of the provider's own above the process with the input list
+built). Not a test: run it with
+``.venv/bin/python benchmarks/bench_memory.py [--rows 1000000 5000000] [--postgres]
+[--full-sql-rows 5000000] [--xcom-rows 1000000]``.
 """
 
 from __future__ import annotations
@@ -20,9 +27,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _operator_run import SIM_LIMIT_PER_10S, Simulator, run_operator
+from _operator_run import make_sqlite as make_sqlite_rows
 from _results import append_results
 
 LIMIT_MB = 200.0
+XCOM_LIMIT_MB = 100.0  # the provider's own use above the input list
 
 CHILD = r"""
 import json, os, resource, sys, time
@@ -101,6 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--postgres", action="store_true", help="also stream from PostgreSQL")
+    parser.add_argument("--full-sql-rows", type=int, default=5_000_000, help="0: no full SQL run")
+    parser.add_argument("--xcom-rows", type=int, default=1_000_000, help="0: no XCom run")
     args = parser.parse_args()
     lines = [
         "| database | rows | peak RSS | RSS before the run | rows/s | under 200 MB |",
@@ -133,6 +145,69 @@ def main() -> None:
                     f"| {name} | {rows:,} | {peak:.0f} MB | {baseline:.0f} MB | {rate:,.0f} | {ok} |"
                 )
     append_results("Peak memory, SQL rows streamed through a dry run (`benchmarks/bench_memory.py`)", lines)
+    if args.full_sql_rows or args.xcom_rows:
+        append_results(
+            "Peak memory, full runs through real HTTP (`benchmarks/bench_memory.py`)",
+            full_runs(args.full_sql_rows, args.xcom_rows),
+        )
+
+
+def full_runs(sql_rows: int, xcom_rows: int) -> list[str]:
+    """Full runs sending to the simulator: SQL rows streamed, and dict rows passed in memory."""
+    lines = [
+        f"Simulator `hubspot-assoc-sim` in its own process (limit {SIM_LIMIT_PER_10S:,} requests per 10 s, "
+        "associations not loaded: HubSpot answers an archive of a missing association as done).",
+        "",
+        "| rows from | rows | requests | RSS before the run | RSS with the input list | peak RSS "
+        "| provider's own above the input list | limit | met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="hubspot-bench-") as folder:
+        home = Path(folder)
+        sim = Simulator()
+        try:
+            for source, rows in (("sql", sql_rows), ("xcom", xcom_rows)):
+                if not rows:
+                    continue
+                if source == "sql":
+                    make_sqlite_rows(home / "rows.db", rows)
+                sim.post("/_sim/reset")
+                figures = run_operator(
+                    home,
+                    source=source,
+                    rows=rows,
+                    sim=sim,
+                    sql_path=home / "rows.db" if source == "sql" else None,
+                )
+                before, listed, peak = (float(figures[k]) for k in ("baseline_mb", "inputs_mb", "peak_mb"))
+                own = peak - listed
+                if source == "sql":
+                    label, limit, ok = (
+                        "SQL (SQLite), streamed",
+                        f"peak under {LIMIT_MB:.0f} MB",
+                        peak < LIMIT_MB,
+                    )
+                else:
+                    label, limit, ok = (
+                        "dict rows, XCom",
+                        f"own at most {XCOM_LIMIT_MB:.0f} MB",
+                        own <= XCOM_LIMIT_MB,
+                    )
+                requests = figures["summary"]["requests"]
+                line = (
+                    f"| {label} | {rows:,} | {requests:,} | {before:.0f} MB | {listed:.0f} MB "
+                    f"| {peak:.0f} MB | {own:.0f} MB | {limit} | {'yes' if ok else 'NO'} |"
+                )
+                print(line, flush=True)
+                lines.append(line)
+        finally:
+            sim.close()
+    lines += [
+        "",
+        "RSS with the input list: the process after Airflow and the provider are imported and the input "
+        "list is built (for SQL, nothing is read before the run). Provider's own: peak minus that.",
+    ]
+    return lines
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ HERE = Path(__file__).resolve().parent
 RUNS = [
     ["bench_throughput.py", "--pairs", "50000"],
     ["bench_throughput.py", "--pairs", "20000", "--approaches", "ours"],
-    ["bench_cpu.py", "--rows", "1000000"],
-    ["bench_memory.py", "--rows", "1000000", "5000000", "--postgres"],
+    ["bench_cpu.py", "--rows", "1000000", "--snapshot-rows", "100000"],
+    [
+        "bench_memory.py",
+        *("--rows", "1000000", "5000000", "--postgres"),
+        *("--full-sql-rows", "5000000", "--xcom-rows", "1000000"),
+    ],
 ]
 
 if __name__ == "__main__":

@@ -7,9 +7,10 @@ HubSpot. Results come back in order because a run confirms its rows in order (a 
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -60,25 +61,42 @@ def send_in_order(
     """
     source = iter(items)
     queue: deque[tuple[Item, Future[Result] | None]] = deque()
+    # Sends not finished, counted as they start and end (no scan of the queue at each step), and a
+    # signal that one ended, which a step clears before it looks at anything.
+    running = [0]
+    lock = threading.Lock()
+    ended = threading.Event()
+
+    def end(_: Future[Result]) -> None:
+        with lock:
+            running[0] -= 1
+        ended.set()
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=thread_name_prefix) as pool:
         exhausted = False
         while True:
+            ended.clear()
             limit = in_flight()
             while not exhausted and not stopped() and len(queue) < look_ahead(limit):
-                if sum(1 for _, job in queue if job is not None and not job.done()) >= limit:
+                if running[0] >= limit:
                     break
                 try:
                     item = next(source)
                 except StopIteration:
                     exhausted = True
                     break
-                queue.append((item, pool.submit(send, item) if worth_sending(item) else None))
+                job: Future[Result] | None = None
+                if worth_sending(item):
+                    with lock:
+                        running[0] += 1
+                    job = pool.submit(send, item)
+                    job.add_done_callback(end)
+                queue.append((item, job))
             if not queue:
                 return
             item, job = queue[0]
             if job is not None and not job.done():
-                running = [j for _, j in queue if j is not None and not j.done()]
-                wait(running, return_when=FIRST_COMPLETED)
+                ended.wait()  # a send ended (this one or another, whose slot can take the next item)
                 continue
             queue.popleft()
             yield item, job

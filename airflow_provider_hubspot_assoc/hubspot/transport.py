@@ -7,6 +7,7 @@ makes retrying a POST safe here. No Airflow import.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,21 @@ DEFAULT_POOL = 32  # HTTP connections (and sending threads) when max_in_flight i
 USER_AGENT = "airflow-provider-hubspot-assoc"
 
 
+def _read_environment_once(session: requests.Session, base_url: str) -> None:
+    """What ``requests`` reads from the environment at every request, read once here instead.
+
+    With ``trust_env`` on, each request looks up proxies (``*_PROXY``, ``NO_PROXY``), a CA bundle and
+    ``~/.netrc`` again: file and environment look-ups on the sending path. The proxies and CA bundle
+    that apply to HubSpot's host are taken now. netrc is left out: its basic auth would replace the
+    bearer token this client sends.
+    """
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+
+
 class Transport:
     """Sends one request at the pace HubSpot allows and retries what is safe to retry.
 
@@ -87,6 +103,7 @@ class Transport:
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
+        _read_environment_once(self.session, config.base_url)
         self.tokens = TokenSource(config, self.session, on_new_token, stats)
         self.on_request: Callable[[], None] | None = None  # called just before each attempt goes out
 

@@ -255,8 +255,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             loaded, run_fingerprint, self.max_rows_in_xcom, self.log, self.kind
         )
         self._resending = again is not None or (fresh and loaded is not None)  # (all: rows lost)
+        kept: row_checks.KeptRows | None = None  # rows checked before sending are not parsed again
         if fresh and self._in_memory() and self.on_invalid == "fail":
-            row_input.fail_on_rejections(self._check(self._rows(), resolver), "(nothing was sent)")
+            kept = row_checks.KeptRows()
+            checked_first = kept.keep(self._check(self._rows(), resolver))
+            row_input.fail_on_rejections(checked_first, "(nothing was sent)")
         if self.sql is not None:
             self.log.info(
                 "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
@@ -278,7 +281,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         # First: it loads earlier tries' records before the rows of removals sent again are deleted.
         snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
         rows = self._rows()
-        batches = saver.resend_first(pipeline, again, pipeline.batches(self._check(rows, resolver)), self.log)
+        checked = kept if kept is not None and kept.complete else self._check(rows, resolver)
+        batches = saver.resend_first(pipeline, again, pipeline.batches(checked), self.log)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",

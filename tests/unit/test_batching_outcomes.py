@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -93,3 +95,32 @@ def test_deduplicator_spills_to_disk_and_stays_exact() -> None:
     assert flags == [i >= 25 for i in range(100)]
     assert len(dedupe) == 25
     dedupe.close()
+
+
+def test_deduplicator_spills_in_batches_not_one_insert_per_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = {"insert": 0, "batches": 0}
+
+    class Counting(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            calls["insert"] += "INSERT" in sql.upper()
+            return super().execute(sql, *args)
+
+        def executemany(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            calls["batches"] += 1
+            return super().executemany(sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=Counting, **k))
+    dedupe = Deduplicator(max_in_memory=100)
+    removals = [Removal(i, str(1 + i % 3_000), str(7 + i % 5_000)) for i in range(15_000)]
+    flags = [dedupe.is_duplicate(r) for r in removals]
+    dedupe.close()
+
+    # 15,000 distinct pairs repeat after lcm(3,000, 5,000) = 15,000 rows: none is a duplicate ...
+    assert not any(flags) and len(dedupe) == 15_000
+    # ... and the disk took them 100 at a time, not one statement per row.
+    assert calls["insert"] == 0
+    assert calls["batches"] <= 15_000 // 100 + 1
+    again = Deduplicator(max_in_memory=100)
+    assert [again.is_duplicate(r) for r in removals + removals[::-1]] == [False] * 15_000 + [True] * 15_000
+    again.close()

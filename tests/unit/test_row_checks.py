@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.row_checks import (
     MAX_ROWS_IN_MESSAGE,
+    KeptRows,
     check_rows,
     needs_label_definitions,
     rejections_in,
@@ -73,3 +78,28 @@ def test_a_rejection_list_names_the_first_rows_and_counts_the_rest() -> None:
     assert f"row {MAX_ROWS_IN_MESSAGE + 1}," not in text
     assert text.endswith("; and 5 more")
     assert rejections_text(rejections[:1]) == "row 1, from_id: missing"
+
+
+def test_kept_rows_give_back_exactly_what_was_checked() -> None:
+    parser = RowParser("archive")
+    rows: list[Any] = [
+        {"from_id": 1, "to_id": "2"},
+        (" 3 ", 4.0),
+        {"from": {"id": "5"}, "to": [{"id": "6"}, {"id": "7"}]},
+        {"from_id": "x", "to_id": 2},
+        [9223372036854775807, 1],
+    ]
+    kept = KeptRows()
+    passed = list(kept.keep(check_rows(rows, parser)))
+    assert passed == list(check_rows(rows, parser))
+    assert kept.complete and list(kept) == passed == list(kept)  # as often as asked
+
+
+def test_kept_rows_give_up_past_their_limit_of_other_rows() -> None:
+    parser = RowParser("archive")
+    rows = [{"from": {"id": str(n)}, "to": [{"id": "1"}, {"id": "2"}]} for n in range(1, 5)]
+    kept = KeptRows(max_other=2)
+    assert len(list(kept.keep(check_rows(rows, parser)))) == 4
+    assert not kept.complete
+    with pytest.raises(RuntimeError, match="check them again"):
+        list(kept)

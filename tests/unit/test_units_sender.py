@@ -74,3 +74,30 @@ def test_a_stop_reads_no_further_and_finishes_what_was_sent() -> None:
 @pytest.mark.parametrize("in_flight", [1, 4, 8])
 def test_look_ahead_grows_with_the_requests_in_flight(in_flight: int) -> None:
     assert look_ahead(in_flight) == max(4 * in_flight, 16)
+
+
+def test_each_step_looks_at_the_oldest_send_only_not_a_rescan_of_the_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import Future
+
+    looks = [0]
+    real_done = Future.done
+
+    def counted(self: Future[int]) -> bool:
+        looks[0] += 1
+        return real_done(self)
+
+    monkeypatch.setattr(Future, "done", counted)
+    gate = threading.Semaphore(0)
+
+    def send(item: int) -> int:
+        gate.acquire(timeout=5)  # sends finish one at a time, later than they are started
+        return item
+
+    releaser = threading.Thread(target=lambda: [gate.release() or time.sleep(0.0005) for _ in range(400)])
+    releaser.start()
+    sent = [item for item, _ in send_in_order(range(400), send, workers=16, in_flight=lambda: 16)]
+    releaser.join()
+    assert sent == list(range(400))
+    assert looks[0] <= 3 * 400, f"{looks[0]} looks at futures for 400 items"
