@@ -81,7 +81,7 @@ class KeptRows:
         self.complete = True
         self._from = array("q")
         self._to = array("q")
-        self._other: dict[int, list[Removal] | Rejection] = {}  # by row number; its ids are 0 here
+        self._other: dict[int, Checked] = {}  # by row number; its ids are 0 here
 
     def keep(self, checked: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
         """Pass ``checked`` through, keeping each row."""
