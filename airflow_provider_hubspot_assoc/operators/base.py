@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc._compat import AirflowNotFoundException
-from airflow_provider_hubspot_assoc.batching import check_batch_size
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.hubspot.config import DEFAULT_BATCH_SIZE
@@ -37,6 +36,7 @@ from airflow_provider_hubspot_assoc.operators.snapshot import SnapshotRequests, 
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
+from airflow_provider_hubspot_assoc.request_size import check_batch_size
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
