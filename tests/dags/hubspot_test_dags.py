@@ -130,6 +130,11 @@ with DAG("t_resumable", schedule=None, start_date=START) as t_resumable:
         **PAIR,
     )
 
+with DAG("t_request_size", schedule=None, start_date=START) as t_request_size:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=rows(), max_pairs_per_request=200, max_in_flight=1, **PAIR
+    )
+
 
 @task
 def response() -> Any:
