@@ -135,10 +135,13 @@ class Batcher:
         return removal.from_id if self.kind is Kind.ARCHIVE else removal.pair
 
     def room_for(self, removals: list[Removal], alone: bool = False) -> bool:
-        """Whether ``removals`` fit in the open batch (``alone``: in an empty one)."""
-        keys = set() if alone else self._keys
-        inputs = len(keys | {self._key(r) for r in removals})
-        pairs = (0 if alone else len(self._open.removals)) + len(removals)
+        """Whether ``removals`` (one row's) fit in the open batch (``alone``: in an empty one)."""
+        keys = {self._key(r) for r in removals}
+        if alone:
+            inputs, pairs = len(keys), len(removals)
+        else:
+            inputs = len(self._keys) + sum(1 for key in keys if key not in self._keys)
+            pairs = len(self._open.removals) + len(removals)
         if self.kind is not Kind.ARCHIVE:
             return inputs <= self.size.input_cap(self.kind)
         return inputs <= self.size.max_inputs and pairs <= self.size.max_pairs
@@ -148,11 +151,15 @@ class Batcher:
 
         Returns the batch closed to make room for it, if one was.
         """
+        key = self._key(removal)
         closed = None
-        if self._open.removals and not self.room_for([removal]):
+        if self._open.removals and (
+            (key not in self._keys and len(self._keys) >= self.size.input_cap(self.kind))
+            or (self.kind is Kind.ARCHIVE and len(self._open.removals) >= self.size.max_pairs)
+        ):
             closed = self.flush()
         self._open.removals.append(removal)
-        self._keys.add(self._key(removal))
+        self._keys.add(key)
         self._advance(row if row is not None else removal.row, False, row_complete)
         return closed
 

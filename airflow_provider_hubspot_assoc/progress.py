@@ -271,8 +271,9 @@ class Pipeline:
                 yield closed
             return
         last = len(parsed) - 1
-        if batcher.open_removals and batcher.room_for(parsed, alone=True) and not batcher.room_for(parsed):
-            closed = batcher.flush()  # a row that fits in one request is not split across two
+        # A row that fits in one request is not split across two (a one-pair row: ``add`` sees to it).
+        if last and batcher.open_removals and not batcher.room_for(parsed) and batcher.room_for(parsed, True):
+            closed = batcher.flush()
             if closed is not None:
                 yield closed
         for index, removal in enumerate(parsed):

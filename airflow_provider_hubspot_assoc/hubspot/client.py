@@ -12,16 +12,12 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import (
-    HubSpotAuthError,
-    HubSpotDailyLimitError,
     HubSpotError,
-    HubSpotRequestError,
     HubSpotRetriesExhaustedError,
-    HubSpotScopeError,
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats, association_path
-from airflow_provider_hubspot_assoc.hubspot.isolation import failed_response, send_isolating
+from airflow_provider_hubspot_assoc.hubspot.isolation import STOPPING, failed_response, send_isolating
 from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, in_flight_for
 from airflow_provider_hubspot_assoc.hubspot.reads import Reads
 from airflow_provider_hubspot_assoc.hubspot.sender import send_in_order
@@ -31,8 +27,6 @@ from airflow_provider_hubspot_assoc.models import BatchResponse, iso_timestamp, 
 from airflow_provider_hubspot_assoc.request_size import RequestSize
 
 Inputs = list[dict[str, Any]]
-# Errors that stop a run: the next requests would meet them too (or must not be sent, past a limit).
-STOPPING = (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError, HubSpotRequestError)
 # Errors that fail one batch: its pairs are reported failed (or unknown), the run goes on.
 BATCH_FAILED = (HubSpotValidationError, HubSpotRetriesExhaustedError)
 

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 
 Inputs = list[dict[str, Any]]
 SendBatch = Callable[[Inputs], BatchResponse]  # one request; raises HubSpot's refusal
-# Errors that stop a run (``client.STOPPING``): raised from a batch sent in parts, they carry the
-# answers of the parts sent before them.
-_STOPPING = (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError, HubSpotRequestError)
+# Errors that stop a run: the next requests would meet them too (or must not be sent, past a limit).
+# Raised from a batch sent in parts, they carry the answers of the parts sent before them.
+STOPPING = (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError, HubSpotRequestError)
 
 
 def send_isolating(
@@ -135,7 +135,7 @@ def _send_parts(parts: list[Inputs], send: SendBatch, kind: Kind) -> BatchRespon
             answers.append(send(part))
         except HubSpotRetriesExhaustedError as error:  # this part only: the others keep their answers
             answers.append(failed_response(kind, part, error))
-        except _STOPPING as error:
+        except STOPPING as error:
             # A part sent in parts itself may have answers already (``partial``): they are its own.
             done = [*answers, error.partial] if error.partial is not None else answers
             rest = [item for later in parts[index + (error.partial is not None) :] for item in later]
