@@ -3,6 +3,7 @@ maximum HubSpot names lowers the caps for the rest of the run (pure logic)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_hubspot_assoc.checked_batches import check_rows, checked_batches
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import pairs_of
+from airflow_provider_hubspot_assoc.models import BatchResponse, pairs_of
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.request_size import RequestSize, maximum_named
 from airflow_provider_hubspot_assoc.row_parser import RowParser
@@ -196,3 +197,34 @@ def test_split_of_labels_inputs_counts_each_as_one_pair() -> None:
 def test_caps_out_of_range_are_refused(max_inputs: int, max_pairs: int) -> None:
     with pytest.raises(ValueError, match=r"batch_size|max_pairs_per_request"):
         RequestSize(max_inputs, max_pairs)
+
+
+def test_a_resume_after_a_rechunk_skips_what_was_confirmed_and_counts_every_pair_once() -> None:
+    """A try lowers its caps (HubSpot named a maximum), confirms 3 batches and dies; the retry starts
+    from the configured caps and the checkpoint: nothing confirmed is sent again, nothing is lost."""
+    parser = RowParser(Kind.ARCHIVE)
+    rows = [(n, parser.parse(archive_row(n, 7, 8), n)) for n in range(1, 21)]
+
+    def run(progress: Progress, stop_after: int | None, lower_to: int | None) -> list[tuple[str, str]]:
+        size = RequestSize(max_inputs=4, max_pairs=100)
+        pipeline = Pipeline(Kind.ARCHIVE, size, progress)
+        sent: list[tuple[str, str]] = []
+        for count, batch in enumerate(pipeline.batches(rows), start=1):
+            if stop_after is not None and count > stop_after:
+                break
+            pairs = pairs_of(Kind.ARCHIVE, list(batch))
+            sent += pairs
+            pipeline.finish(batch, BatchResponse.from_answer(204, None, pairs))
+            if lower_to is not None:
+                size.max_inputs = lower_to  # what the sender does on HubSpot's "maximum ... is 2"
+        return sent
+
+    first = Progress.start("fp", 100)
+    sent_first = run(first, stop_after=3, lower_to=2)
+    second = Progress.from_json(json.loads(json.dumps(first.to_json())), 100)
+    sent_second = run(second, stop_after=None, lower_to=None)
+
+    second.tally.check()
+    assert second.tally.received == second.tally.archived == 40
+    assert not set(sent_first) & set(sent_second)  # whole rows confirmed: none sent again
+    assert sorted(sent_first + sent_second) == sorted((str(n), t) for n in range(1, 21) for t in ("7", "8"))
