@@ -12,6 +12,7 @@ RUNS = [
     ["bench_throughput.py", "--pairs", "20000", "--approaches", "ours"],
     ["bench_cpu.py", "--rows", "1000000"],
     ["bench_memory.py", "--rows", "1000000", "5000000", "--postgres"],
+    ["bench_request_size.py"],
 ]
 
 if __name__ == "__main__":
