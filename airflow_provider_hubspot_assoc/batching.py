@@ -1,8 +1,9 @@
 """Duplicate removal and grouping of removals into HubSpot requests. No Airflow import.
 
 Archive removals are grouped by ``from`` id into HubSpot's multi-``to`` inputs; label removals by
-pair into one input with several ``types``. Every request carries at most ``batch_size`` removals,
-and remembers which removals it holds so each one's outcome can be reported by row.
+pair into one input with several ``types``. Every request carries at most ``batch_size`` inputs and
+``max_pairs_per_request`` pairs (``request_size``), and remembers which removals it holds so each
+one's outcome can be reported by row.
 """
 
 from __future__ import annotations
@@ -14,27 +15,18 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc.kinds import CATEGORIES, Kind
 from airflow_provider_hubspot_assoc.models import archive_inputs
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 _ID_SPAN = 10**20  # record ids have at most 20 digits
-# The most removals per request this package sends. HubSpot does not document the archive endpoints'
-# limit (100 is the default, ``client.DEFAULT_BATCH_SIZE``); its batch read takes at most 1,000.
-MAX_BATCH_SIZE = 1_000
 # Keys of removals seen, held in a set (about 70 bytes each) before they move to a file on disk.
 MAX_KEYS_IN_MEMORY = 200_000
 # Bits of the bitmap of keys on disk: with 5M keys, about 7% of new keys are looked up there.
 FILTER_BITS = 2**26
 FILTER_MASK = FILTER_BITS - 1
 DISK_CACHE_KB = 16_000  # SQLite's page cache for the keys on disk
-# Rejected and duplicate rows a batch carries before it is closed without inputs, per removal it holds.
+# Rejected and duplicate rows a batch carries before it is closed without inputs, per input it holds.
 LEDGER_PER_REMOVAL = 10
-
-
-def check_batch_size(batch_size: int) -> int:
-    """A batch size this package sends (1 to ``MAX_BATCH_SIZE`` removals a request), or ``ValueError``."""
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {batch_size!r}")
-    return batch_size
 
 
 class Deduplicator:
@@ -144,26 +136,53 @@ class Batch(list[dict[str, Any]]):
 
 
 class Batcher:
-    """Fills requests to ``batch_size`` removals; each ``add_*`` returns a batch once one is closed.
+    """Fills requests to ``size`` (inputs and pairs); each ``add_*`` returns a batch once one is closed.
 
+    A batch is closed when the next removal would not fit (a new input past ``batch_size``, or a
+    pair past ``max_pairs_per_request``), so later to ids of a from id already in it still join its
+    input. ``size`` is read at every removal: a cap lowered during the run applies from the next one.
     Rejected and duplicate rows ride along with the batch being filled; if many of them come
     without removals, a batch with no inputs is closed so they are accounted for all the same.
     """
 
-    def __init__(self, kind: Kind, batch_size: int, max_ledger: int | None = None) -> None:
+    def __init__(self, kind: Kind, size: RequestSize | int, max_ledger: int | None = None) -> None:
         self.kind = Kind(kind)
-        self.batch_size = batch_size
-        self.max_ledger = max_ledger or batch_size * LEDGER_PER_REMOVAL
+        self.size = RequestSize.of(size)
+        self.max_ledger = max_ledger or self.size.max_inputs * LEDGER_PER_REMOVAL
         self._open = Batch(kind)
+        self._keys: set[Any] = set()  # the open batch's inputs: from ids (archive), else pairs
+
+    def _key(self, removal: Removal) -> Any:
+        return removal.from_id if self.kind is Kind.ARCHIVE else removal.pair
+
+    def room_for(self, removals: list[Removal], alone: bool = False) -> bool:
+        """Whether ``removals`` (one row's) fit in the open batch (``alone``: in an empty one)."""
+        keys = {self._key(r) for r in removals}
+        if alone:
+            inputs, pairs = len(keys), len(removals)
+        else:
+            inputs = len(self._keys) + sum(1 for key in keys if key not in self._keys)
+            pairs = len(self._open.removals) + len(removals)
+        if self.kind is not Kind.ARCHIVE:
+            return inputs <= self.size.input_cap(self.kind)
+        return inputs <= self.size.max_inputs and pairs <= self.size.max_pairs
 
     def add(self, removal: Removal, row: int | None = None, row_complete: bool = True) -> Batch | None:
-        """Add a removal; ``row_complete=False`` when more removals of the same row follow."""
+        """Add a removal; ``row_complete=False`` when more removals of the same row follow.
+
+        Returns the batch closed to make room for it, if one was.
+        """
+        key = self._key(removal)
+        closed = None
+        if self._open.removals and (
+            (key not in self._keys and len(self._keys) >= self.size.input_cap(self.kind))
+            or (self.kind is Kind.ARCHIVE and len(self._open.removals) >= self.size.max_pairs)
+        ):
+            closed = self.flush()
         self._open.removals.append(removal)
-        return self._advance(
-            row if row is not None else removal.row,
-            len(self._open.removals) >= self.batch_size,
-            row_complete,
-        )
+        self._keys.add(key)
+        self._advance(row if row is not None else removal.row, False, row_complete)
+        return closed
 
     def add_rejection(self, rejection: Rejection, row_complete: bool = True) -> Batch | None:
         """Add a rejected row, or one rejected type of a row (``row_complete=False`` when more follow)."""
@@ -191,6 +210,7 @@ class Batcher:
     def flush(self) -> Batch | None:
         """Close the open batch (inputs built from its removals); None if it accounts for nothing."""
         batch, self._open = self._open, Batch(self.kind)
+        self._keys = set()
         if not batch.rows_accounted:
             self._open.last_row = batch.last_row
             return None

@@ -16,6 +16,7 @@ from airflow_provider_hubspot_assoc.exceptions import InvalidInputError
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 
 Parsed = TypeVar("Parsed")
@@ -47,13 +48,16 @@ def check_rows(
     return checked
 
 
-def checked_batches(kind: Kind, checked: list[tuple[int, list[Removal]]], batch_size: int) -> Iterator[Batch]:
+def checked_batches(
+    kind: Kind, checked: list[tuple[int, list[Removal]]], size: RequestSize | int
+) -> Iterator[Batch]:
     """Batches of HubSpot's native inputs for rows ``check_rows`` passed, made by the operators' pipeline.
 
+    ``size``: inputs and pairs a request holds (a number: ``batch_size`` inputs, default pair cap).
     A removal given twice is sent once (the later one is counted in its batch's
     ``duplicate_removals``), and a row that fits in one request is not split across two.
     """
-    return Pipeline(kind, batch_size, Progress(fingerprint="hook")).batches(checked)
+    return Pipeline(kind, size, Progress(fingerprint="hook")).batches(checked)
 
 
 def _sendable(parsed: Parsed | Rejection) -> Parsed:

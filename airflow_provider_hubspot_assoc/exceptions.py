@@ -27,6 +27,9 @@ class HubSpotError(Exception):
         # each got (None: struck, not applied; a request sent before the stop may have an answer).
         self.struck: list[list[dict[str, Any]]] = []
         self.answers: list[Any] = []
+        # The answer of a batch sent in parts (re-chunked) for the parts sent before this error struck,
+        # the rest as not sent; None: nothing of it was sent.
+        self.partial: Any = None
         self.status = status
         self.category = category
         self.correlation_id = correlation_id

@@ -61,7 +61,10 @@ CONNECTION_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Seconds to wait for HubSpot's answer before retrying the (idempotent) request.",
     },
     "max_attempts": _integer("Attempts per request", "Retries of 429, 5xx, timeouts (default 8)."),
-    "batch_size": _integer("Pairs per request", "Removals per archive request (default 100)."),
+    "batch_size": _integer(
+        "Inputs per request", "HubSpot inputs per request: a from id with its to ids is one (default 100)."
+    ),
+    "max_pairs_per_request": _integer("Pairs per request", "(from, to) pairs per request (default 100)."),
 }
 
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {

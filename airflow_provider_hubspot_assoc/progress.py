@@ -26,6 +26,7 @@ from airflow_provider_hubspot_assoc.models import (
     created_labels,
 )
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict
@@ -202,12 +203,16 @@ class Progress:
 
 
 class Pipeline:
-    """Turns checked rows into numbered batches, and confirms each finished batch into ``progress``."""
+    """Turns checked rows into numbered batches, and confirms each finished batch into ``progress``.
+
+    ``size``: the inputs and pairs a request holds (a bare number: ``batch_size`` inputs, with the
+    default pair cap); the sender shares it, so a maximum HubSpot names shapes the batches made next.
+    """
 
     def __init__(
         self,
         kind: Kind,
-        batch_size: int,
+        size: RequestSize | int,
         progress: Progress,
         dry_run: bool = False,
         on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
@@ -215,7 +220,7 @@ class Pipeline:
         self.kind = Kind(kind)
         progress.tally.kind = self.kind  # the buckets are named for what this pipeline sends
         self.on_outcomes = on_outcomes  # receives one record per input row as batches are confirmed
-        self.batch_size = batch_size
+        self.size = RequestSize.of(size)
         self.progress = progress
         self.dry_run = dry_run
         self.deduplicator = Deduplicator()
@@ -236,7 +241,7 @@ class Pipeline:
         Their rows were confirmed before (they are at or before ``rows_done``); confirming these
         batches puts them back into their buckets without moving ``rows_done``.
         """
-        batcher = Batcher(self.kind, self.batch_size)
+        batcher = Batcher(self.kind, self.size)
         for removal in removals:
             closed = batcher.add(removal, removal.row)
             if closed is not None:
@@ -247,7 +252,7 @@ class Pipeline:
 
     def batches(self, parsed_rows: Iterable[CheckedRow]) -> Iterator[Batch]:
         """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check."""
-        batcher = Batcher(self.kind, self.batch_size)
+        batcher = Batcher(self.kind, self.size)
         done = self.progress.rows_done
         try:
             for number, parsed in parsed_rows:
@@ -273,10 +278,16 @@ class Pipeline:
                 yield closed
             return
         last = len(parsed) - 1
-        sending = sum(isinstance(item, Removal) for item in parsed)
-        fits = sending <= self.batch_size
-        if fits and batcher.open_removals and batcher.open_removals + sending > self.batch_size:
-            closed = batcher.flush()  # a row that fits in one request is not split across two
+        # A row that fits in one request is not split across two (a one-pair row: ``add`` sees to it);
+        # a restore's rejected types take no room.
+        sending = [item for item in parsed if isinstance(item, Removal)]
+        if (
+            last
+            and batcher.open_removals
+            and not batcher.room_for(sending)
+            and batcher.room_for(sending, True)
+        ):
+            closed = batcher.flush()
             if closed is not None:
                 yield closed
         for index, item in enumerate(parsed):

@@ -16,6 +16,7 @@ RUNS = [
         *("--rows", "1000000", "5000000", "--postgres"),
         *("--full-sql-rows", "5000000", "--xcom-rows", "1000000"),
     ],
+    ["bench_request_size.py"],
 ]
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from airflow_provider_hubspot_assoc.hooks.connection_form import field_behaviour
 from airflow_provider_hubspot_assoc.hubspot.client import HubSpotClient
 from airflow_provider_hubspot_assoc.hubspot.config import (
     DEFAULT_BASE_URL,
-    DEFAULT_BATCH_SIZE,
     DEFAULT_TOKEN_PATH,
     ClientConfig,
     OAuthCredentials,
@@ -31,6 +30,7 @@ from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.models import BatchResponse, merge
+from airflow_provider_hubspot_assoc.request_size import DEFAULT_BATCH_SIZE, DEFAULT_MAX_PAIRS, RequestSize
 
 # The client's counters a run reports (and adds up across tries and deferrals).
 REQUEST_STATS = ("requests", "retries", "rate_limited", "isolation_requests", "seconds")
@@ -57,14 +57,16 @@ class HubSpotHook(BaseHook):
       (instead of the tier's); ``requests_per_day`` (a daily budget: past it, requests are refused
       unsent with ``HubSpotDailyLimitError``; a tier's daily figure is no budget, HubSpot's own 429
       decides); ``account_timezone`` (where the account's day starts); ``max_in_flight``;
-      ``batch_size``; ``oauth_endpoint`` (formerly ``token_url``, still read); ``read_timeout``,
-      ``connect_timeout``, ``max_attempts``, ``max_retry_seconds``, ``window_seconds``.
+      ``batch_size`` (HubSpot inputs a request: an archive input is a from id with its to ids);
+      ``max_pairs_per_request`` (pairs a request, default 100); ``oauth_endpoint`` (formerly
+      ``token_url``, still read); ``read_timeout``, ``connect_timeout``, ``max_attempts``,
+      ``max_retry_seconds``, ``window_seconds``.
 
     :param hubspot_conn_id: the ``hubspot`` connection to use (default ``hubspot_default``).
     :param client_overrides: ``ClientConfig`` fields that win over the connection, for example
-        ``batch_size``, ``max_in_flight``, ``rate_limit_share``, ``max_attempts``, ``read_timeout``,
-        ``max_isolation_requests``; a ``None`` value means "not set here" and leaves the connection's
-        setting in force.
+        ``batch_size``, ``max_pairs_per_request``, ``max_in_flight``, ``rate_limit_share``,
+        ``max_attempts``, ``read_timeout``, ``max_isolation_requests``; a ``None`` value means "not
+        set here" and leaves the connection's setting in force.
     """
 
     conn_name_attr = "hubspot_conn_id"
@@ -160,6 +162,7 @@ class HubSpotHook(BaseHook):
             "account_timezone": str(self._extra(extras, "account_timezone", "UTC")),
             "max_in_flight": _optional_int(self._extra(extras, "max_in_flight")),
             "batch_size": int(self._extra(extras, "batch_size", DEFAULT_BATCH_SIZE)),
+            "max_pairs_per_request": int(self._extra(extras, "max_pairs_per_request", DEFAULT_MAX_PAIRS)),
         }
         for name, kind in (
             ("window_seconds", float),
@@ -199,8 +202,14 @@ class HubSpotHook(BaseHook):
         from_object_type: str,
         to_object_type: str,
         batches: Iterable[list[dict[str, Any]]],
+        size: RequestSize | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], BatchResponse | None]]:
         """Send batches of native inputs concurrently; yield ``(batch, response)`` in their order.
+
+        ``size``: the request size the batches were made with (default: the client's, from
+        ``batch_size`` and ``max_pairs_per_request``). A 400 naming a maximum ("The maximum number of
+        inputs supported in a batch is N") lowers it for the rest of the run, and the refused pairs go
+        again in smaller requests; a batch made larger than it is sent in parts.
 
         A batch with no inputs is yielded with ``None`` unsent. A batch HubSpot refuses as a whole
         is bisected to its bad rows (``hubspot.isolation``). An error that stops the run is raised
@@ -208,7 +217,7 @@ class HubSpotHook(BaseHook):
         later one in order, and ``.answers`` the answer each got (None: not applied), so nothing is
         yielded past a gap (``HubSpotClient.send_batches``).
         """
-        return self.client.send_batches(Kind(kind), from_object_type, to_object_type, batches)
+        return self.client.send_batches(Kind(kind), from_object_type, to_object_type, batches, size)
 
     def set_request_listener(self, callback: Callable[[], None] | None) -> None:
         """Call ``callback`` just before each request goes out (None: stop calling it)."""
@@ -235,8 +244,9 @@ class HubSpotHook(BaseHook):
         ``inputs`` are HubSpot's native inputs, ``{"from": {"id": "1"}, "to": [{"id": "2"}]}``, or
         any row the operators take (``{"from_id", "to_id"}``, ``(from_id, to_id)``). Every row is
         checked first: a bad one raises ``InvalidInputError`` naming the row and the field, before
-        any request. Then they are sent in requests of at most ``batch_size`` pairs, concurrently,
-        batched as the operators batch them. A pair given more than once is sent once, and counted
+        any request. Then they are sent in requests of at most ``batch_size`` inputs (a from id
+        with its to ids is one) and ``max_pairs_per_request`` pairs, concurrently, batched as the
+        operators batch them. A pair given more than once is sent once, and counted
         once in the response's ``pairs_sent``.
         """
         return self._send_rows(Kind.ARCHIVE, from_object_type, to_object_type, inputs)
@@ -271,8 +281,8 @@ class HubSpotHook(BaseHook):
         checked = check_rows(
             kind, inputs, lambda: LabelResolver(self.get_labels(from_type, to_type), from_type, to_type)
         )
-        batches = checked_batches(kind, checked, self.client.config.batch_size)
-        sent = self.send_batches(kind, from_type, to_type, batches)
+        size = self.client.request_size
+        sent = self.send_batches(kind, from_type, to_type, checked_batches(kind, checked, size), size)
         return merge(response for _, response in sent if response is not None)
 
     def get_labels(self, from_object_type: str, to_object_type: str) -> list[dict[str, Any]]:

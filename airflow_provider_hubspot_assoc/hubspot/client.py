@@ -12,26 +12,21 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import (
-    HubSpotAuthError,
-    HubSpotDailyLimitError,
     HubSpotError,
-    HubSpotRequestError,
     HubSpotRetriesExhaustedError,
-    HubSpotScopeError,
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats, association_path
-from airflow_provider_hubspot_assoc.hubspot.isolation import failed_response, send_isolating
+from airflow_provider_hubspot_assoc.hubspot.isolation import STOPPING, failed_response, send_isolating
 from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, in_flight_for
 from airflow_provider_hubspot_assoc.hubspot.reads import Reads
 from airflow_provider_hubspot_assoc.hubspot.sender import send_in_order
 from airflow_provider_hubspot_assoc.hubspot.transport import Transport
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse, iso_timestamp, pairs_of
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 
 Inputs = list[dict[str, Any]]
-# Errors that stop a run: the next requests would meet them too (or must not be sent, past a limit).
-STOPPING = (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError, HubSpotRequestError)
 # Errors that fail one batch: its pairs are reported failed (or unknown), the run goes on.
 BATCH_FAILED = (HubSpotValidationError, HubSpotRetriesExhaustedError)
 
@@ -54,6 +49,8 @@ class HubSpotClient:
         self.session = self.transport.session
         self._tokens = self.transport.tokens
         self._reads = Reads(self.transport, self.path)
+        # Inputs and pairs a write request holds; a maximum HubSpot names lowers it for later requests.
+        self.request_size = RequestSize(config.batch_size, config.max_pairs_per_request)
 
     @property
     def on_request(self) -> Callable[[], None] | None:
@@ -99,14 +96,18 @@ class HubSpotClient:
         self.stats.add("pairs_sent", len(pairs))
         return BatchResponse.from_answer(status, body, pairs, requested_at=requested_at, kind=kind)
 
-    def send_isolating(self, kind: Kind, from_type: str, to_type: str, inputs: Inputs) -> BatchResponse:
-        """Send a batch; if HubSpot refuses it as a whole, isolate its bad rows (``isolation``)."""
+    def send_isolating(
+        self, kind: Kind, from_type: str, to_type: str, inputs: Inputs, size: RequestSize | None = None
+    ) -> BatchResponse:
+        """Send a batch within ``size`` (default: the client's ``request_size``); if HubSpot refuses it
+        as a whole, re-chunk it (a maximum named) or isolate its bad rows (``isolation``)."""
         return send_isolating(
             lambda batch: self.send_batch(kind, from_type, to_type, batch),
             kind,
             inputs,
             self.config.max_isolation_requests,
             self.stats,
+            size or self.request_size,
         )
 
     def in_flight_limit(self) -> int:
@@ -116,7 +117,12 @@ class HubSpotClient:
         return in_flight_for(self.limiter.rate, self.stats.latency, self.transport.pool_size)
 
     def send_batches(
-        self, kind: Kind, from_type: str, to_type: str, batches: Iterable[Inputs]
+        self,
+        kind: Kind,
+        from_type: str,
+        to_type: str,
+        batches: Iterable[Inputs],
+        size: RequestSize | None = None,
     ) -> Iterator[tuple[Inputs, BatchResponse | None]]:
         """Send batches concurrently; yield ``(batch, response)`` in the order the batches came.
 
@@ -128,13 +134,18 @@ class HubSpotClient:
         request errors (a redirect, a request that could not be made) stop the run: batches before
         the first one struck are yielded, then the error is raised with ``.batch`` set to the batch it
         struck (not applied), ``.struck`` listing the first struck batch and every later one in
-        order, and ``.answers`` the answer each of those got (None: not applied).
+        order, and ``.answers`` the answer each of those got (None: not applied; a batch sent in
+        parts has the answers of its parts sent before the error).
+
+        ``size``: the run's request size, shared with the batcher that made ``batches`` (default: the
+        client's ``request_size``). A batch larger than it is sent in parts; a 400 naming a maximum
+        lowers it (``isolation.send_isolating``).
         """
         self.path(from_type, to_type, kind.path_suffix)  # validate before any request
         stopped: list[HubSpotError] = []
         sent = send_in_order(
             batches,
-            lambda batch: self.send_isolating(kind, from_type, to_type, batch),
+            lambda batch: self.send_isolating(kind, from_type, to_type, batch, size),
             workers=self.transport.pool_size,
             in_flight=self.in_flight_limit,
             worth_sending=bool,
@@ -150,7 +161,7 @@ class HubSpotClient:
                     error.batch = batch
                     stopped[:] = stopped or [error]
                     stopped[0].struck.append(batch)
-                    stopped[0].answers.append(None)
+                    stopped[0].answers.append(error.partial)
                     continue
                 except BATCH_FAILED as error:
                     response = failed_response(kind, batch, error)

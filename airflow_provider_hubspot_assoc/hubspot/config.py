@@ -15,11 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
+from airflow_provider_hubspot_assoc.request_size import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_PAIRS,
+    check_batch_size,
+    check_max_pairs,
+)
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_TOKEN_PATH = "/oauth/v1/token"  # HubSpot's OAuth token endpoint (v1 sunsets 2027-02-16)
-DEFAULT_BATCH_SIZE = 100  # HubSpot's documented limit of inputs per batch request
-MAX_BATCH_SIZE = 1000  # HubSpot's largest batch of any endpoint; more is refused as a whole
 _API_VERSION = re.compile(r"v4|[0-9]{4}-[0-9]{2}(-beta)?")  # whole string (fullmatch), ASCII digits
 
 
@@ -122,7 +126,8 @@ class ClientConfig:
     :param read_timeout: seconds to wait for an answer.
     :param max_attempts: attempts per request (retries of 429, 5xx, timeouts).
     :param max_retry_seconds: the time one request may spend retrying.
-    :param batch_size: removals per archive request.
+    :param batch_size: HubSpot inputs per write request (an archive input: a from id with its to ids).
+    :param max_pairs_per_request: (from, to) pairs per write request.
     :param progress_every: debug-log the client's counters every this many requests (0: never).
     :param max_isolation_requests: extra requests per refused batch to isolate its bad rows.
     """
@@ -143,6 +148,7 @@ class ClientConfig:
     max_attempts: int = 8  # with the transport's backoff, up to about a minute of an outage ridden out
     max_retry_seconds: float = 900.0  # long enough for a few 10-s windows and a gateway restart
     batch_size: int = DEFAULT_BATCH_SIZE
+    max_pairs_per_request: int = DEFAULT_MAX_PAIRS
     progress_every: int = 50
     # One bad row in a batch of 100 costs about 2 log2(100) = 14 requests: 40 isolate two or three.
     max_isolation_requests: int = 40
@@ -157,8 +163,8 @@ class ClientConfig:
             raise ValueError("HubSpot needs a private-app access token or OAuth credentials")
         if self.access_token and not self.oauth:
             self.access_token = clean_token(self.access_token)
-        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, got {self.batch_size}")
+        check_batch_size(self.batch_size)
+        check_max_pairs(self.max_pairs_per_request)
         if self.daily_budget is not None and self.daily_budget < 1:
             raise ValueError(f"requests_per_day must be a positive number, got {self.daily_budget}")
 

@@ -1,6 +1,9 @@
 """Bad-row isolation: a batch HubSpot refuses as a whole is bisected until the refused rows are found.
 
-One bad row must not sink the 99 good ones sent with it. No Airflow import.
+One bad row must not sink the 99 good ones sent with it. A refusal that names a maximum the request
+was over ("The maximum number of inputs supported in a batch is N") is about its size, not its
+rows: the run's ``RequestSize`` is lowered to N and the same pairs go again in smaller requests,
+none of them failed, none bisected. No Airflow import.
 """
 
 from __future__ import annotations
@@ -10,25 +13,43 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_hubspot_assoc.exceptions import (
+    HubSpotAuthError,
+    HubSpotDailyLimitError,
     HubSpotError,
+    HubSpotRequestError,
     HubSpotRetriesExhaustedError,
+    HubSpotScopeError,
     HubSpotUnreachableError,
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientStats
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, archive_inputs, merge, pairs_of
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 
 log = logging.getLogger(__name__)
 
 Inputs = list[dict[str, Any]]
 SendBatch = Callable[[Inputs], BatchResponse]  # one request; raises HubSpot's refusal
+# Errors that stop a run: the next requests would meet them too (or must not be sent, past a limit).
+# Raised from a batch sent in parts, they carry the answers of the parts sent before them.
+STOPPING = (HubSpotAuthError, HubSpotScopeError, HubSpotDailyLimitError, HubSpotRequestError)
 
 
 def send_isolating(
-    send: SendBatch, kind: Kind, inputs: Inputs, max_requests: int, stats: ClientStats
+    send: SendBatch,
+    kind: Kind,
+    inputs: Inputs,
+    max_requests: int,
+    stats: ClientStats,
+    size: RequestSize | None = None,
 ) -> BatchResponse:
     """Send a batch; if HubSpot refuses it as a whole (a 400 naming no input), find the bad rows.
+
+    With ``size``, a batch larger than it (made before a cap was lowered) is sent in parts within it;
+    a 400 naming a maximum the batch was over lowers ``size`` to it (logged once) and sends the batch
+    again in parts: its pairs are neither failed nor bisected. A maximum the batch was not over, or
+    no readable maximum, is any other refusal.
 
     The refused batch is split in halves, recursively, until the rows HubSpot refuses are
     isolated; everything else is sent. Isolated rows come back as failed with HubSpot's message.
@@ -44,10 +65,19 @@ def send_isolating(
     :param inputs: the batch's native inputs.
     :param max_requests: the extra requests this batch may cost.
     :param stats: the client's counters (``isolation_requests``).
+    :param size: the run's request size, shared with its batcher.
     """
+    if size is not None and not size.fits(kind, inputs):
+        return _send_parts(
+            size.split(kind, inputs),
+            lambda part: send_isolating(send, kind, part, max_requests, stats, size),
+            kind,
+        )
     try:
         return send(inputs)
     except HubSpotValidationError as refusal:
+        if size is not None and refusal.status == 400 and _oversize(refusal, size, kind, inputs):
+            return send_isolating(send, kind, inputs, max_requests, stats, size)
         if refusal.status != 400 or len(pairs_of(kind, inputs)) <= 1:
             return failed_response(kind, inputs, refusal)
         probes = min(1, max_requests)
@@ -63,9 +93,9 @@ def send_isolating(
         )
         allowed = max_requests - probes
         budget = [allowed]
-        parts = _bisect(send, kind, split_inputs(kind, inputs), refusal, budget)
+        answers = _bisect(send, kind, split_inputs(kind, inputs), refusal, budget)
         extra = allowed - budget[0]  # the probe is counted in the stats already
-        merged = merge(parts)
+        merged = merge(answers)
         log.warning(
             "Isolation done: %d of %d pairs refused, %d extra requests",
             len(merged.failed_pairs()),
@@ -74,6 +104,47 @@ def send_isolating(
         )
         stats.add("isolation_requests", extra)
         return merged
+
+
+def _oversize(refusal: HubSpotValidationError, size: RequestSize, kind: Kind, inputs: Inputs) -> bool:
+    """Whether HubSpot refused ``inputs`` for being over a maximum it names; lowers ``size`` to it."""
+    if refusal.category not in (None, "VALIDATION_ERROR"):
+        return False
+    lowered = size.learn(kind, inputs, refusal.body.get("message"))
+    if lowered:
+        log.warning(
+            "HubSpot refused a request of %d inputs (%d pairs): %r. Sending %s for the rest of the run; "
+            "the refused pairs go again in smaller requests",
+            len(inputs),
+            len(pairs_of(kind, inputs)),
+            refusal.body.get("message"),
+            lowered,
+        )
+    return lowered is not None
+
+
+def _send_parts(parts: list[Inputs], send: SendBatch, kind: Kind) -> BatchResponse:
+    """One answer for a batch sent in ``parts``, in order.
+
+    When a part meets an error that stops the run, the parts answered before it must not be
+    reported as unsent: the error carries ``partial``, their answers plus the rest as not sent.
+    """
+    answers: list[BatchResponse] = []
+    for index, part in enumerate(parts):
+        try:
+            answers.append(send(part))
+        except HubSpotRetriesExhaustedError as error:  # this part only: the others keep their answers
+            answers.append(failed_response(kind, part, error))
+        except STOPPING as error:
+            # A part sent in parts itself may have answers already (``partial``): they are its own.
+            done = [*answers, error.partial] if error.partial is not None else answers
+            rest = [item for later in parts[index + (error.partial is not None) :] for item in later]
+            if done:
+                error.partial = merge(
+                    [*done, *([failed_response(kind, rest, error, "not sent")] if rest else [])]
+                )
+            raise
+    return answers[0] if len(answers) == 1 else merge(answers)
 
 
 def _refuses_any_request(send: SendBatch, refusal: HubSpotValidationError, stats: ClientStats) -> bool:

@@ -12,8 +12,8 @@ class BatchArchiveAssociationsOperator(BaseHubSpotArchiveOperator):
     """Remove every association between each (from, to) pair.
 
     Pairs are deduplicated, grouped by from id into HubSpot's multi-``to`` inputs, and sent
-    ``batch_size`` pairs per request. Returns (XCom ``return_value``) one merged BatchResponse with a
-    ``summary`` of the buckets.
+    ``batch_size`` inputs (and at most ``max_pairs_per_request`` pairs) per request. Returns (XCom
+    ``return_value``) one merged BatchResponse with a ``summary`` of the buckets.
 
     :param inputs: the pairs: ``{"from_id": .., "to_id": ..}`` dicts, ``(from_id, to_id)`` tuples or
         HubSpot's ``{"from": {"id"}, "to": [{"id"}, ...]}`` (or ``sql=`` rows of those columns).

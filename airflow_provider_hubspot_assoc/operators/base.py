@@ -17,10 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc._compat import AirflowNotFoundException
-from airflow_provider_hubspot_assoc.batching import check_batch_size
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
-from airflow_provider_hubspot_assoc.hubspot.config import DEFAULT_BATCH_SIZE
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, validate_object_type
@@ -37,6 +35,13 @@ from airflow_provider_hubspot_assoc.operators.snapshot import SnapshotRequests, 
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
+from airflow_provider_hubspot_assoc.request_size import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_PAIRS,
+    RequestSize,
+    check_batch_size,
+    check_max_pairs,
+)
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
@@ -61,8 +66,14 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
     :param from_object_type: e.g. ``contacts``, ``0-1`` or a custom ``2-123`` (templated).
     :param to_object_type: the other side (templated).
     :param hubspot_conn_id: the ``hubspot`` connection (templated).
-    :param batch_size: removals per request (default: the connection's ``batch_size``, else 100,
-        HubSpot's batch limit).
+    :param batch_size: HubSpot inputs per request (default: the connection's ``batch_size``, else
+        100, HubSpot's batch norm). An archive input is a from id with its to ids; a labels input is
+        one pair with the types removed from it.
+    :param max_pairs_per_request: (from, to) pairs per request (default: the connection's
+        ``max_pairs_per_request``, else 100, until HubSpot's cap is known). A from id with more to
+        ids than this is cut across requests. A 400 naming a maximum ("The maximum number of inputs
+        supported in a batch is N") lowers either for the rest of the run, and its pairs go again in
+        smaller requests.
     :param dry_run: validate and batch, report what would be sent, send nothing.
     :param on_invalid: ``fail`` (default) or ``skip`` invalid rows. With ``fail``, in-memory inputs fail
         before anything is sent; streamed SQL rows fail at the end, naming every rejected row. A
@@ -115,6 +126,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         to_object_type: str,
         hubspot_conn_id: str = HubSpotHook.default_conn_name,
         batch_size: int | None = None,
+        max_pairs_per_request: int | None = None,
         dry_run: bool = False,
         on_invalid: str = "fail",
         max_failed_ratio: float = 0.0,
@@ -142,6 +154,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             raise ValueError(f"rate_limit_share must be in (0, 1], got {rate_limit_share!r}")
         if batch_size is not None:
             check_batch_size(batch_size)
+        if max_pairs_per_request is not None:
+            check_max_pairs(max_pairs_per_request)
         for name, value in (("from_object_type", from_object_type), ("to_object_type", to_object_type)):
             if not _templated(value) and not hasattr(value, "operator"):
                 try:
@@ -153,6 +167,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         self.to_object_type = to_object_type
         self.hubspot_conn_id = hubspot_conn_id
         self.batch_size = batch_size
+        self.max_pairs_per_request = max_pairs_per_request
         self.is_dry_run = dry_run
         self.on_invalid = on_invalid
         self.max_failed_ratio = max_failed_ratio
@@ -223,16 +238,20 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
     def _fingerprint(self, batch_size: int) -> str:
         return fingerprint(*self._input_parts(), batch_size)
 
-    def _batch_size(self, hook: HubSpotHook) -> int:
-        """This task's ``batch_size``, else the connection's; a dry run needs no connection."""
-        if self.batch_size is not None:
-            return self.batch_size
+    def _request_size(self, hook: HubSpotHook) -> RequestSize:
+        """This task's ``batch_size`` and ``max_pairs_per_request``, else the connection's (the hook
+        was given the task's); a dry run needs no connection."""
+        if self.batch_size is not None and self.max_pairs_per_request is not None:
+            return RequestSize(self.batch_size, self.max_pairs_per_request)
         try:
-            return hook.client_config().batch_size
+            config = hook.client_config()
         except AirflowNotFoundException:
             if not self.is_dry_run:
                 raise
-            return DEFAULT_BATCH_SIZE
+            return RequestSize(
+                self.batch_size or DEFAULT_BATCH_SIZE, self.max_pairs_per_request or DEFAULT_MAX_PAIRS
+            )
+        return RequestSize(config.batch_size, config.max_pairs_per_request)
 
     def _run(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
@@ -244,12 +263,15 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         hook = HubSpotHook(
             self.hubspot_conn_id,
             batch_size=self.batch_size,
+            max_pairs_per_request=self.max_pairs_per_request,
             max_in_flight=self.max_in_flight,
             rate_limit_share=self.rate_limit_share,
         )
         resolver = self._resolver(hook, from_type, to_type)
-        batch_size = self._batch_size(hook)
-        run_fingerprint = self._fingerprint(batch_size)
+        size = self._request_size(hook)
+        # Batching does not change what a checkpoint's row count means: the pair cap stays out of the
+        # fingerprint, so a retry with another cap (or one HubSpot lowered) goes on from it.
+        run_fingerprint = self._fingerprint(size.max_inputs)
         resumed = loaded is not None and Progress.usable(loaded, run_fingerprint)
         progress, again, fresh = checkpoint.starting_progress(
             loaded, run_fingerprint, self.max_rows_in_xcom, self.log, self.kind
@@ -273,7 +295,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             self._recorded = self._writer.forget_after(progress.rows_done)
         writer = self._writer
         pipeline = Pipeline(
-            self.kind, batch_size, progress, self.is_dry_run, on_outcomes=writer.add if writer else None
+            self.kind, size, progress, self.is_dry_run, on_outcomes=writer.add if writer else None
         )
         pipeline.recorded = self._recorded
         state_of = partial(self._checkpoint_state, progress, hook)

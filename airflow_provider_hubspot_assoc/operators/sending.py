@@ -36,7 +36,7 @@ def send_all(
     """Send every batch, in order; batches with no inputs are confirmed without a request."""
     from_type, to_type = object_types
     progress = pipeline.progress
-    for sent, response in hook.send_batches(kind, from_type, to_type, batches):
+    for sent, response in hook.send_batches(kind, from_type, to_type, batches, pipeline.size):
         assert isinstance(sent, Batch)
         pipeline.finish(sent, response)
         saver.save_if_due()

@@ -44,8 +44,8 @@ HELP = {
     "enforce_ten_secondly": "apply the 10-s limit to association endpoints",
     "retry_after_on_429": "add Retry-After to 429 answers (HubSpot does not document it; a client "
     "learns a short --daily-reset-seconds only from it)",
-    "max_inputs": "inputs per archive request",
-    "max_pairs": "(from, to) pairs per archive request, or 'none'",
+    "max_inputs": "inputs per write request",
+    "max_pairs": "(from, to) pairs per write request, or 'none'",
     "max_read_inputs": "ids per batch read",
     "read_page_size": "associations per batch-read page",
     "latency_seconds": "seconds added to each API answer",

@@ -255,8 +255,10 @@ class SimulatorConfig:
     account_timezone: str = "UTC"
     enforce_ten_secondly: bool = True  # the specs mark associations "ten-secondly" exempt (unconfirmed)
     retry_after_on_429: bool = False  # not documented for 429; switch on to test clients that use it
-    max_inputs: int = 100  # inputs per archive request (undocumented; HubSpot's batch norm)
-    max_pairs: int | None = None  # optional cap on (from, to) pairs per archive request
+    max_inputs: int = 100  # inputs per write request (undocumented; HubSpot's batch norm)
+    # Optional cap on (from, to) pairs per write request (an archive input's to ids are pairs; a labels
+    # or create input is one). Over it, the answer is HubSpot's "maximum number of inputs" 400.
+    max_pairs: int | None = None
     max_read_inputs: int = 1000
     read_page_size: int = 500
     latency_seconds: float = 0.0

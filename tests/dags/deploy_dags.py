@@ -39,6 +39,7 @@ with DAG(
         inputs="{{ dag_run.conf['pairs'] }}",
         hubspot_conn_id="hubspot_daily",
         batch_size=10,
+        max_pairs_per_request=10,
         max_in_flight=1,
     )
 
@@ -52,6 +53,7 @@ with DAG("e2e_kill_and_retry", schedule=None, start_date=START, catchup=False) a
         sql="SELECT from_id, to_id FROM kill_pairs ORDER BY position",
         hubspot_conn_id="hubspot_slow",
         batch_size=5,
+        max_pairs_per_request=5,
         max_in_flight=1,
         on_invalid="skip",
         results_table="kill_results",

@@ -123,11 +123,17 @@ with DAG("t_resumable", schedule=None, start_date=START) as t_resumable:
         task_id="archive",
         inputs=rows(),
         batch_size=10,
+        max_pairs_per_request=10,
         max_in_flight=2,
         checkpoint_every_seconds=0,
         retries=1,
         retry_delay=timedelta(0),
         **PAIR,
+    )
+
+with DAG("t_request_size", schedule=None, start_date=START) as t_request_size:
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=rows(), max_pairs_per_request=200, max_in_flight=1, **PAIR
     )
 
 
@@ -187,6 +193,7 @@ with DAG("t_writeback_resumable", schedule=None, start_date=START) as t_writebac
         on_invalid="skip",
         max_failed_ratio=1.0,
         batch_size=10,
+        max_pairs_per_request=10,
         max_in_flight=2,
         checkpoint_every_seconds=0,
         retries=1,
@@ -211,6 +218,7 @@ with DAG("t_sync_deferring", schedule=None, start_date=START) as t_sync_deferrin
         from_ids=["120"],
         max_deletes=50,
         batch_size=5,
+        max_pairs_per_request=5,
         max_in_flight=1,
         **WRITE_BACK,
         **PAIR,

@@ -25,7 +25,12 @@ RESULTS = {
     "results_conn_id": "hubspot_test_results",
     "create_results_table": True,
 }
-RECORD = {**RESULTS, "results_path": "{{ var.value.snapshot_path }}", "batch_size": 10}
+RECORD = {
+    **RESULTS,
+    "results_path": "{{ var.value.snapshot_path }}",
+    "batch_size": 10,
+    "max_pairs_per_request": 10,
+}
 
 with DAG("rs_archive", schedule=None, start_date=START) as rs_archive:
     BatchArchiveAssociationsOperator(task_id="archive", inputs=PAIRS_5000 + PAIRS_5001, **RECORD, **PAIR)
@@ -49,11 +54,18 @@ SOURCE = {
 FROM_TABLE = {"source_table": "hubspot_results", "source_conn_id": "hubspot_test_results"}
 
 with DAG("rs_restore", schedule=None, start_date=START) as rs_restore:
-    RestoreAssociationsOperator(task_id="restore", **SOURCE, **FROM_TABLE, **RESULTS, batch_size=10, **PAIR)
+    RestoreAssociationsOperator(
+        task_id="restore", **SOURCE, **FROM_TABLE, **RESULTS, batch_size=10, max_pairs_per_request=10, **PAIR
+    )
 
 with DAG("rs_restore_files", schedule=None, start_date=START) as rs_restore_files:
     RestoreAssociationsOperator(
-        task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", batch_size=10, **PAIR
+        task_id="restore",
+        **SOURCE,
+        source_path="{{ var.value.snapshot_path }}",
+        batch_size=10,
+        max_pairs_per_request=10,
+        **PAIR,
     )
 
 with DAG("rs_restore_dry", schedule=None, start_date=START) as rs_restore_dry:
@@ -69,7 +81,12 @@ with DAG("rs_restore_empty_ok", schedule=None, start_date=START) as rs_restore_e
 
 # ---------------------------------------------------------------- 10,000 pairs
 # The test fills these tables of the results database and seeds the simulator to match.
-BIG = {**RESULTS, "results_path": "{{ var.value.snapshot_path }}", "batch_size": 1000}
+BIG = {
+    **RESULTS,
+    "results_path": "{{ var.value.snapshot_path }}",
+    "batch_size": 1000,
+    "max_pairs_per_request": 1000,
+}
 ROWS = {"conn_id": "hubspot_test_results"}
 
 with DAG("rs10k_archive", schedule=None, start_date=START) as rs10k_archive:
@@ -101,11 +118,24 @@ with DAG("rs10k_mirror", schedule=None, start_date=START) as rs10k_mirror:
     )
 
 with DAG("rs10k_restore", schedule=None, start_date=START) as rs10k_restore:
-    RestoreAssociationsOperator(task_id="restore", **SOURCE, **FROM_TABLE, **RESULTS, batch_size=1000, **PAIR)
+    RestoreAssociationsOperator(
+        task_id="restore",
+        **SOURCE,
+        **FROM_TABLE,
+        **RESULTS,
+        batch_size=1000,
+        max_pairs_per_request=1000,
+        **PAIR,
+    )
 
 with DAG("rs10k_restore_files", schedule=None, start_date=START) as rs10k_restore_files:
     RestoreAssociationsOperator(
-        task_id="restore", **SOURCE, source_path="{{ var.value.snapshot_path }}", batch_size=1000, **PAIR
+        task_id="restore",
+        **SOURCE,
+        source_path="{{ var.value.snapshot_path }}",
+        batch_size=1000,
+        max_pairs_per_request=1000,
+        **PAIR,
     )
 
 with DAG(
@@ -120,6 +150,7 @@ with DAG(
         **FROM_TABLE,
         **RESULTS,
         batch_size=1000,
+        max_pairs_per_request=1000,
         max_in_flight=1,
         checkpoint_every_seconds=0.2,
         **PAIR,

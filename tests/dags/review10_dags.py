@@ -17,7 +17,7 @@ from airflow_provider_hubspot_assoc.sensors import HubSpotAssociationsArchivedSe
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 PAIR: dict[str, Any] = {"from_object_type": "contacts", "to_object_type": "companies"}
 TEN_PAIRS = [[str(100 + c), str(5000 + k)] for c in range(5) for k in range(2)]
-SEQUENTIAL: dict[str, Any] = {"batch_size": 2, "max_in_flight": 1}
+SEQUENTIAL: dict[str, Any] = {"batch_size": 2, "max_pairs_per_request": 2, "max_in_flight": 1}
 WRITEBACK: dict[str, Any] = {
     "results_table": "hubspot_results",
     "results_conn_id": "hubspot_test_results",
@@ -42,6 +42,7 @@ with DAG("r10_killed_early", schedule=None, start_date=START) as r10_killed_earl
         task_id="archive",
         inputs=[[str(100 + c), str(5000 + k)] for c in range(30) for k in range(5)],
         batch_size=10,
+        max_pairs_per_request=10,
         max_in_flight=2,
         checkpoint_every_seconds=0.2,
         retries=1,
@@ -75,7 +76,9 @@ with DAG("r10_sensor_list", schedule=None, start_date=START) as r10_sensor_list:
 DESIRED = [[str(c), str(k)] for c in range(101, 111) for k in range(5000, 5003)]
 
 with DAG("r10_sync", schedule=None, start_date=START) as r10_sync:
-    SyncAssociationsOperator(task_id="sync", inputs=DESIRED, max_deletes=50, batch_size=5, **PAIR)
+    SyncAssociationsOperator(
+        task_id="sync", inputs=DESIRED, max_deletes=50, batch_size=5, max_pairs_per_request=5, **PAIR
+    )
 
 
 def _lose_plan_file(context: Any) -> None:
@@ -91,6 +94,7 @@ with DAG("r10_sync_plan_lost", schedule=None, start_date=START) as r10_sync_plan
         inputs=DESIRED,
         max_deletes=50,
         batch_size=5,
+        max_pairs_per_request=5,
         max_in_flight=1,
         retries=1,
         retry_delay=timedelta(0),

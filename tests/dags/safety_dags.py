@@ -45,6 +45,7 @@ for _kind in ("generator", "iterator", "map", "tuple"):
                 inputs=one_shot(_kind, _valid_only),
                 on_invalid=_on_invalid,
                 batch_size=3,
+                max_pairs_per_request=3,
                 **PAIR,
             )
         globals()[_dag.dag_id] = _dag
@@ -89,7 +90,7 @@ with DAG("s_sync_dry_run_over_cap", schedule=None, start_date=START) as s_sync_d
 # Ten pairs (contacts 100..104, companies 5000..5001), two a request, one request at a time, so a
 # scripted answer meets a known request.
 TEN_PAIRS = [[str(100 + c), str(5000 + k)] for c in range(5) for k in range(2)]
-SEQUENTIAL = {"batch_size": 2, "max_in_flight": 1}
+SEQUENTIAL = {"batch_size": 2, "max_pairs_per_request": 2, "max_in_flight": 1}
 
 with DAG("s_proof", schedule=None, start_date=START) as s_proof:
     BatchArchiveAssociationsOperator(
@@ -136,6 +137,7 @@ with DAG("s_sync_retry", schedule=None, start_date=START) as s_sync_retry:
         inputs=DESIRED,
         max_deletes=50,
         batch_size=5,
+        max_pairs_per_request=5,
         max_in_flight=1,
         results_table="hubspot_results",
         results_conn_id="hubspot_test_results",
@@ -149,6 +151,7 @@ with DAG("s_killed", schedule=None, start_date=START) as s_killed:
         task_id="archive",
         inputs=[[str(100 + c), str(5000 + k)] for c in range(30) for k in range(5)],
         batch_size=10,
+        max_pairs_per_request=10,
         max_in_flight=2,
         checkpoint_every_seconds=0.2,
         results_table="hubspot_results",
@@ -164,6 +167,7 @@ with DAG("s_sync_killed", schedule=None, start_date=START) as s_sync_killed:
         inputs=DESIRED,
         max_deletes=50,
         batch_size=2,
+        max_pairs_per_request=2,
         max_in_flight=1,
         checkpoint_every_seconds=0.2,
         results_table="hubspot_results",

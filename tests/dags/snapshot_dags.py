@@ -25,6 +25,7 @@ RECORD = {
     "create_results_table": True,
     "results_path": "{{ var.value.snapshot_path }}",
     "batch_size": 10,
+    "max_pairs_per_request": 10,
 }
 
 with DAG("snap_archive", schedule=None, start_date=START) as snap_archive:
@@ -49,7 +50,9 @@ with DAG("snap_sync", schedule=None, start_date=START) as snap_sync:
     SyncAssociationsOperator(task_id="sync", inputs=[[c, "5000"] for c in CONTACTS], **RECORD, **PAIR)
 
 with DAG("snap_none", schedule=None, start_date=START) as snap_none:
-    BatchArchiveAssociationsOperator(task_id="archive", inputs=PAIRS, batch_size=10, **PAIR)
+    BatchArchiveAssociationsOperator(
+        task_id="archive", inputs=PAIRS, batch_size=10, max_pairs_per_request=10, **PAIR
+    )
 
 with DAG(
     "snap_killed", schedule=None, start_date=START, default_args={"retries": 1, "retry_delay": timedelta(0)}

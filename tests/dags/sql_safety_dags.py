@@ -29,6 +29,7 @@ SAME_FILE = {
     "column_map": MAPPED,
     "fetch_size": 5,
     "batch_size": 10,
+    "max_pairs_per_request": 10,
     "max_in_flight": 2,
     "on_invalid": "skip",
     "max_failed_ratio": 1.0,

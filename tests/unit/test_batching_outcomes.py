@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from airflow_provider_hubspot_assoc.batching import Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
+from airflow_provider_hubspot_assoc.request_size import DEFAULT_MAX_PAIRS
 from airflow_provider_hubspot_assoc.row_parser import Removal
 
 
@@ -32,7 +33,7 @@ def test_deduplicator_is_exact_for_pairs_and_labels() -> None:
     st.lists(st.tuples(st.integers(1, 30), st.integers(1, 30)), max_size=300),
     st.integers(1, 100),
 )
-def test_batcher_groups_by_from_id_and_never_exceeds_the_batch_size(
+def test_batcher_groups_by_from_id_and_never_exceeds_the_caps(
     pairs: list[tuple[int, int]], batch_size: int
 ) -> None:
     batcher = Batcher("archive", batch_size)
@@ -42,9 +43,9 @@ def test_batcher_groups_by_from_id_and_never_exceeds_the_batch_size(
     sent = [(item["from"]["id"], to["id"]) for batch in batches for item in batch for to in item["to"]]
     assert sorted(sent) == sorted((str(f), str(t)) for f, t in pairs)
     for batch in batches:
-        assert sum(len(item["to"]) for item in batch) == len(batch.removals) <= batch_size
+        assert sum(len(item["to"]) for item in batch) == len(batch.removals) <= DEFAULT_MAX_PAIRS
         from_ids = [item["from"]["id"] for item in batch]
-        assert len(from_ids) == len(set(from_ids))  # one input per from id
+        assert len(from_ids) == len(set(from_ids)) <= batch_size  # one input per from id
 
 
 def test_label_batches_group_types_by_pair() -> None:
@@ -124,3 +125,13 @@ def test_deduplicator_spills_in_batches_not_one_insert_per_row(monkeypatch: pyte
     again = Deduplicator(max_in_memory=100)
     assert [again.is_duplicate(r) for r in removals + removals[::-1]] == [False] * 15_000 + [True] * 15_000
     again.close()
+
+
+def test_batcher_batch_size_counts_inputs_not_pairs() -> None:
+    """``batch_size`` counts HubSpot inputs: a from id with its to ids is one (issue 14)."""
+    batcher = Batcher("archive", 2)
+    pairs = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "20"), ("3", "30")]
+    closed = [batcher.add(Removal(row, f, t)) for row, (f, t) in enumerate(pairs, start=1)]
+    batches = [b for b in [*closed, batcher.flush()] if b]
+    shapes = [[(i["from"]["id"], len(i["to"])) for i in b] for b in batches]
+    assert shapes == [[("1", 3), ("2", 1)], [("3", 1)]]

@@ -15,6 +15,7 @@ from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.outcomes import RowSpool
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
+from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal, RowParser
 
 
@@ -27,9 +28,11 @@ def sent_pairs(batch: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(item["from"]["id"], target["id"]) for item in batch for target in item["to"]]
 
 
-def run(rows: list[Any], progress: Progress, batch_size: int, stop_after: int | None = None) -> list[str]:
+def run(
+    rows: list[Any], progress: Progress, size: RequestSize | int, stop_after: int | None = None
+) -> list[str]:
     """Confirm batches (every pair archived) until ``stop_after`` batches; return what was sent."""
-    pipeline = Pipeline(Kind.ARCHIVE, batch_size, progress)
+    pipeline = Pipeline(Kind.ARCHIVE, size, progress)
     sent: list[str] = []
     for count, batch in enumerate(pipeline.batches(parsed(rows)), start=1):
         if stop_after is not None and count > stop_after:
@@ -61,10 +64,10 @@ def resumed(progress: Progress) -> Progress:
 def test_a_row_split_across_batches_is_not_skipped_by_a_resume() -> None:
     rows = [{"from": {"id": "1"}, "to": [{"id": "10"}, {"id": "11"}, {"id": "12"}]}, ["2", "20"]]
     first = Progress.start("fp", 100)
-    run(rows, first, batch_size=2, stop_after=1)  # the first batch holds 2 of row 1's 3 pairs
+    run(rows, first, RequestSize(2, max_pairs=2), stop_after=1)  # the first batch: 2 of row 1's 3 pairs
 
     second = resumed(first)
-    sent_again = run(rows, second, batch_size=2)
+    sent_again = run(rows, second, RequestSize(2, max_pairs=2))
 
     second.tally.check()
     assert (second.tally.received, second.tally.archived) == (4, 4)
@@ -85,10 +88,11 @@ def test_any_stop_and_resume_counts_every_pair_exactly_once(
         for n, count in enumerate(targets)
     ]
     first = Progress.start("fp", 100)
-    sent_first = run(rows, first, batch_size, stop_after)
+    size = RequestSize(batch_size, max_pairs=batch_size)  # rows of more to ids than this are split
+    sent_first = run(rows, first, size, stop_after)
 
     second = resumed(first)
-    sent_second = run(rows, second, batch_size)
+    sent_second = run(rows, second, size)
 
     second.tally.check()
     assert second.tally.received == second.tally.archived == sum(targets)

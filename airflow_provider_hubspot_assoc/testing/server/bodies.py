@@ -52,13 +52,15 @@ def inputs(body: bytes, limit: int) -> list[Any]:
     required(payload, ["inputs"], "the body")
     found = array(payload["inputs"], "inputs")
     if len(found) > limit:
-        raise too_many("inputs", limit)
+        raise too_many(limit)
     return found
 
 
-def too_many(what: str, limit: int) -> ApiError:
+def too_many(limit: int) -> ApiError:
+    """HubSpot's answer to an oversized batch, word for word (it says "inputs" whatever the cap
+    counts: the simulator's pair cap answers with it too)."""
     return validation_error(
-        f"The maximum number of {what} supported in a batch is {limit}. Please reduce the number of "
+        f"The maximum number of inputs supported in a batch is {limit}. Please reduce the number of "
         "items and try again"
     )
 

@@ -136,7 +136,7 @@ class Endpoints:
             for position, target in enumerate(targets):
                 planned.append((from_id, bodies.object_id(target, f"inputs[{index}].to[{position}]"), None))
         if config.max_pairs is not None and len(planned) > config.max_pairs:
-            raise bodies.too_many("associations", config.max_pairs)
+            raise bodies.too_many(config.max_pairs)
         call.record.inputs, call.record.pairs = len(items), len(planned)
         return self._apply(call, planned, started)
 
@@ -168,6 +168,8 @@ class Endpoints:
                     )
                 keys.append((category, type_id))
             typed.append((from_id, to_id, keys))
+        if self.sim.config.max_pairs is not None and len(typed) > self.sim.config.max_pairs:
+            raise bodies.too_many(self.sim.config.max_pairs)  # an input here is one pair
         return typed
 
     def _unknown_records(self, call: Call, pairs: list[tuple[str, str]]) -> list[list[Unknown]]:

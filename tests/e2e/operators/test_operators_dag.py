@@ -78,7 +78,7 @@ def test_the_connections_batch_size_and_concurrency_apply_when_the_task_sets_non
     sim = hubspot_simulator
     pairs = seed_pairs(sim, 40)  # 120 pairs
     sim.reconfigure(latency_seconds=0.05)  # long enough for requests to overlap if allowed
-    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=30)
+    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=30, max_pairs_per_request=30)
     set_rows(monkeypatch, [list(p) for p in pairs])
 
     summary = run_dag("t_xcom_archive").xcom("archive")["summary"]

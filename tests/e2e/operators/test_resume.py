@@ -66,7 +66,7 @@ def test_native_rows_split_across_requests_survive_a_deferral(
     """Rows with 7 targets in requests of 5 pairs: a deferral inside a row loses none of its pairs."""
     sim = hubspot_simulator
     seed_pairs(sim, 20, companies=7)  # 140 pairs, at least 28 requests, 10 allowed per "day"
-    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=5)
+    use_simulator(monkeypatch, sim, max_in_flight=1, batch_size=5, max_pairs_per_request=5)
     targets = [{"id": str(5000 + k)} for k in range(7)]
     set_rows(monkeypatch, [{"from": {"id": str(100 + c)}, "to": targets} for c in range(20)])
 

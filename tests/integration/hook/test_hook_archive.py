@@ -42,11 +42,13 @@ def test_archive_associations_removes_exactly_the_pairs_sent_with_204(
     assert sim.stats.archived_pairs == 150
 
 
-def test_batch_size_bounds_every_request(hubspot_simulator: HubSpotSimulator, make_hook: HookFactory) -> None:
+def test_the_pair_cap_bounds_every_request(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
     sim = hubspot_simulator
     sent = seed_pairs(sim, 3, 50)  # inputs of 50 ``to`` ids each: they must be cut across requests
 
-    response = make_hook(extra={"batch_size": 7}).archive_associations(
+    response = make_hook(extra={"batch_size": 7, "max_pairs_per_request": 7}).archive_associations(
         "contacts", "companies", archive_inputs(sent)
     )
 

@@ -88,7 +88,9 @@ def test_oauth_tokens_expiring_mid_run_are_refreshed_under_concurrency(
     sim = hubspot_simulator
     sent = seed_pairs(sim, 25, 10)  # 250 pairs in 25 requests of 10; every token lasts 3 requests
 
-    hook = make_hook(extra=OAUTH_EXTRA, batch_size=10, max_in_flight=4, max_attempts=10)
+    hook = make_hook(
+        extra=OAUTH_EXTRA, batch_size=10, max_pairs_per_request=10, max_in_flight=4, max_attempts=10
+    )
     response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
 
     assert response.num_errors == 0 and remaining(sim) == set()
@@ -104,7 +106,7 @@ def test_short_lived_oauth_tokens_are_refreshed_before_they_expire(
     sim = hubspot_simulator
     sent = seed_pairs(sim, 30, 10)  # 30 requests of 10, one at a time: about 2 s, tokens live 1 s
 
-    hook = make_hook(extra=OAUTH_EXTRA, batch_size=10, max_in_flight=1)
+    hook = make_hook(extra=OAUTH_EXTRA, batch_size=10, max_pairs_per_request=10, max_in_flight=1)
     response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
 
     assert response.num_errors == 0 and remaining(sim) == set()

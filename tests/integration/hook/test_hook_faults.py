@@ -22,7 +22,7 @@ FAST = {"window_seconds": 1.0, "random_seed": 1}  # seed 1 draws faults early (s
 def run_all(sim: HubSpotSimulator, make_hook: HookFactory, pairs: int = 300, **overrides: object) -> int:
     """Archive ``pairs`` seeded pairs in requests of 20; check the result; return the client's retries."""
     sent = seed_pairs(sim, pairs // 10, 10)
-    hook = make_hook(batch_size=20, max_attempts=10, **overrides)
+    hook = make_hook(batch_size=20, max_pairs_per_request=20, max_attempts=10, **overrides)
     response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
     assert (response.pairs_sent, response.num_errors, response.failed_pairs()) == (pairs, 0, set())
     assert remaining(sim) == set()
@@ -61,7 +61,7 @@ def test_answers_slower_than_the_read_timeout_are_retried(
 ) -> None:
     sim = hubspot_simulator
     sent = seed_pairs(sim, 20, 10)
-    hook = make_hook(batch_size=20, read_timeout=0.3, max_attempts=10)
+    hook = make_hook(batch_size=20, max_pairs_per_request=20, read_timeout=0.3, max_attempts=10)
 
     response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
 
@@ -96,7 +96,7 @@ def test_a_scripted_sequence_of_failures_is_retried_in_order(
     sim = hubspot_simulator
     sim.script(503, "drop", 429, 0, 500, 504, 423)
     sent = seed_pairs(sim, 10, 10)
-    hook = make_hook(batch_size=50, max_in_flight=1, max_attempts=5)
+    hook = make_hook(batch_size=50, max_pairs_per_request=50, max_in_flight=1, max_attempts=5)
 
     response = hook.archive_associations("contacts", "companies", archive_inputs(sent))
 
@@ -220,7 +220,9 @@ def test_daily_limit_reset_follows_retry_after(
     inputs = archive_inputs(sent)
 
     with pytest.raises(HubSpotDailyLimitError) as stopped:
-        make_hook(batch_size=20, max_in_flight=1).archive_associations("contacts", "companies", inputs)
+        make_hook(batch_size=20, max_pairs_per_request=20, max_in_flight=1).archive_associations(
+            "contacts", "companies", inputs
+        )
 
     now = pendulum.now("UTC")
     assert now.add(seconds=25) <= stopped.value.reset_at <= now.add(seconds=31)

@@ -199,6 +199,7 @@ def test_every_form_field_reaches_the_client(monkeypatch: pytest.MonkeyPatch) ->
         "read_timeout": 12.5,
         "max_attempts": 4,
         "batch_size": 40,
+        "max_pairs_per_request": 400,
     }
     fields = get_provider_info()["connection-types"][0]["conn-fields"]
     assert set(values) == set(fields)
@@ -217,6 +218,7 @@ def test_every_form_field_reaches_the_client(monkeypatch: pytest.MonkeyPatch) ->
         assert (config.api_version, config.requests_per_window, config.daily_limit) == ("2026-03", 77, 5000)
         assert (config.account_timezone, config.max_in_flight) == ("Europe/Berlin", 3)
         assert (config.read_timeout, config.max_attempts, config.batch_size) == (12.5, 4, 40)
+        assert config.max_pairs_per_request == 400
 
 
 def test_the_tier_sets_the_limits_unless_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
