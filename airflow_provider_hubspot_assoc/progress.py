@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from airflow_provider_hubspot_assoc.accounting import account
 from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import (
     BatchError,
     BatchResponse,
     ResponseAccumulator,
-    created_labels,
 )
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.request_size import RequestSize
@@ -351,67 +351,10 @@ class Pipeline:
             # An answer that proved nothing must not make the run look PENDING or CANCELED: its
             # pairs are in the unknown bucket, and read back before the run ends.
             progress.responses.add(replace(response, status="COMPLETE") if response.unconfirmed else response)
-            records += self._account(batch, response, keep)
+            records += account(
+                self.kind, batch.removals, response, progress, self.recorded, self.absent, keep
+            )
         progress.rows_done = max(progress.rows_done, batch.last_row)
         progress.leave_batch(batch.mid_row)
         if self.on_outcomes is not None:
             self.on_outcomes(records)
-
-    def _account(self, batch: Batch, response: BatchResponse, keep: bool) -> list[dict[str, Any]]:
-        """Put each removal of a finished request into archived (``kind.done``) or failed."""
-        tally, failed = self.progress.tally, self.progress.failed
-        done = self.kind.done
-        errors_by_pair = {pair: error for error in response.errors for pair in error.pairs}
-        unknown = set(response.unknown_pairs)
-        labels = created_labels(response.results) if self.kind.creates else {}
-        records = []
-        for removal in batch.removals:
-            error = errors_by_pair.get(removal.pair)
-            unproven = error is None and (
-                removal.pair in unknown
-                # a label created is proven only by the answer naming it with its pair
-                or (
-                    self.kind.creates
-                    and removal.label is not None
-                    and removal.label not in labels.get(removal.pair, ())
-                )
-            )
-            if (
-                self.recorded
-                and (removal.row, removal.from_id, removal.to_id, removal.type_id) in self.recorded
-            ):
-                tally.archived += 1  # an earlier try archived it and wrote it back: proof enough
-            elif unproven:
-                tally.unknown += 1
-                why = (
-                    response.unconfirmed
-                    if removal.pair in unknown
-                    else f"HubSpot's answer names the pair without the label {removal.label!r}"
-                ) or "no answer proved the outcome"
-                self.progress.unknown.add(
-                    {**removal.describe(), "error": {"category": UNKNOWN_OUTCOME, "message": why}}
-                )
-                if keep:
-                    records.append(outcome_record(removal, "unknown", UNKNOWN_OUTCOME, why))
-            elif error is None:
-                tally.archived += 1
-                key = (removal.row, removal.from_id, removal.to_id, removal.type_id)
-                if key in self.absent:
-                    self.absent.discard(key)
-                    tally.already_absent += 1
-                if keep:
-                    records.append(outcome_record(removal, done))
-            elif error.means_already_gone and not self.kind.creates:
-                tally.archived += 1
-                tally.already_absent += 1
-                if keep:
-                    records.append(outcome_record(removal, done, error.category, error.message))
-            else:
-                tally.failed += 1
-                detail: dict[str, Any] = {"category": error.category, "message": error.message}
-                if error.sub_category:
-                    detail["subCategory"] = error.sub_category
-                failed.add({**removal.describe(), "error": detail})
-                if keep:
-                    records.append(outcome_record(removal, "failed", error.category, error.message))
-        return records

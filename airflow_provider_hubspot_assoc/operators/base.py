@@ -16,7 +16,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
-from airflow_provider_hubspot_assoc._compat import AirflowNotFoundException
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
@@ -36,9 +35,6 @@ from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
 from airflow_provider_hubspot_assoc.request_size import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_MAX_PAIRS,
-    RequestSize,
     check_batch_size,
     check_max_pairs,
 )
@@ -238,21 +234,6 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
     def _fingerprint(self, batch_size: int) -> str:
         return fingerprint(*self._input_parts(), batch_size)
 
-    def _request_size(self, hook: HubSpotHook) -> RequestSize:
-        """This task's ``batch_size`` and ``max_pairs_per_request``, else the connection's (the hook
-        was given the task's); a dry run needs no connection."""
-        if self.batch_size is not None and self.max_pairs_per_request is not None:
-            return RequestSize(self.batch_size, self.max_pairs_per_request)
-        try:
-            config = hook.client_config()
-        except AirflowNotFoundException:
-            if not self.is_dry_run:
-                raise
-            return RequestSize(
-                self.batch_size or DEFAULT_BATCH_SIZE, self.max_pairs_per_request or DEFAULT_MAX_PAIRS
-            )
-        return RequestSize(config.batch_size, config.max_pairs_per_request)
-
     def _run(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
         self.inputs = readable_again(self.inputs)
@@ -268,7 +249,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             rate_limit_share=self.rate_limit_share,
         )
         resolver = self._resolver(hook, from_type, to_type)
-        size = self._request_size(hook)
+        size = sending.request_size(hook, self.batch_size, self.max_pairs_per_request, self.is_dry_run)
         # Batching does not change what a checkpoint's row count means: the pair cap stays out of the
         # fingerprint, so a retry with another cap (or one HubSpot lowered) goes on from it.
         run_fingerprint = self._fingerprint(size.max_inputs)

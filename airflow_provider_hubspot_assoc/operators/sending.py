@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from airflow_provider_hubspot_assoc._compat import TaskLog
+from airflow_provider_hubspot_assoc._compat import AirflowNotFoundException, TaskLog
 from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.exceptions import HubSpotUnreachableError
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
@@ -19,6 +19,7 @@ from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.operators.checkpoint import RunCheckpoint
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.reporting import ProgressReporter
+from airflow_provider_hubspot_assoc.request_size import DEFAULT_BATCH_SIZE, DEFAULT_MAX_PAIRS, RequestSize
 from airflow_provider_hubspot_assoc.settlement import Reader
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
@@ -94,3 +95,19 @@ def reporter_for(progress: Progress, total_rows: int | None, every_seconds: floa
         removals_before=progress.tally.archived + progress.tally.failed + progress.tally.unknown,
         every_seconds=every_seconds,
     )
+
+
+def request_size(
+    hook: HubSpotHook, batch_size: int | None, max_pairs: int | None, dry_run: bool
+) -> RequestSize:
+    """The task's ``batch_size`` and ``max_pairs_per_request``, else the connection's (the hook was
+    given the task's); a dry run needs no connection."""
+    if batch_size is not None and max_pairs is not None:
+        return RequestSize(batch_size, max_pairs)
+    try:
+        config = hook.client_config()
+    except AirflowNotFoundException:
+        if not dry_run:
+            raise
+        return RequestSize(batch_size or DEFAULT_BATCH_SIZE, max_pairs or DEFAULT_MAX_PAIRS)
+    return RequestSize(config.batch_size, config.max_pairs_per_request)
