@@ -5,14 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from tests.airflow_helpers import use_simulator
 
 DAGS = Path(__file__).resolve().parents[2] / "dags" / "restore_dags.py"
 BUCKETS = ("restored", "rejected", "failed", "duplicates", "unknown", "planned")
 FROM_TO = ("contacts", "companies")
 Typed = set[tuple[str, str, str, int]]
+CONTACTS = [str(c) for c in range(100, 130)]
+
+
+def seed_labeled_account(
+    sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> HubSpotSimulator:
+    """Contacts 100..129 with companies 5000 and 5001: unlabeled, Primary, and two user labels; the
+    connection and the snapshot path (``AIRFLOW_VAR_SNAPSHOT_PATH``) the test DAGs read."""
+    sim.state.define_label(*FROM_TO, "Billing")
+    sim.state.define_label(*FROM_TO, "Former")
+    for n, contact in enumerate(CONTACTS):
+        labels = [(), ("Primary",), ("Billing",), ("Billing", "Former")][n % 4]
+        sim.state.associate(FROM_TO[0], contact, FROM_TO[1], "5000", labels)
+        sim.state.associate(FROM_TO[0], contact, FROM_TO[1], "5001", () if n % 2 else ("Former",))
+    use_simulator(monkeypatch, sim)
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    return sim
 
 
 def assert_buckets_add_up(summary: dict[str, Any]) -> None:

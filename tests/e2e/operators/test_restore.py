@@ -13,28 +13,22 @@ import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import DagResult, postgres_database, run_dag, use_simulator
-from tests.e2e.operators.restore_support import DAGS, FROM_TO, assert_buckets_add_up, typed
+from tests.e2e.operators.restore_support import (
+    DAGS,
+    FROM_TO,
+    assert_buckets_add_up,
+    seed_labeled_account,
+    typed,
+)
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
-
-CONTACTS = [str(c) for c in range(100, 130)]
 
 
 @pytest.fixture
 def account(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path, tmp_path: Path
 ) -> HubSpotSimulator:
-    """Contacts 100..129 with companies 5000 and 5001: unlabeled, Primary, and two user labels."""
-    sim = hubspot_simulator
-    sim.state.define_label(*FROM_TO, "Billing")
-    sim.state.define_label(*FROM_TO, "Former")
-    for n, contact in enumerate(CONTACTS):
-        labels = [(), ("Primary",), ("Billing",), ("Billing", "Former")][n % 4]
-        sim.state.associate(FROM_TO[0], contact, FROM_TO[1], "5000", labels)
-        sim.state.associate(FROM_TO[0], contact, FROM_TO[1], "5001", () if n % 2 else ("Former",))
-    use_simulator(monkeypatch, sim)
-    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
-    return sim
+    return seed_labeled_account(hubspot_simulator, monkeypatch, tmp_path)
 
 
 def undo(

@@ -14,7 +14,8 @@ import pytest
 from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
 from airflow_provider_hubspot_assoc.snapshots import jsonl_records, table_records, types_by_pair
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import run_dag, use_simulator
+from tests.airflow_helpers import run_dag
+from tests.e2e.operators.restore_support import CONTACTS, FROM_TO, seed_labeled_account
 from tests.killing import kill_mid_run, retry_killed_task
 from tests.versions import needs_task_state_store
 
@@ -23,8 +24,6 @@ pytestmark = pytest.mark.usefixtures("airflow_db")
 REPO = Path(__file__).resolve().parents[3]
 DAGS = REPO / "tests" / "dags" / "snapshot_dags.py"
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
-CONTACTS = [str(c) for c in range(100, 130)]
-FROM_TO = ("contacts", "companies")
 
 
 def assert_buckets_add_up(summary: dict[str, Any]) -> None:
@@ -35,17 +34,7 @@ def assert_buckets_add_up(summary: dict[str, Any]) -> None:
 def account(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path, tmp_path: Path
 ) -> HubSpotSimulator:
-    """Contacts 100..129 with companies 5000 and 5001: unlabeled, Primary, and two user labels."""
-    sim = hubspot_simulator
-    sim.state.define_label(*FROM_TO, "Billing")
-    sim.state.define_label(*FROM_TO, "Former")
-    for n, contact in enumerate(CONTACTS):
-        labels = [(), ("Primary",), ("Billing",), ("Billing", "Former")][n % 4]
-        sim.state.associate(*FROM_TO[:1], contact, FROM_TO[1], "5000", labels)
-        sim.state.associate(*FROM_TO[:1], contact, FROM_TO[1], "5001", () if n % 2 else ("Former",))
-    use_simulator(monkeypatch, sim)
-    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
-    return sim
+    return seed_labeled_account(hubspot_simulator, monkeypatch, tmp_path)
 
 
 def state_types(sim: HubSpotSimulator) -> dict[tuple[str, str], set[tuple[str, int]]]:
