@@ -9,8 +9,8 @@ request (``already_absent``). The records are handed to a sink that makes them d
 batches are sent.
 
 A try that dies after its requests went out leaves a retry that reads those pairs gone: what an
-earlier try recorded is loaded first (``earlier``) and kept, so a re-read never erases it, and the
-reader unions every record of a pair, so a pair recorded twice restores once. No Airflow import.
+earlier try recorded is loaded first (``earlier``) and kept, so a re-read never erases it. A restore
+reads the records back through ``restoring.py``. No Airflow import.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ SNAPSHOT_IDS = 1000  # from-ids read at once: HubSpot's batch-read limit, so one
 SNAPSHOT_OUTCOME = "snapshot"  # the results table's outcome of a record written before its request
 Spec = dict[str, Any]  # {"category", "typeId", "label"}
 RemovalKey = tuple[int, str, str, int | None]  # (row, from id, to id, type id), as ``Pipeline`` keys it
-PairKey = tuple[str, str, str, str]  # (from type, to type, from id, to id)
 Reader = Callable[[list[str]], dict[str, list[dict[str, Any]]]]  # from ids -> HubSpot's current targets
 Sink = Callable[[list[dict[str, Any]]], None]  # makes records durable before it returns
 
@@ -192,40 +191,6 @@ class SnapshotTaker:
 
 
 # ------------------------------------------------------------------ reading snapshots back
-def _types(value: Any) -> list[Spec]:
-    """A record's ``types``: a list, or the JSON text a table column holds."""
-    if isinstance(value, str):
-        value = json.loads(value)
-    return [spec_of(spec) for spec in value or [] if isinstance(spec, dict)]
-
-
-def types_by_pair(
-    records: Iterable[dict[str, Any]],
-    *,
-    run_id: str | None = None,
-    dag_id: str | None = None,
-    task_id: str | None = None,
-    map_index: int | None = None,
-) -> dict[PairKey, list[Spec]]:
-    """What a run removed: ``{(from type, to type, from id, to id): types}``, every record of a pair
-    united (a pair recorded by two tries, or for two labels, restores once, with all of them).
-
-    Records are JSONL lines or results-table rows (``table_records``); those of other runs, DAGs,
-    tasks or map indexes than given are skipped, as are records that name no type.
-    """
-    wanted = {"run_id": run_id, "dag_id": dag_id, "task_id": task_id, "map_index": map_index}
-    found: dict[PairKey, list[Spec]] = {}
-    for item in records:
-        if any(value is not None and item.get(name) != value for name, value in wanted.items()):
-            continue
-        types = _types(item.get("types"))
-        if not types:
-            continue
-        key = (str(item["from_type"]), str(item["to_type"]), str(item["from_id"]), str(item["to_id"]))
-        found[key] = union(found.get(key), types)
-    return found
-
-
 def complete_lines(data: bytes) -> list[bytes]:
     """The lines of a JSONL file that were written whole: every writer ends a line with a newline, so
     a last piece without one is what a try killed while writing left (its requests never went out)."""
@@ -237,10 +202,3 @@ def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
     for line in lines:
         if line.strip():
             yield json.loads(line)
-
-
-def table_records(rows: Iterable[dict[str, Any]], object_types: tuple[str, str]) -> Iterator[dict[str, Any]]:
-    """Results-table rows (as dicts of their columns) as records: the table has no object-type columns,
-    so the restore names them."""
-    for row in rows:
-        yield {**row, "from_type": object_types[0], "to_type": object_types[1]}

@@ -12,9 +12,8 @@ from airflow_provider_hubspot_assoc.snapshots import (
     SNAPSHOT_IDS,
     SnapshotTaker,
     jsonl_records,
-    table_records,
-    types_by_pair,
 )
+from tests.snapshot_records import table_records, types_by_pair
 
 PRIMARY = {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}
 PLAIN = {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None}
