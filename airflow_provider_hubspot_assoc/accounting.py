@@ -87,6 +87,8 @@ def account(
             if error.sub_category:
                 detail["subCategory"] = error.sub_category
             failed.add({**removal.describe(), "error": detail})
+            if progress.on_failed is not None:
+                progress.on_failed(removal)
             if keep:
                 records.append(outcome_record(removal, "failed", error.category, error.message))
     return records

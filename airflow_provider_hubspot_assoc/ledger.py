@@ -20,6 +20,8 @@ class RequestLedger:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # Requests of an earlier try that did not finish (a finished run removes the file).
+        self.found = self.count
 
     def tick(self) -> None:
         """One request is about to be sent (called from the sending threads)."""

@@ -69,6 +69,8 @@ class Progress:
     # first removals as done (a resume skips whole rows): it keeps the state at the last row boundary.
     mid_row: bool = False
     _at_boundary: dict[str, Any] | None = field(default=None, repr=False)
+    # Told of each removal proven not carried out (failed), when it is: a snapshot voids its record.
+    on_failed: Callable[[Removal], None] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def start(cls, run_fingerprint: str, keep_rows: int, kind: Kind = Kind.ARCHIVE) -> Progress:
@@ -189,6 +191,8 @@ class Progress:
             lost = why[(removal.row, removal.from_id, removal.to_id, removal.type_id)]["message"]
             message = f"{meaning.message} (the answer proved nothing: {lost})"
             self.failed.add({**removal.describe(), "error": {"category": meaning.code, "message": message}})
+            if self.on_failed is not None:
+                self.on_failed(removal)
             records.append(outcome_record(removal, "failed", meaning.code, message))
             still.append(removal.pair)
         if still:

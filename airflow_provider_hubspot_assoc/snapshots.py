@@ -9,8 +9,10 @@ request (``already_absent``). The records are handed to a sink that makes them d
 batches are sent.
 
 A try that dies after its requests went out leaves a retry that reads those pairs gone: what an
-earlier try recorded is loaded first (``earlier``) and kept, so a re-read never erases it. A restore
-reads the records back through ``restoring.py``. No Airflow import.
+earlier try recorded is loaded first (``earlier``) and kept, so a re-read never erases it. A removal
+HubSpot proved not carried out (failed) voids its record instead (``void``): what it recorded was
+never removed, and a label someone removes before a retry must not come back with a restore. A
+restore reads the records back through ``restoring.py``. No Airflow import.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from airflow_provider_hubspot_assoc.row_parser import Removal
 
 SNAPSHOT_IDS = 1000  # from-ids read at once: HubSpot's batch-read limit, so one request (plus pages)
 SNAPSHOT_OUTCOME = "snapshot"  # the results table's outcome of a record written before its request
+VOID = "void"  # a record's flag: the same try's records of this removal are void (it was not carried out)
+VOID_MARK = b'"void"'  # in every line that holds a void record (json.dumps writes the key so)
 Spec = dict[str, Any]  # {"category", "typeId", "label"}
 RemovalKey = tuple[int, str, str, int | None]  # (row, from id, to id, type id), as ``Pipeline`` keys it
 Reader = Callable[[list[str]], dict[str, list[dict[str, Any]]]]  # from ids -> HubSpot's current targets
@@ -89,8 +93,11 @@ class SnapshotTaker:
     :param object_types: (from type, to type).
     :param read: current associations of some from-ids (the hook's batch read, or a mirror's plan).
     :param sink: makes a chunk's records durable; None when they were recorded already (a mirror).
-    :param earlier: types an earlier try recorded, by removal key (kept whatever a re-read finds).
+    :param earlier: types an earlier try recorded, by removal key (kept whatever a re-read finds),
+        without those a void dropped.
     :param absent: where removals with nothing to remove go (``Pipeline.absent``).
+    :param void_sink: makes void records durable (the files, where records outlive a failed try);
+        None: a record of a failed removal needs no void (the table's goes with the try's end).
     """
 
     def __init__(
@@ -101,8 +108,12 @@ class SnapshotTaker:
         sink: Sink | None,
         earlier: dict[RemovalKey, list[Spec]],
         absent: set[RemovalKey],
+        void_sink: Sink | None = None,
     ) -> None:
         self.kind = kind
+        self.void_sink = void_sink
+        self.recorded: dict[RemovalKey, Removal] = {}  # removals with a record of this try's, not voided
+        self.voids: list[dict[str, Any]] = []  # void records not durable yet
         self.object_types = object_types
         self.read = read
         self.sink = sink
@@ -136,6 +147,7 @@ class SnapshotTaker:
         """Read and record the held batches' removals; False (``error`` set) when that failed."""
         removals = [r for batch in self.held for r in batch.removals]
         try:
+            self.flush_voids()
             if removals:
                 current = self.read(sorted(from_ids, key=int))
                 self.sink_records(self.take(removals, current))
@@ -164,7 +176,21 @@ class SnapshotTaker:
                 self.pending[key] = types
             if found:
                 records.append(record(self.object_types, removal, found))
+                if self.void_sink is not None:
+                    self.recorded[key] = removal
         return records
+
+    def void(self, removal: Removal) -> None:
+        """HubSpot proved ``removal`` not carried out: void this try's record of it (made durable by
+        ``flush_voids``, before the next chunk's records and at the end of the try)."""
+        recorded = self.recorded.pop(removal_key(removal), None) if self.void_sink is not None else None
+        if recorded is not None:
+            self.voids.append({**record(self.object_types, recorded, []), VOID: True})
+
+    def flush_voids(self) -> None:
+        if self.voids and self.void_sink is not None:
+            self.void_sink(self.voids)
+            self.voids = []
 
     def sink_records(self, records: list[dict[str, Any]]) -> None:
         if self.sink is not None and records:
@@ -197,8 +223,59 @@ def complete_lines(data: bytes) -> list[bytes]:
     return data.split(b"\n")[:-1]
 
 
-def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
-    """The records of snapshot JSONL files' lines (blank lines skipped)."""
+def session_of(file_name: str) -> str:
+    """The try and session a snapshot file was written by: its name without the part number."""
+    return file_name.rsplit("-", 1)[0]
+
+
+def removal_key_of(item: dict[str, Any]) -> RemovalKey | None:
+    """The removal key of a snapshot record (None when it names no removal)."""
+    try:
+        type_id = item.get("association_type_id")
+        return (
+            int(item["row_number"]),
+            str(item["from_id"]),
+            str(item["to_id"]),
+            None if type_id is None else int(type_id),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def void_keys(lines: Iterable[bytes]) -> set[RemovalKey]:
+    """The removals one session's void records name (only lines that may hold one are parsed)."""
+    keys: set[RemovalKey] = set()
     for line in lines:
-        if line.strip():
-            yield json.loads(line)
+        if VOID_MARK in line:
+            item = _parsed(line)
+            key = removal_key_of(item) if item is not None and item.get(VOID) is True else None
+            if key is not None:
+                keys.add(key)
+    return keys
+
+
+def is_void(line: bytes) -> bool:
+    """Whether a snapshot line is a void record."""
+    if VOID_MARK not in line:
+        return False
+    item = _parsed(line)
+    return item is not None and item.get(VOID) is True
+
+
+def is_live(line: bytes, voided: set[RemovalKey]) -> bool:
+    """Whether a snapshot line counts: it is no void record, and no record its session voided. A line
+    that cannot be read counts (whoever reads it names it)."""
+    if not voided and VOID_MARK not in line:
+        return True
+    item = _parsed(line)
+    if item is None:
+        return True
+    return item.get(VOID) is not True and removal_key_of(item) not in voided
+
+
+def _parsed(line: bytes) -> dict[str, Any] | None:
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return None
+    return item if isinstance(item, dict) else None

@@ -184,6 +184,25 @@ class ResultsWriter:
         )
         return {_key(row) for row in kept or []}
 
+    def forget_run(self) -> set[tuple[int, str, str, int | None]]:
+        """A run of a task instance whose earlier run finished (the task was cleared): every row of the
+        earlier run goes, and this run writes its own. What the earlier run removed, or may have, stays
+        recorded: its ``done`` and ``unknown`` rows with types become snapshot rows, which this run's
+        records unite with (``earlier_snapshot``) and which a restore reads. Returns no proof: nothing
+        the earlier run did counts as this run's outcome."""
+        mark = self.hook.placeholder
+        if TYPES_COLUMN in self.columns:
+            self.hook.run(
+                f"UPDATE {self.table} SET outcome = {mark}, error_code = NULL, error_message = NULL "
+                f"WHERE {self._where()} AND outcome IN ({mark}, {mark}) AND {TYPES_COLUMN} IS NOT NULL",
+                parameters=(SNAPSHOT_OUTCOME, *self.key, self.done, "unknown"),
+            )
+        self.hook.run(
+            f"DELETE FROM {self.table} WHERE {self._where()} AND outcome <> {mark}",
+            parameters=(*self.key, SNAPSHOT_OUTCOME),
+        )
+        return set()
+
     def forget_for_resend(
         self, keys: set[tuple[int, str, str, int | None]]
     ) -> set[tuple[int, str, str, int | None]]:

@@ -54,3 +54,10 @@ def table_records(rows: Iterable[dict[str, Any]], object_types: tuple[str, str])
     so the restore names them."""
     for row in rows:
         yield {**row, "from_type": object_types[0], "to_type": object_types[1]}
+
+
+def jsonl_records(lines: Iterable[str | bytes]) -> Iterator[dict[str, Any]]:
+    """The records of snapshot JSONL files' lines (blank lines skipped)."""
+    for line in lines:
+        if line.strip():
+            yield json.loads(line)

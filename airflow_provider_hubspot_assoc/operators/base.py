@@ -272,8 +272,13 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             assert self.results_conn_id is not None
             table = (self.results_conn_id, self.results_table, self.create_results_table)
             self._writer = task_writer(context, *table, self.snapshot, self.kind.done)
-            # What an earlier try wrote past the checkpoint goes, except the removals it made.
-            self._recorded = self._writer.forget_after(progress.rows_done)
+            # A try that did not finish (killed, failed by the policy, deferred) left rows that prove
+            # what it carried out. A finished run's rows prove nothing about a run of the cleared task:
+            # HubSpot's answers now decide, and only the types it removed stay recorded.
+            unfinished = resumed or (ledger is not None and ledger.found > 0)
+            self._recorded = (
+                self._writer.forget_after(progress.rows_done) if unfinished else self._writer.forget_run()
+            )
         writer = self._writer
         pipeline = Pipeline(
             self.kind, size, progress, self.is_dry_run, on_outcomes=writer.add if writer else None
@@ -282,7 +287,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         state_of = partial(self._checkpoint_state, progress, hook)
         saver = RunCheckpoint(context, loaded, state_of, writer, ledger, self.checkpoint_every_seconds)
         # First: it loads earlier tries' records before the rows of removals sent again are deleted.
-        snap = self._run_snapshot(context, hook, types, writer, pipeline.absent)
+        snap = self._run_snapshot(context, hook, types, writer, pipeline)
         rows = self._rows()
         checked = kept if kept is not None and kept.complete else self._check(rows, resolver)
         batches = saver.resend_first(pipeline, again, pipeline.batches(checked), self.log)

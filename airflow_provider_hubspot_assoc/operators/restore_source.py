@@ -3,8 +3,8 @@
 
 A table is read with one query, streamed, ordered so that a removal's rows come together and a
 retried try reads the rows in the same order (its checkpoint skips rows by position). Files are read
-folder by folder, file by file, in name order; the run's ``failed.jsonl`` beside them lists the
-removals it did not carry out.
+folder by folder, file by file, in name order, without void records and the records they void; the
+run's ``failed.jsonl`` beside them lists the removals it did not carry out.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from airflow_provider_hubspot_assoc._compat import (
     dbapi_hook_class,
 )
 from airflow_provider_hubspot_assoc.operators.artifacts import task_relative_path
-from airflow_provider_hubspot_assoc.operators.snapshot import snapshot_folder
+from airflow_provider_hubspot_assoc.operators.snapshot import live_lines, snapshot_folder
 from airflow_provider_hubspot_assoc.restoring import (
     ORDER,
     SOURCE_COLUMNS,
@@ -132,17 +132,17 @@ class FileSource:
         found = [p.name for p in task_folder.iterdir() if p.name.lstrip("-").isdigit()]
         return sorted(int(name) for name in found)
 
-    def _lines(self) -> Iterator[tuple[str, bytes]]:
+    def _lines(self, figures: SourceFigures) -> Iterator[tuple[str, bytes]]:
+        """Every record line of the run, but those a void dropped: counted as read and not removed."""
+
+        def voided() -> None:
+            figures.records += 1
+            figures.not_removed += 1
+
         for map_index in self._map_indexes():
             folder = snapshot_folder(self.root, self._identity(map_index))
-            if not folder.exists():
-                continue
-            for path in sorted(folder.iterdir(), key=lambda p: p.name):
-                if not path.name.endswith(".jsonl"):
-                    continue
-                with path.open("rb") as handle:
-                    for number, line in enumerate(complete_lines(handle.read()), start=1):
-                        yield f"{path.name} line {number}, map index {map_index}", line
+            for name, number, line in live_lines(folder, voided):
+                yield f"{name} line {number}, map index {map_index}", line
 
     def _failed(self) -> set[RecordKey]:
         """Keys of the removals the run failed (its ``failed.jsonl``, written when it ended)."""
@@ -162,8 +162,9 @@ class FileSource:
 
     def has_records(self) -> bool:
         """Whether the run left any snapshot record here."""
-        return any(file_rows(self._lines(), self.source, set(), self.object_types, SourceFigures()))
+        figures = SourceFigures()
+        return any(file_rows(self._lines(figures), self.source, set(), self.object_types, figures))
 
     def rows(self, connection: Any, figures: SourceFigures) -> Iterator[dict[str, Any]]:
         """The create rows (``connection`` is not used: files have none)."""
-        return file_rows(self._lines(), self.source, self._failed(), self.object_types, figures)
+        return file_rows(self._lines(figures), self.source, self._failed(), self.object_types, figures)

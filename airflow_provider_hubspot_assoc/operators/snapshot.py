@@ -25,19 +25,25 @@ from airflow_provider_hubspot_assoc.batching import Batch
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.operators.artifacts import safe_run_id
 from airflow_provider_hubspot_assoc.snapshots import (
+    VOID_MARK,
     Reader,
     RemovalKey,
     SnapshotTaker,
     Spec,
     complete_lines,
-    jsonl_records,
+    is_live,
+    is_void,
+    removal_key_of,
+    session_of,
     union,
+    void_keys,
 )
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
     from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+    from airflow_provider_hubspot_assoc.progress import Pipeline
 
 FOLDER = "snapshots"
 
@@ -96,23 +102,42 @@ class JsonlSnapshots:
             handle.write(lines)
 
     def earlier(self) -> dict[RemovalKey, list[Spec]]:
-        """What every earlier try (and session) of this task instance recorded, by removal key."""
+        """What every earlier try (and session) of this task instance recorded, by removal key, without
+        the records a void dropped."""
         found: dict[RemovalKey, list[Spec]] = {}
-        if not self.folder.exists():
-            return found
-        for path in sorted(self.folder.iterdir()):
-            if not path.name.endswith(".jsonl"):
-                continue
-            with path.open("rb") as handle:
-                for item in jsonl_records(complete_lines(handle.read())):
-                    key = (
-                        int(item["row_number"]),
-                        str(item["from_id"]),
-                        str(item["to_id"]),
-                        item.get("association_type_id"),
-                    )
-                    found[key] = union(found.get(key), item.get("types"))
+        for _, _, line in live_lines(self.folder):
+            item = json.loads(line)
+            key = removal_key_of(item)
+            if key is not None:
+                found[key] = union(found.get(key), item.get("types"))
         return found
+
+
+def live_lines(folder: Any, on_voided: Callable[[], None] | None = None) -> Iterator[tuple[str, int, bytes]]:
+    """The snapshot lines of one task instance's folder that count (``snapshots.is_live``): (file name,
+    line number, line), files in name order; ``on_voided`` is called for each record a void dropped.
+    Each file is read twice: first for the voids of its session, then for its lines, so that no run's
+    records are held in memory at once."""
+    if not folder.exists():
+        return
+    paths = sorted((p for p in folder.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name)
+    voided: dict[str, set[RemovalKey]] = {}
+    for path in paths:
+        with path.open("rb") as handle:
+            data = handle.read()
+        if VOID_MARK in data:
+            voided.setdefault(session_of(path.name), set()).update(void_keys(complete_lines(data)))
+    for path in paths:
+        dropped = voided.get(session_of(path.name), set())
+        with path.open("rb") as handle:
+            lines = complete_lines(handle.read())
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            if is_live(line, dropped):
+                yield path.name, number, line
+            elif on_voided is not None and not is_void(line):
+                on_voided()
 
 
 def sink_for(
@@ -185,7 +210,6 @@ def taker_for(
     writer: ResultsWriter | None,
     results_path: str | None,
     counter: SnapshotRequests,
-    absent: set[RemovalKey],
 ) -> SnapshotTaker:
     """The snapshot taker of this try: its reads counted apart, its records in the table and the files,
     what earlier tries recorded loaded first, and the table's outcome rows given their types."""
@@ -202,7 +226,14 @@ def taker_for(
             return read(from_ids)
 
     taker = SnapshotTaker(
-        kind, object_types, counted, sink_for(writer, files), earlier_records(writer, files), absent
+        kind,
+        object_types,
+        counted,
+        sink_for(writer, files),
+        earlier_records(writer, files),
+        set(),
+        # Files outlive a failed try: its records of what it did not remove are voided there.
+        files.write if files is not None else None,
     )
     if writer is not None:
         writer.types_of = taker.types_of
@@ -248,7 +279,10 @@ class RunSnapshot:
         return itertools.chain(self.taker.held, batches) if self.taker is not None else batches
 
     def finish(self, writer: ResultsWriter | None) -> None:
-        """The run ended: the table's rows written ahead go, every outcome row carrying its types."""
+        """The run ended: its voids are made durable, and the table's rows written ahead go, every
+        outcome row carrying its types."""
+        if self.taker is not None:
+            self.taker.flush_voids()
         if writer is not None and self.taker is not None:
             writer.drop_snapshot_rows()
 
@@ -279,7 +313,7 @@ class SnapshotSteps:
         hook: HubSpotHook,
         types: tuple[str, str],
         writer: ResultsWriter | None,
-        absent: set[RemovalKey],
+        pipeline: Pipeline,
     ) -> RunSnapshot:
         """This run's snapshot: a taker when the run takes one (a dry run reads nothing for it)."""
         taker = None
@@ -287,8 +321,10 @@ class SnapshotSteps:
             self._snapshot_requests = SnapshotRequests()
             reader = self._snapshot_reader(hook, types)
             taker = taker_for(
-                context, self.kind, types, reader, writer, self.results_path, self._snapshot_requests, absent
+                context, self.kind, types, reader, writer, self.results_path, self._snapshot_requests
             )
+            taker.absent = pipeline.absent
+            pipeline.progress.on_failed = taker.void
         return RunSnapshot(taker, self._snapshot_requests, self._snapshot_ahead)
 
     def _request_stats(self, hook: HubSpotHook) -> dict[str, float]:

@@ -11,9 +11,11 @@ from airflow_provider_hubspot_assoc.row_parser import Removal
 from airflow_provider_hubspot_assoc.snapshots import (
     SNAPSHOT_IDS,
     SnapshotTaker,
-    jsonl_records,
+    is_live,
+    session_of,
+    void_keys,
 )
-from tests.snapshot_records import table_records, types_by_pair
+from tests.snapshot_records import jsonl_records, table_records, types_by_pair
 
 PRIMARY = {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"}
 PLAIN = {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None}
@@ -128,3 +130,39 @@ def test_the_reader_unites_every_record_of_a_pair_and_filters_by_task_instance()
         table_records(rows, ("contacts", "companies")), dag_id="d", task_id="t", map_index=-1
     )
     assert found == {("contacts", "companies", "1", "7"): [PRIMARY, BILLING]}
+
+
+def test_a_failed_removal_voids_its_record_and_only_that_sessions_record() -> None:
+    """HubSpot proved the removal of (1, 7) not carried out: this try's record of it is voided, so a
+    retry's re-read (and a restore) no longer count the types it recorded. A removal that was never
+    recorded here, or was carried out, gets no void."""
+    voids: list[list[dict[str, Any]]] = []
+    current = {"1": [{"toObjectId": "7", "associationTypes": [PLAIN, BILLING]}]}
+    taker = SnapshotTaker(Kind.ARCHIVE, ("0-1", "0-2"), lambda ids: {}, None, {}, set(), voids.append)
+    failed, other = Removal(1, "1", "7"), Removal(2, "2", "7")
+    taker.take([failed, other], current)
+
+    taker.void(failed)
+    taker.void(other)  # nothing recorded for it: nothing to void
+    taker.void(failed)  # voided once
+    taker.flush_voids()
+
+    assert len(voids) == 1 and len(voids[0]) == 1
+    (void,) = voids[0]
+    assert void["void"] is True and void["types"] == []
+    assert (void["row_number"], void["from_id"], void["to_id"]) == (1, "1", "7")
+
+
+def test_a_session_s_void_drops_its_own_records_of_the_removal_and_no_others() -> None:
+    recorded = json.dumps({"row_number": 1, "from_id": "1", "to_id": "7", "types": [BILLING]}).encode()
+    void = json.dumps({"row_number": 1, "from_id": "1", "to_id": "7", "types": [], "void": True}).encode()
+    other = json.dumps({"row_number": 2, "from_id": "2", "to_id": "7", "types": [PLAIN]}).encode()
+    named_void = json.dumps({"row_number": 3, "from_id": "3", "to_id": "7", "types": [], "label": "void"})
+
+    voided = void_keys([recorded, void, other, named_void.encode()])
+
+    assert voided == {(1, "1", "7", None)}
+    assert [is_live(line, voided) for line in (recorded, void, other)] == [False, False, True]
+    assert is_live(recorded, set())  # another session's void does not reach this record
+    assert is_live(b"not json", voided)  # the reader names what it cannot read
+    assert session_of("try-2-0badf11e-000003.jsonl") == "try-2-0badf11e"

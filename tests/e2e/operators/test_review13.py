@@ -3,6 +3,7 @@ the simulator over HTTP, with the snapshot in a real SQLite results table."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,10 @@ def test_removals_a_retry_carried_out_are_restored_from_files(
     result = run_dag("r13_restore_files", dag_file=DAGS).xcom("restore")
 
     assert_buckets_add_up(result["summary"])
-    assert result["restore"]["not_removed"] == 0
+    assert result["summary"]["restored"] == 4
+    # Try 1's records of the removals it proved not carried out are void (and so not restored);
+    # try 2's records of the same removals, which it carried out, are.
+    assert (result["restore"]["records"], result["restore"]["not_removed"]) == (4, 2)
     assert typed(account) == before
 
 
@@ -101,11 +105,6 @@ def between_tries() -> Iterator[list[object]]:
     steps.clear()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: a try's snapshot record of a removal HubSpot proved it did not carry out stays "
-    "in the files (and in a later try's union), so the restore re-creates what someone else removed",
-)
 @needs_task_state_store
 def test_a_label_removed_by_someone_else_after_a_failed_removal_is_not_restored(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, between_tries: list[object]
@@ -129,11 +128,6 @@ def test_a_label_removed_by_someone_else_after_a_failed_removal_is_not_restored(
     assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not fixed: forget_after() keeps the first run's 'restored' rows and Pipeline counts their "
-    "keys as done whatever HubSpot answers now (meant for a killed try's retry)",
-)
 def test_a_restore_run_again_under_its_run_id_claims_no_create_hubspot_refused(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
@@ -301,4 +295,36 @@ def test_a_snapshot_file_cut_off_by_a_killed_try_does_not_stop_the_retry_or_the_
     summary = result.xcom("restore")["summary"]
     assert_buckets_add_up(summary)
     assert summary["rejected"] == 0
+    assert typed(account) == before
+
+
+def test_an_archive_run_again_under_its_run_id_still_restores_what_its_first_run_removed(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """The cleared task of a finished cleanup runs again under the same run id: the pairs are gone
+    (its first run removed them). Its rows are its own, one per removal, and they still carry what the
+    first run removed, so undoing the run id brings everything back."""
+    before = typed(account)
+    day = pendulum.datetime(2026, 5, 6, tz="UTC")
+    first = run_dag("r13_archive_retried", dag_file=DAGS, logical_date=day, run_after=day)
+    assert first.xcom("archive")["summary"]["archived"] == 2
+    assert typed(account) == set()
+
+    again = run_dag("r13_archive_retried", dag_file=DAGS, logical_date=day, run_after=day)
+
+    assert again.run_id == first.run_id
+    summary = again.xcom("archive")["summary"]
+    assert summary["received"] == summary["archived"] == 2, summary
+    with sqlite3.connect(results_db) as db:
+        rows = db.execute(
+            "SELECT row_number, outcome, types FROM hubspot_results WHERE run_id = ? ORDER BY row_number",
+            (again.run_id,),
+        ).fetchall()
+    assert [(number, outcome) for number, outcome, _ in rows] == [(1, "archived"), (2, "archived")]
+    assert all(types not in (None, "[]") for _, _, types in rows)
+    undo(monkeypatch, again.run_id, "r13_archive_retried")
+
+    restored = run_dag("r13_restore", dag_file=DAGS)
+
+    assert_buckets_add_up(restored.xcom("restore")["summary"])
     assert typed(account) == before

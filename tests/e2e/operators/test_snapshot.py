@@ -12,12 +12,11 @@ import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
-from airflow_provider_hubspot_assoc.snapshots import jsonl_records
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import run_dag
 from tests.e2e.operators.restore_support import CONTACTS, FROM_TO, seed_labeled_account
 from tests.killing import kill_mid_run, retry_killed_task
-from tests.snapshot_records import table_records, types_by_pair
+from tests.snapshot_records import jsonl_records, table_records, types_by_pair
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
