@@ -330,6 +330,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             saver.save_quietly(self.log)  # this try's counts survive it
             raise
         finally:
+            snap.keep_voids(self.log)  # also before a deferral: the resumed run is another session
             hook.close()
             if isinstance(rows, Generator):  # the query's cursor closes here, not in a GC thread
                 rows.close()

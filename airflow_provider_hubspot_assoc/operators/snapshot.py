@@ -278,6 +278,17 @@ class RunSnapshot:
         """What was not sent: the batches the snapshot held, then the rest of ``batches``."""
         return itertools.chain(self.taker.held, batches) if self.taker is not None else batches
 
+    def keep_voids(self, log: Any) -> None:
+        """Make this session's voids durable whatever ends it (a deferral, an error): the next session
+        writes its own files, so a void not written now never drops this session's records. A failure
+        is logged, not raised over what ended the run (``finish`` tries again)."""
+        if self.taker is None:
+            return
+        try:
+            self.taker.flush_voids()
+        except Exception:
+            log.exception("Could not write the void records of removals HubSpot did not carry out")
+
     def finish(self, writer: ResultsWriter | None) -> None:
         """The run ended: its voids are made durable, and the table's rows written ahead go, every
         outcome row carrying its types."""

@@ -1,0 +1,106 @@
+"""Second adversarial review of the undo (issue 13, after the void records and the cleared run's
+proof): defects found, each shown through dag.test() against the simulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pendulum
+import pytest
+
+from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
+from tests.airflow_helpers import load_dag, run_dag, use_simulator
+from tests.e2e.operators.restore_support import FROM_TO, assert_buckets_add_up, typed
+from tests.versions import needs_task_state_store
+
+pytestmark = pytest.mark.usefixtures("airflow_db")
+
+DAGS = Path(__file__).resolve().parents[2] / "dags" / "review13b_dags.py"
+
+
+@pytest.fixture
+def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> HubSpotSimulator:
+    """Contacts 100 and 101 with company 5000: one labeled Billing, one Primary."""
+    sim = hubspot_simulator
+    sim.state.define_label(*FROM_TO, "Billing")
+    sim.state.associate(FROM_TO[0], "100", FROM_TO[1], "5000", ("Billing",))
+    sim.state.associate(FROM_TO[0], "101", FROM_TO[1], "5000", ("Primary",))
+    use_simulator(monkeypatch, sim)
+    return sim
+
+
+@pytest.fixture
+def between_tries() -> Iterator[list[object]]:
+    """What the DAGs' retry callback does between two tries: someone else changing the account."""
+    load_dag("r13b_archive_files_deferring", DAGS)
+    steps = sys.modules[f"_dags_{DAGS.stem}"].BETWEEN_TRIES
+    yield steps
+    steps.clear()
+
+
+def undo(monkeypatch: pytest.MonkeyPatch, run_id: str, dag_id: str) -> None:
+    """Point the restore DAGs at the run to undo (the Variables they read)."""
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", run_id)
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", dag_id)
+
+
+@needs_task_state_store
+@pytest.mark.hubspot_simulator(retry_after_on_429=True)
+def test_a_void_made_before_a_deferral_drops_its_record(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, between_tries: list[object]
+) -> None:
+    """Try 1 records contact 100's pair with its Billing label; HubSpot refuses its removal (failed),
+    then HubSpot's day is used up on contact 101's request and the run defers. The resumed session
+    removes 101; the failure policy fails the try. Before try 2, someone removes the Billing label;
+    try 2 removes the pair, unlabeled only. The run never removed Billing: the void of try 1's
+    record must survive the deferral, or the retry's union and the restore bring Billing back."""
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    billing = next(d for d in account.state.definitions(*FROM_TO) if d.label == "Billing")
+    key = (billing.category, billing.type_id)
+    between_tries.append(lambda: account.state.archive_label(FROM_TO[0], "100", FROM_TO[1], "5000", key))
+    # try 1: the snapshot read, contact 100's archive (refused), contact 101's (the daily 429)
+    account.script(0, 400, "daily")
+
+    archived = run_dag("r13b_archive_files_deferring", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["failed"]) == (2, 0), summary
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13b_archive_files_deferring")
+
+    result = run_dag("r13b_restore_files", dag_file=DAGS)
+
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+    assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
+
+
+@pytest.mark.xfail(strict=True, reason="the end of the cleared run drops the first run's records")
+def test_a_cleared_run_with_other_rows_keeps_what_the_first_run_removed(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """The first run removes both pairs. Its task is cleared and runs again under the same run id,
+    its query now returning contact 101's row only. Contact 100's pair (with Billing) was removed by
+    this run id: undoing the run id must bring it back, so its record must outlive the new run."""
+    before = typed(account)
+    day = pendulum.datetime(2026, 5, 7, tz="UTC")
+    monkeypatch.setenv("AIRFLOW_VAR_R13B_ROWS", json.dumps([["100", "5000"], ["101", "5000"]]))
+    first = run_dag("r13b_archive_table_rows", dag_file=DAGS, logical_date=day, run_after=day)
+    assert first.xcom("archive")["summary"]["archived"] == 2
+    assert typed(account) == set()
+    monkeypatch.setenv("AIRFLOW_VAR_R13B_ROWS", json.dumps([["101", "5000"]]))
+
+    again = run_dag("r13b_archive_table_rows", dag_file=DAGS, logical_date=day, run_after=day)
+
+    assert again.run_id == first.run_id
+    assert again.xcom("archive")["summary"]["received"] == 1
+    undo(monkeypatch, again.run_id, "r13b_archive_table_rows")
+
+    restored = run_dag("r13b_restore", dag_file=DAGS)
+
+    assert_buckets_add_up(restored.xcom("restore")["summary"])
+    assert typed(account) == before
