@@ -70,6 +70,8 @@ CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
     types TEXT
 )"""
 TYPES_COLUMN = "types"  # JSON: [{category, typeId, label}] a removal removed (a snapshot's)
+# The error code of a snapshot row that records what an earlier run of a cleared task removed.
+EARLIER_RUN = "earlier_run"
 
 
 def check_table_name(name: str) -> str:
@@ -187,15 +189,17 @@ class ResultsWriter:
     def forget_run(self) -> set[tuple[int, str, str, int | None]]:
         """A run of a task instance whose earlier run finished (the task was cleared): every row of the
         earlier run goes, and this run writes its own. What the earlier run removed, or may have, stays
-        recorded: its ``done`` and ``unknown`` rows with types become snapshot rows, which this run's
-        records unite with (``earlier_snapshot``) and which a restore reads. Returns no proof: nothing
-        the earlier run did counts as this run's outcome."""
+        recorded: its ``done`` and ``unknown`` rows with types become snapshot rows (error code
+        ``earlier_run``), which this run's records unite with (``earlier_snapshot``), which outlive this
+        run's end (``drop_snapshot_rows``: this run may not send them again, its rows may be others)
+        and which a restore reads. Returns no proof: nothing the earlier run did counts as this run's
+        outcome."""
         mark = self.hook.placeholder
         if TYPES_COLUMN in self.columns:
             self.hook.run(
-                f"UPDATE {self.table} SET outcome = {mark}, error_code = NULL, error_message = NULL "
+                f"UPDATE {self.table} SET outcome = {mark}, error_code = {mark}, error_message = NULL "
                 f"WHERE {self._where()} AND outcome IN ({mark}, {mark}) AND {TYPES_COLUMN} IS NOT NULL",
-                parameters=(SNAPSHOT_OUTCOME, *self.key, self.done, "unknown"),
+                parameters=(SNAPSHOT_OUTCOME, EARLIER_RUN, *self.key, self.done, "unknown"),
             )
         self.hook.run(
             f"DELETE FROM {self.table} WHERE {self._where()} AND outcome <> {mark}",
@@ -232,9 +236,9 @@ class ResultsWriter:
         self.add(records)
         self.flush()
 
-    def _delete_outcomes(self, outcomes: tuple[str, ...]) -> None:
+    def _delete_outcomes(self, outcomes: tuple[str, ...], condition: str = "") -> None:
         marks = ", ".join([self.hook.placeholder] * len(outcomes))
-        delete = f"DELETE FROM {self.table} WHERE {self._where()} AND outcome IN ({marks})"
+        delete = f"DELETE FROM {self.table} WHERE {self._where()} AND outcome IN ({marks}){condition}"
         if self._connection is not None:  # one SQLite file for rows and results: its one connection
             self._connection.execute(delete, (*self.key, *outcomes))
             self._connection.commit()
@@ -261,9 +265,12 @@ class ResultsWriter:
         return found
 
     def drop_snapshot_rows(self) -> None:
-        """The run ended and its outcome rows carry their types: the rows written ahead go."""
+        """The run ended and its outcome rows carry their types: the rows written ahead go (not the
+        records of an earlier run of the cleared task, ``forget_run``)."""
         self.flush()
-        self._delete_outcomes((SNAPSHOT_OUTCOME,))
+        self._delete_outcomes(
+            (SNAPSHOT_OUTCOME,), f" AND (error_code IS NULL OR error_code <> '{EARLIER_RUN}')"
+        )
 
     def connection_for_reading(self, conn_id: str) -> Any:
         """This writer's own connection when ``conn_id`` is the same SQLite file, else None.

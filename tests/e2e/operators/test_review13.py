@@ -302,8 +302,8 @@ def test_an_archive_run_again_under_its_run_id_still_restores_what_its_first_run
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
     """The cleared task of a finished cleanup runs again under the same run id: the pairs are gone
-    (its first run removed them). Its rows are its own, one per removal, and they still carry what the
-    first run removed, so undoing the run id brings everything back."""
+    (its first run removed them). Its outcome rows are its own, one per removal, and they still carry
+    what the first run removed, so undoing the run id brings everything back."""
     before = typed(account)
     day = pendulum.datetime(2026, 5, 6, tz="UTC")
     first = run_dag("r13_archive_retried", dag_file=DAGS, logical_date=day, run_after=day)
@@ -317,11 +317,19 @@ def test_an_archive_run_again_under_its_run_id_still_restores_what_its_first_run
     assert summary["received"] == summary["archived"] == 2, summary
     with sqlite3.connect(results_db) as db:
         rows = db.execute(
-            "SELECT row_number, outcome, types FROM hubspot_results WHERE run_id = ? ORDER BY row_number",
+            "SELECT row_number, outcome, types FROM hubspot_results WHERE run_id = ? "
+            "AND outcome <> 'snapshot' ORDER BY row_number",
+            (again.run_id,),
+        ).fetchall()
+        earlier = db.execute(
+            "SELECT row_number, error_code FROM hubspot_results WHERE run_id = ? "
+            "AND outcome = 'snapshot' ORDER BY row_number",
             (again.run_id,),
         ).fetchall()
     assert [(number, outcome) for number, outcome, _ in rows] == [(1, "archived"), (2, "archived")]
     assert all(types not in (None, "[]") for _, _, types in rows)
+    # What the first run removed stays recorded apart (this run might not have sent it again).
+    assert earlier == [(1, "earlier_run"), (2, "earlier_run")]
     undo(monkeypatch, again.run_id, "r13_archive_retried")
 
     restored = run_dag("r13_restore", dag_file=DAGS)

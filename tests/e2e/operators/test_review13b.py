@@ -79,7 +79,6 @@ def test_a_void_made_before_a_deferral_drops_its_record(
     assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
 
 
-@pytest.mark.xfail(strict=True, reason="the end of the cleared run drops the first run's records")
 def test_a_cleared_run_with_other_rows_keeps_what_the_first_run_removed(
     account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
 ) -> None:
