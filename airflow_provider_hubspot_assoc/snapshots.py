@@ -29,6 +29,8 @@ SNAPSHOT_IDS = 1000  # from-ids read at once: HubSpot's batch-read limit, so one
 SNAPSHOT_OUTCOME = "snapshot"  # the results table's outcome of a record written before its request
 VOID = "void"  # a record's flag: the same try's records of this removal are void (it was not carried out)
 VOID_MARK = b'"void"'  # in every line that holds a void record (json.dumps writes the key so)
+# A void's other sessions (of its try, before a deferral) whose records of the removal it drops too.
+VOID_SESSIONS = "void_sessions"
 Spec = dict[str, Any]  # {"category", "typeId", "label"}
 RemovalKey = tuple[int, str, str, int | None]  # (row, from id, to id, type id), as ``Pipeline`` keys it
 Reader = Callable[[list[str]], dict[str, list[dict[str, Any]]]]  # from ids -> HubSpot's current targets
@@ -113,6 +115,9 @@ class SnapshotTaker:
         self.kind = kind
         self.void_sink = void_sink
         self.recorded: dict[RemovalKey, Removal] = {}  # removals with a record of this try's, not voided
+        # Removals an earlier session of this try (before a deferral) recorded, and by which sessions:
+        # one it sent and this session reads back still there was not carried out either.
+        self.sent_before: dict[RemovalKey, set[str]] = {}
         self.voids: list[dict[str, Any]] = []  # void records not durable yet
         self.object_types = object_types
         self.read = read
@@ -183,9 +188,16 @@ class SnapshotTaker:
     def void(self, removal: Removal) -> None:
         """HubSpot proved ``removal`` not carried out: void this try's record of it (made durable by
         ``flush_voids``, before the next chunk's records and at the end of the try)."""
-        recorded = self.recorded.pop(removal_key(removal), None) if self.void_sink is not None else None
-        if recorded is not None:
-            self.voids.append({**record(self.object_types, recorded, []), VOID: True})
+        key = removal_key(removal)
+        if self.void_sink is None:
+            return
+        recorded = self.recorded.pop(key, None)
+        before = self.sent_before.pop(key, None)
+        if recorded is not None or before:
+            void: dict[str, Any] = {**record(self.object_types, removal, []), VOID: True}
+            if before:
+                void[VOID_SESSIONS] = sorted(before)
+            self.voids.append(void)
 
     def flush_voids(self) -> None:
         if self.voids and self.void_sink is not None:
@@ -242,15 +254,21 @@ def removal_key_of(item: dict[str, Any]) -> RemovalKey | None:
         return None
 
 
-def void_keys(lines: Iterable[bytes]) -> set[RemovalKey]:
-    """The removals one session's void records name (only lines that may hold one are parsed)."""
-    keys: set[RemovalKey] = set()
+def void_keys(lines: Iterable[bytes], session: str) -> dict[str, set[RemovalKey]]:
+    """The removals the void records of ``session``'s lines drop, by the session whose records they
+    drop: their own, and the earlier sessions they name (only lines that may hold one are parsed)."""
+    keys: dict[str, set[RemovalKey]] = {}
     for line in lines:
         if VOID_MARK in line:
             item = _parsed(line)
             key = removal_key_of(item) if item is not None and item.get(VOID) is True else None
-            if key is not None:
-                keys.add(key)
+            if key is None:
+                continue
+            assert item is not None
+            others = item.get(VOID_SESSIONS)
+            named = [str(o) for o in others if o] if isinstance(others, list) else []
+            for name in [session, *named]:
+                keys.setdefault(name, set()).add(key)
     return keys
 
 

@@ -92,6 +92,9 @@ class JsonlSnapshots:
         # A run resumed after a deferral is the same try: its own session keeps its files apart.
         self.prefix = f"try-{try_number}-{uuid.uuid4().hex[:8]}"
         self.parts = 0
+        self._try = f"try-{try_number}-"
+        # Filled by ``earlier``: the removals earlier sessions of this try recorded, by session.
+        self.this_try: dict[RemovalKey, set[str]] = {}
 
     def write(self, records: list[dict[str, Any]]) -> None:
         """One file for these records, closed (durable) when this returns."""
@@ -105,11 +108,13 @@ class JsonlSnapshots:
         """What every earlier try (and session) of this task instance recorded, by removal key, without
         the records a void dropped."""
         found: dict[RemovalKey, list[Spec]] = {}
-        for _, _, line in live_lines(self.folder):
+        for name, _, line in live_lines(self.folder):
             item = json.loads(line)
             key = removal_key_of(item)
             if key is not None:
                 found[key] = union(found.get(key), item.get("types"))
+                if name.startswith(self._try):
+                    self.this_try.setdefault(key, set()).add(session_of(name))
         return found
 
 
@@ -126,7 +131,8 @@ def live_lines(folder: Any, on_voided: Callable[[], None] | None = None) -> Iter
         with path.open("rb") as handle:
             data = handle.read()
         if VOID_MARK in data:
-            voided.setdefault(session_of(path.name), set()).update(void_keys(complete_lines(data)))
+            for session, keys in void_keys(complete_lines(data), session_of(path.name)).items():
+                voided.setdefault(session, set()).update(keys)
     for path in paths:
         dropped = voided.get(session_of(path.name), set())
         with path.open("rb") as handle:
@@ -235,6 +241,8 @@ def taker_for(
         # Files outlive a failed try: its records of what it did not remove are voided there.
         files.write if files is not None else None,
     )
+    if files is not None:
+        taker.sent_before = files.this_try
     if writer is not None:
         writer.types_of = taker.types_of
     return taker

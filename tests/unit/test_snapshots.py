@@ -159,10 +159,20 @@ def test_a_session_s_void_drops_its_own_records_of_the_removal_and_no_others() -
     other = json.dumps({"row_number": 2, "from_id": "2", "to_id": "7", "types": [PLAIN]}).encode()
     named_void = json.dumps({"row_number": 3, "from_id": "3", "to_id": "7", "types": [], "label": "void"})
 
-    voided = void_keys([recorded, void, other, named_void.encode()])
+    voided = void_keys([recorded, void, other, named_void.encode()], "try-1-0badf11e")["try-1-0badf11e"]
 
     assert voided == {(1, "1", "7", None)}
     assert [is_live(line, voided) for line in (recorded, void, other)] == [False, False, True]
     assert is_live(recorded, set())  # another session's void does not reach this record
     assert is_live(b"not json", voided)  # the reader names what it cannot read
     assert session_of("try-2-0badf11e-000003.jsonl") == "try-2-0badf11e"
+
+
+def test_a_void_drops_the_records_of_the_earlier_sessions_it_names() -> None:
+    """A removal an earlier session of the try sent, read back by this one (after a deferral)."""
+    void = {"row_number": 1, "from_id": "1", "to_id": "7", "types": [], "void": True}
+    named = json.dumps({**void, "void_sessions": ["try-1-aaaaaaaa"]}).encode()
+
+    voided = void_keys([named], "try-1-bbbbbbbb")
+
+    assert voided == {"try-1-bbbbbbbb": {(1, "1", "7", None)}, "try-1-aaaaaaaa": {(1, "1", "7", None)}}

@@ -103,3 +103,35 @@ def test_a_cleared_run_with_other_rows_keeps_what_the_first_run_removed(
 
     assert_buckets_add_up(restored.xcom("restore")["summary"])
     assert typed(account) == before
+
+
+@needs_task_state_store
+@pytest.mark.hubspot_simulator(retry_after_on_429=True)
+def test_a_removal_read_back_after_a_deferral_voids_the_record_of_the_session_that_sent_it(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, between_tries: list[object]
+) -> None:
+    """Session 1 of try 1 records contact 100's pair with Billing and sends its removal; HubSpot's
+    answer proves nothing (PENDING, not carried out), then the day is used up and the run defers.
+    Session 2 removes 101 and reads 100 back: still there, failed. Its record, written by session 1,
+    is of a removal that never happened. Before try 2 someone removes Billing; try 2 removes the
+    pair, unlabeled only: a restore must not create Billing."""
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    billing = next(d for d in account.state.definitions(*FROM_TO) if d.label == "Billing")
+    key = (billing.category, billing.type_id)
+    between_tries.append(lambda: account.state.archive_label(FROM_TO[0], "100", FROM_TO[1], "5000", key))
+    # try 1: the snapshot read, contact 100's archive (not carried out), contact 101's (the daily 429)
+    account.script(0, "ok_pending", "daily")
+
+    archived = run_dag("r13b_archive_files_deferring", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["failed"]) == (2, 0), summary
+    assert typed(account) == set()
+    undo(monkeypatch, archived.run_id, "r13b_archive_files_deferring")
+
+    result = run_dag("r13b_restore_files", dag_file=DAGS)
+
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+    assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
