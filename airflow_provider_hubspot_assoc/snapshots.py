@@ -183,6 +183,8 @@ class SnapshotTaker:
                 records.append(record(self.object_types, removal, found))
                 if self.void_sink is not None:
                     self.recorded[key] = removal
+            else:  # gone before this session sends it: an earlier session's request may have removed it
+                self.sent_before.pop(key, None)
         return records
 
     def void(self, removal: Removal) -> None:

@@ -176,3 +176,21 @@ def test_a_void_drops_the_records_of_the_earlier_sessions_it_names() -> None:
     voided = void_keys([named], "try-1-bbbbbbbb")
 
     assert voided == {"try-1-bbbbbbbb": {(1, "1", "7", None)}, "try-1-aaaaaaaa": {(1, "1", "7", None)}}
+
+
+def test_a_void_reaches_the_try_s_earlier_sessions_only_when_the_pair_was_still_there() -> None:
+    """Sessions of the try before a deferral recorded (1, 7) and (2, 7). Read back still there (not
+    taken again here), (1, 7)'s void drops their records too. (2, 7) is taken again and read gone:
+    an earlier session may have removed it (a row resent whole), so its failure here voids nothing."""
+    voids: list[list[dict[str, Any]]] = []
+    earlier = {(1, "1", "7", None): [PLAIN], (2, "2", "7", None): [PLAIN]}
+    taker = SnapshotTaker(Kind.ARCHIVE, ("0-1", "0-2"), lambda ids: {}, None, earlier, set(), voids.append)
+    taker.sent_before = {(1, "1", "7", None): {"try-1-aaaaaaaa"}, (2, "2", "7", None): {"try-1-aaaaaaaa"}}
+    read_back, resent = Removal(1, "1", "7"), Removal(2, "2", "7")
+    taker.take([resent], {})
+
+    taker.void(read_back)
+    taker.void(resent)
+    taker.flush_voids()
+
+    assert [(v["row_number"], v["void_sessions"]) for v in voids[0]] == [(1, ["try-1-aaaaaaaa"])]
