@@ -114,7 +114,7 @@ class SnapshotTaker:
     ) -> None:
         self.kind = kind
         self.void_sink = void_sink
-        self.recorded: dict[RemovalKey, Removal] = {}  # removals with a record of this try's, not voided
+        self.recorded: set[RemovalKey] = set()  # removals with a record of this session's, not voided
         # Removals an earlier session of this try (before a deferral) recorded, and by which sessions:
         # one it sent and this session reads back still there was not carried out either.
         self.sent_before: dict[RemovalKey, set[str]] = {}
@@ -182,7 +182,7 @@ class SnapshotTaker:
             if found:
                 records.append(record(self.object_types, removal, found))
                 if self.void_sink is not None:
-                    self.recorded[key] = removal
+                    self.recorded.add(key)
             else:  # gone before this session sends it: an earlier session's request may have removed it
                 self.sent_before.pop(key, None)
         return records
@@ -193,9 +193,10 @@ class SnapshotTaker:
         key = removal_key(removal)
         if self.void_sink is None:
             return
-        recorded = self.recorded.pop(key, None)
+        recorded = key in self.recorded
+        self.recorded.discard(key)
         before = self.sent_before.pop(key, None)
-        if recorded is not None or before:
+        if recorded or before:
             void: dict[str, Any] = {**record(self.object_types, removal, []), VOID: True}
             if before:
                 void[VOID_SESSIONS] = sorted(before)
