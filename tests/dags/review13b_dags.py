@@ -12,6 +12,7 @@ from airflow.sdk import DAG
 from airflow_provider_hubspot_assoc.operators import (
     BatchArchiveAssociationsOperator,
     RestoreAssociationsOperator,
+    SyncAssociationsOperator,
 )
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -72,3 +73,14 @@ with DAG(
 
 with DAG("r13b_restore", schedule=None, start_date=START) as r13b_restore:
     RestoreAssociationsOperator(task_id="restore", **SOURCE, source_table="hubspot_results", **TABLE, **PAIR)
+
+# A mirror keeping contact 100's company 5001 and deleting every other company of contacts 100 and 101.
+with DAG("r13b_mirror", schedule=None, start_date=START) as r13b_mirror:
+    SyncAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5001"]],
+        from_ids=["101"],
+        create_results_table=True,
+        **TABLE,
+        **PAIR,
+    )

@@ -135,3 +135,28 @@ def test_a_removal_read_back_after_a_deferral_voids_the_record_of_the_session_th
     assert_buckets_add_up(result.xcom("restore")["summary"])
     assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
     assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
+
+
+def test_a_cleared_mirror_finding_nothing_left_to_delete_keeps_what_its_first_run_removed(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    """A mirror removes the pairs beyond the desired set; its task is cleared and runs again under the
+    same run id: HubSpot has nothing beyond the desired set now, so it plans no deletion. Undoing the
+    run id must still bring back what its first run removed."""
+    account.state.associate(FROM_TO[0], "100", FROM_TO[1], "5001")  # desired: kept
+    before = typed(account)
+    day = pendulum.datetime(2026, 5, 8, tz="UTC")
+    first = run_dag("r13b_mirror", dag_file=DAGS, logical_date=day, run_after=day)
+    assert first.xcom("archive")["summary"]["archived"] == 2
+    assert typed(account) == {t for t in before if t[:2] == ("100", "5001")}
+
+    again = run_dag("r13b_mirror", dag_file=DAGS, logical_date=day, run_after=day)
+
+    assert again.run_id == first.run_id
+    assert again.xcom("archive")["summary"]["received"] == 0
+    undo(monkeypatch, again.run_id, "r13b_mirror")
+
+    restored = run_dag("r13b_restore", dag_file=DAGS)
+
+    assert_buckets_add_up(restored.xcom("restore")["summary"])
+    assert typed(account) == before
