@@ -29,7 +29,7 @@ SNAPSHOT_IDS = 1000  # from-ids read at once: HubSpot's batch-read limit, so one
 SNAPSHOT_OUTCOME = "snapshot"  # the results table's outcome of a record written before its request
 VOID = "void"  # a record's flag: the same try's records of this removal are void (it was not carried out)
 VOID_MARK = b'"void"'  # in every line that holds a void record (json.dumps writes the key so)
-# A void's other sessions (of its try, before a deferral) whose records of the removal it drops too.
+# A void's earlier sessions (tries, sessions before a deferral) whose records of the removal it drops too.
 VOID_SESSIONS = "void_sessions"
 Spec = dict[str, Any]  # {"category", "typeId", "label"}
 RemovalKey = tuple[int, str, str, int | None]  # (row, from id, to id, type id), as ``Pipeline`` keys it
@@ -115,8 +115,9 @@ class SnapshotTaker:
         self.kind = kind
         self.void_sink = void_sink
         self.recorded: set[RemovalKey] = set()  # removals with a record of this session's, not voided
-        # Removals an earlier session of this try (before a deferral) recorded, and by which sessions:
-        # one it sent and this session reads back still there was not carried out either.
+        # Removals earlier sessions recorded (a killed try, a session before a deferral), and which: a
+        # removal this session finds still there (read before it sends it, or read back) and HubSpot
+        # did not carry out was not carried out by them either.
         self.sent_before: dict[RemovalKey, set[str]] = {}
         self.voids: list[dict[str, Any]] = []  # void records not durable yet
         self.object_types = object_types

@@ -92,9 +92,9 @@ class JsonlSnapshots:
         # A run resumed after a deferral is the same try: its own session keeps its files apart.
         self.prefix = f"try-{try_number}-{uuid.uuid4().hex[:8]}"
         self.parts = 0
-        self._try = f"try-{try_number}-"
-        # Filled by ``earlier``: the removals earlier sessions of this try recorded, by session.
-        self.this_try: dict[RemovalKey, set[str]] = {}
+        # Filled by ``earlier``: the sessions (tries, and sessions before a deferral) that recorded
+        # each removal, for the voids of this one (``SnapshotTaker.sent_before``).
+        self.sessions: dict[RemovalKey, set[str]] = {}
 
     def write(self, records: list[dict[str, Any]]) -> None:
         """One file for these records, closed (durable) when this returns."""
@@ -113,8 +113,7 @@ class JsonlSnapshots:
             key = removal_key_of(item)
             if key is not None:
                 found[key] = union(found.get(key), item.get("types"))
-                if name.startswith(self._try):
-                    self.this_try.setdefault(key, set()).add(session_of(name))
+                self.sessions.setdefault(key, set()).add(session_of(name))
         return found
 
 
@@ -242,7 +241,7 @@ def taker_for(
         files.write if files is not None else None,
     )
     if files is not None:
-        taker.sent_before = files.this_try
+        taker.sent_before = files.sessions
     if writer is not None:
         writer.types_of = taker.types_of
     return taker

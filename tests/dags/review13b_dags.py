@@ -84,3 +84,20 @@ with DAG("r13b_mirror", schedule=None, start_date=START) as r13b_mirror:
         **TABLE,
         **PAIR,
     )
+
+# The same removals, a checkpoint after every request: a try the tests kill between two requests.
+with DAG(
+    "r13b_archive_files_killed",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 2, "retry_delay": timedelta(0)},
+) as r13b_archive_files_killed:
+    BatchArchiveAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5000"], ["101", "5000"]],
+        batch_size=1,
+        max_in_flight=1,
+        checkpoint_every_seconds=0,
+        **FILES,
+        **PAIR,
+    )

@@ -14,6 +14,7 @@ import pytest
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 from tests.airflow_helpers import load_dag, run_dag, use_simulator
 from tests.e2e.operators.restore_support import FROM_TO, assert_buckets_add_up, typed
+from tests.killing import kill_mid_run
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -160,3 +161,57 @@ def test_a_cleared_mirror_finding_nothing_left_to_delete_keeps_what_its_first_ru
 
     assert_buckets_add_up(restored.xcom("restore")["summary"])
     assert typed(account) == before
+
+
+def next_try(dag_id: str, logical: pendulum.DateTime) -> str:
+    """Run the task's next try the way the scheduler does after a killed or failed one; its run id."""
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    dag = load_dag(dag_id, DAGS)
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.logical_date == logical))
+        assert run is not None
+        ti = run.get_task_instance("archive", session=session)
+        assert ti is not None
+        ti.try_number += 1
+        ti.state = "scheduled"
+        session.commit()
+        session.refresh(ti)
+        session.expunge(ti)
+        run_id = str(run.run_id)
+    _run_task(ti=ti, task=dag.task_dict["archive"])
+    return run_id
+
+
+@needs_task_state_store
+def test_a_killed_try_s_removal_read_back_still_there_voids_its_record(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Try 1 records contact 100's pair with Billing and sends its removal: HubSpot's answer proves
+    nothing (PENDING, not carried out), the checkpoint keeps it unknown, and the try is killed on
+    contact 101's request. Try 2 goes on from the checkpoint and reads 100 back: still there, failed
+    (try 1's record is of a removal that never happened); the failure policy fails the try. Someone
+    removes Billing; try 3 removes the pair, unlabeled only: a restore must not create Billing."""
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    billing = next(d for d in account.state.definitions(*FROM_TO) if d.label == "Billing")
+    key = (billing.category, billing.type_id)
+    logical = pendulum.datetime(2026, 5, 9, tz="UTC")
+    account.set_faults(slow_seconds=2.0)
+    account.script(0, "ok_pending", "slow")  # try 1: the snapshot read, 100 (not carried out), 101
+    kill_mid_run("r13b_archive_files_killed", DAGS, logical, account, after=2)
+    next_try("r13b_archive_files_killed", logical)  # try 2: 100 read back, still there: failed
+    account.state.archive_label(FROM_TO[0], "100", FROM_TO[1], "5000", key)
+
+    run_id = next_try("r13b_archive_files_killed", logical)  # try 3: 100 sent again
+
+    assert typed(account) == set()
+    undo(monkeypatch, run_id, "r13b_archive_files_killed")
+
+    result = run_dag("r13b_restore_files", dag_file=DAGS)
+
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+    assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
