@@ -119,6 +119,12 @@ class SnapshotTaker:
         # removal this session finds still there (read before it sends it, or read back) and HubSpot
         # did not carry out was not carried out by them either.
         self.sent_before: dict[RemovalKey, set[str]] = {}
+        # False when ``read`` tells nothing of HubSpot's state (a mirror going on with an earlier
+        # session's plan): a removal it finds no type of was not read gone, and was not carried out by
+        # this try's sessions before a deferral (``try_prefix``: a deferral leaves nothing unconfirmed
+        # to send again), though maybe by a killed try.
+        self.reads_current = True
+        self.try_prefix = ""
         self.voids: list[dict[str, Any]] = []  # void records not durable yet
         self.object_types = object_types
         self.read = read
@@ -184,8 +190,10 @@ class SnapshotTaker:
                 records.append(record(self.object_types, removal, found))
                 if self.void_sink is not None:
                     self.recorded.add(key)
-            else:  # gone before this session sends it: an earlier session's request may have removed it
+            elif self.reads_current:  # gone before this session sends it: an earlier one may have removed it
                 self.sent_before.pop(key, None)
+            elif key in self.sent_before:
+                self.sent_before[key] = {s for s in self.sent_before[key] if s.startswith(self.try_prefix)}
         return records
 
     def void(self, removal: Removal) -> None:

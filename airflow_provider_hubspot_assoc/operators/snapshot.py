@@ -90,7 +90,8 @@ class JsonlSnapshots:
         self.folder = folder
         self.identity = identity
         # A run resumed after a deferral is the same try: its own session keeps its files apart.
-        self.prefix = f"try-{try_number}-{uuid.uuid4().hex[:8]}"
+        self.try_prefix = f"try-{try_number}-"
+        self.prefix = f"{self.try_prefix}{uuid.uuid4().hex[:8]}"
         self.parts = 0
         # Filled by ``earlier``: the sessions (tries, and sessions before a deferral) that recorded
         # each removal, for the voids of this one (``SnapshotTaker.sent_before``).
@@ -242,6 +243,7 @@ def taker_for(
     )
     if files is not None:
         taker.sent_before = files.sessions
+        taker.try_prefix = files.try_prefix
     if writer is not None:
         writer.types_of = taker.types_of
     return taker

@@ -184,7 +184,10 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
 
     def _snapshot_ahead(self, taker: SnapshotTaker) -> None:
         if self._plan_current is None or self._plan is None:
-            return  # an earlier try's plan: it recorded the snapshot before sending anything
+            # An earlier try's plan: it recorded the snapshot before sending anything. Unless failed
+            # deletions go again (read), this session's "read" is no read of HubSpot.
+            taker.reads_current = self._plan_current is not None or self._resending
+            return
         removals = [
             Removal(
                 number,

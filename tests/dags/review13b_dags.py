@@ -101,3 +101,20 @@ with DAG(
         **FILES,
         **PAIR,
     )
+
+# The mirror recording in files, one deletion a request; a failure-policy retry right away.
+with DAG(
+    "r13b_mirror_files_deferring",
+    schedule=None,
+    start_date=START,
+    default_args={"retries": 1, "retry_delay": timedelta(0), "on_retry_callback": between_tries},
+) as r13b_mirror_files_deferring:
+    SyncAssociationsOperator(
+        task_id="archive",
+        inputs=[["100", "5001"]],
+        from_ids=["101"],
+        batch_size=1,
+        max_in_flight=1,
+        **FILES,
+        **PAIR,
+    )

@@ -194,3 +194,20 @@ def test_a_void_reaches_the_try_s_earlier_sessions_only_when_the_pair_was_still_
     taker.flush_voids()
 
     assert [(v["row_number"], v["void_sessions"]) for v in voids[0]] == [(1, ["try-1-aaaaaaaa"])]
+
+
+def test_with_no_read_a_void_reaches_only_the_try_s_sessions_before_a_deferral() -> None:
+    """A mirror going on with its plan reads nothing: a deletion a killed try (try 1) may have carried
+    out keeps that try's record when it fails here; this try's session before a deferral does not."""
+    voids: list[list[dict[str, Any]]] = []
+    earlier = {(1, "1", "7", None): [PLAIN]}
+    taker = SnapshotTaker(Kind.ARCHIVE, ("0-1", "0-2"), lambda ids: {}, None, earlier, set(), voids.append)
+    taker.sent_before = {(1, "1", "7", None): {"try-1-aaaaaaaa", "try-2-bbbbbbbb"}}
+    taker.reads_current, taker.try_prefix = False, "try-2-"
+    resent = Removal(1, "1", "7")
+    taker.take([resent], {})
+
+    taker.void(resent)
+    taker.flush_voids()
+
+    assert [v["void_sessions"] for v in voids[0]] == [["try-2-bbbbbbbb"]]

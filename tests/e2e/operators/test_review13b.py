@@ -215,3 +215,36 @@ def test_a_killed_try_s_removal_read_back_still_there_voids_its_record(
     assert_buckets_add_up(result.xcom("restore")["summary"])
     assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
     assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
+
+
+@needs_task_state_store
+@pytest.mark.hubspot_simulator(retry_after_on_429=True)
+def test_a_mirror_s_deletion_refused_after_a_deferral_voids_its_plan_record(
+    account: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, between_tries: list[object]
+) -> None:
+    """A mirror records its plan (contact 100's pair with Billing, 101's) before its first request,
+    which meets the daily limit: it defers. The resumed session goes on with the plan (no read) and
+    HubSpot refuses 100's deletion: failed, the policy fails the try. Someone removes Billing; try 2
+    reads the pair and deletes it, unlabeled only: a restore must not create Billing."""
+    monkeypatch.setenv("AIRFLOW_VAR_SNAPSHOT_PATH", f"file://{tmp_path / 'kept'}")
+    account.state.associate(FROM_TO[0], "100", FROM_TO[1], "5001")  # desired: kept
+    billing = next(d for d in account.state.definitions(*FROM_TO) if d.label == "Billing")
+    key = (billing.category, billing.type_id)
+    between_tries.append(lambda: account.set_faults(poison_ids=()))
+    between_tries.append(lambda: account.state.archive_label(FROM_TO[0], "100", FROM_TO[1], "5000", key))
+    account.set_faults(poison_ids=("100",))  # try 1: HubSpot refuses contact 100's deletion
+    account.script(0, "daily")  # try 1: the plan's read, the first deletion (the daily 429)
+
+    archived = run_dag("r13b_mirror_files_deferring", dag_file=DAGS)
+
+    assert archived.state == "success", archived.task_states
+    summary = archived.xcom("archive")["summary"]
+    assert (summary["archived"], summary["failed"]) == (2, 0), summary
+    assert not account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+    undo(monkeypatch, archived.run_id, "r13b_mirror_files_deferring")
+
+    result = run_dag("r13b_restore_files", dag_file=DAGS)
+
+    assert_buckets_add_up(result.xcom("restore")["summary"])
+    assert key not in account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")
+    assert account.state.types_of(FROM_TO[0], "100", FROM_TO[1], "5000")  # the pair itself comes back
