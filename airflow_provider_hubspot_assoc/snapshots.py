@@ -132,6 +132,7 @@ class SnapshotTaker:
         self.earlier = earlier
         self.absent = absent
         self.pending: dict[RemovalKey, list[Spec]] = {}  # recorded, outcome not written yet
+        self.outcome_types = True  # outcome rows ask their types (``types_of``): a results table
         self.held: list[Batch] = []  # read ahead, not handed on (what an error left unsent)
         self.error: Exception | None = None  # why reading or recording a snapshot failed
 
@@ -184,7 +185,7 @@ class SnapshotTaker:
             if not found and not earlier:
                 self.absent.add(key)
             types = union(earlier, found)
-            if types:
+            if types and self.outcome_types:
                 self.pending[key] = types
             if found:
                 records.append(record(self.object_types, removal, found))

@@ -148,7 +148,8 @@ class RestoreAssociationsOperator(BaseHubSpotArchiveOperator):
         message = (
             f"no snapshot record of {source} in {self._source}: check the run id, DAG id and task id. A "
             "run that took no snapshot (it had neither results_table nor results_path, or snapshot=False) "
-            "cannot be restored."
+            "cannot be restored, and a run that removed nothing (every removal failed, or found nothing "
+            "to remove) leaves nothing to restore."
         )
         if not self.allow_empty:
             raise AirflowFailException(f"{message} Nothing was sent; allow_empty=True lets this succeed.")

@@ -246,6 +246,8 @@ def taker_for(
         taker.try_prefix = files.try_prefix
     if writer is not None:
         writer.types_of = taker.types_of
+    else:
+        taker.outcome_types = False  # files only: no outcome row asks, and nothing is kept per removal
     return taker
 
 

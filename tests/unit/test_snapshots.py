@@ -211,3 +211,17 @@ def test_with_no_read_a_void_reaches_only_the_try_s_sessions_before_a_deferral()
     taker.flush_voids()
 
     assert [v["void_sessions"] for v in voids[0]] == [["try-2-bbbbbbbb"]]
+
+
+def test_a_run_that_writes_no_outcome_rows_keeps_no_types_per_removal() -> None:
+    """With files and no results table nothing asks a removal's types after its outcome: keeping them
+    would grow with every removal of a million-row run."""
+    current = {str(i): [{"toObjectId": "7", "associationTypes": [PLAIN]}] for i in range(1, 101)}
+    removals = [Removal(i, str(i), "7") for i in range(1, 101)]
+    taker = SnapshotTaker(Kind.ARCHIVE, ("0-1", "0-2"), lambda ids: {}, None, {}, set())
+    taker.outcome_types = False
+
+    records = taker.take(removals, current)
+
+    assert len(records) == 100
+    assert taker.pending == {}
