@@ -17,8 +17,10 @@ errors HubSpot counted but did not list, a create result missing) proves nothing
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from typing import Any
 
 import pendulum
@@ -62,9 +64,18 @@ def archive_inputs(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
     return [{"from": {"id": from_id}, "to": to} for from_id, to in targets.items()]
 
 
-def iso_timestamp(moment: pendulum.DateTime | None = None) -> str:
-    """HubSpot's timestamp format (ISO 8601, milliseconds, UTC ``Z``); now when no moment is given."""
-    return (moment or pendulum.now("UTC")).in_timezone("UTC").format("YYYY-MM-DD[T]HH:mm:ss.SSS[Z]")
+# ``iso_timestamp``'s form: two of them compare as instants when compared as text.
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+
+
+def iso_timestamp(moment: datetime | None = None) -> str:
+    """HubSpot's timestamp format (ISO 8601, milliseconds, UTC ``Z``); now when no moment is given.
+
+    Formatted by the standard library: two of these are made per request, and pendulum's ``format``
+    costs ten times as much.
+    """
+    at = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{at:%Y-%m-%dT%H:%M:%S}.{at.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -346,6 +357,8 @@ def _pick_time(pick: Callable[..., Any], current: str, value: str) -> str:
     """
     if current == value:
         return current
+    if _CANONICAL.fullmatch(current) and _CANONICAL.fullmatch(value):
+        return str(pick(current, value))  # one fixed-width form in UTC: text order is time order
     try:
         instants = (_instant(current), _instant(value))
         return (current, value)[pick((0, 1), key=lambda i: instants[i])]

@@ -39,7 +39,6 @@ from airflow_provider_hubspot_assoc.request_size import (
     check_max_pairs,
 )
 from airflow_provider_hubspot_assoc.row_parser import RowParser
-from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
 
 if TYPE_CHECKING:
@@ -236,7 +235,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
 
     def _run(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
-        self.inputs = readable_again(self.inputs)
+        self._make_inputs_readable_again()
         types = from_type, to_type = (
             validate_object_type(self.from_object_type),
             validate_object_type(self.to_object_type),
