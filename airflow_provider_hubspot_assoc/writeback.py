@@ -134,6 +134,8 @@ class ResultsWriter:
         self._connection: Any = None  # set when a SQLite input query reads the same file
         self._inserter: ThreadPoolExecutor | None = None  # the writer thread, started at the first insert
         self._pending: list[Future[None]] = []  # inserts handed to it, oldest first
+        self._own: Any = None  # the writer thread's SQLite connection, opened there and kept
+        self._insert_sql: str | None = None
         self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
         # The types an outcome record removed (set by a run that takes snapshots).
         self.types_of: Callable[[dict[str, Any]], Any] | None = None
@@ -273,6 +275,7 @@ class ResultsWriter:
         """Let handed inserts finish, stop the writer thread, and close the connection shared with the
         input query, if any (``flush()`` first to keep buffered records and see insert errors)."""
         if self._inserter is not None:
+            self._inserter.submit(self._close_own)  # in the thread that opened it, after the inserts
             self._inserter.shutdown(wait=True)
             self._inserter = None
             self._pending = []
@@ -282,31 +285,29 @@ class ResultsWriter:
 
     def add(self, records: list[dict[str, Any]]) -> None:
         now = pendulum.now("UTC").to_iso8601_string()
+        key, types_of = self.key, self.types_of
         typed = len(self.columns) > len(COLUMNS)
         for record in records:
             message = record["error_message"]
-            extra: tuple[Any, ...] = ()
+            row = (
+                *key,
+                record["row_number"],
+                record["from_id"],
+                record["to_id"],
+                record["association_category"],
+                record["association_type_id"],
+                record["label"],
+                record["outcome"],
+                record["error_code"],
+                message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
+                now,
+            )
             if typed:
                 types = record.get("types")
-                if types is None and self.types_of is not None:
-                    types = self.types_of(record)
-                extra = (json.dumps(types) if types else None,)
-            self._buffer.append(
-                (
-                    *self.key,
-                    record["row_number"],
-                    record["from_id"],
-                    record["to_id"],
-                    record["association_category"],
-                    record["association_type_id"],
-                    record["label"],
-                    record["outcome"],
-                    record["error_code"],
-                    message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
-                    now,
-                    *extra,
-                )
-            )
+                if types is None and types_of is not None:
+                    types = types_of(record)
+                row += (json.dumps(types) if types else None,)
+            self._buffer.append(row)
         if len(self._buffer) >= self.flush_every:
             self._hand_over()
 
@@ -331,20 +332,26 @@ class ResultsWriter:
         self._pending.append(self._inserter.submit(self._insert, rows))
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join([self.hook.placeholder] * len(self.columns))
-        insert = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+        if self._insert_sql is None:  # the hook looks its connection up for each ``placeholder``
+            marks = ", ".join([self.hook.placeholder] * len(self.columns))
+            self._insert_sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+        insert = self._insert_sql
         if self._connection is not None:  # insert_rows would open a second connection to the file
             self._connection.executemany(insert, rows)
             self._connection.commit()
         elif self.hook.conn_type == "sqlite":
             # Our cells are text, integers and None, which sqlite3 takes as they are: insert_rows'
-            # conversion of each cell (14 a row) would cost more than the insert.
-            connection = self.hook.get_conn()
+            # conversion of each cell (14 a row) would cost more than the insert. The writer thread
+            # keeps one connection (a connection per insert cost a connection look-up and a schema
+            # read each); committed, it holds no lock between inserts.
+            if self._own is None:
+                self._own = self.hook.get_conn()
             try:
-                connection.executemany(insert, rows)
-                connection.commit()
-            finally:
-                connection.close()
+                self._own.executemany(insert, rows)
+                self._own.commit()
+            except Exception:
+                self._close_own()  # rolls back what the failed statement began
+                raise
         else:
             self.hook.insert_rows(
                 self.table,
@@ -355,6 +362,11 @@ class ResultsWriter:
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+
+    def _close_own(self) -> None:
+        if self._own is not None:
+            self._own.close()
+            self._own = None
 
 
 def task_writer(
