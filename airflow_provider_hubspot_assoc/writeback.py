@@ -289,7 +289,7 @@ class ResultsWriter:
         typed = len(self.columns) > len(COLUMNS)
         for record in records:
             message = record["error_message"]
-            row = (
+            row: tuple[Any, ...] = (
                 *key,
                 record["row_number"],
                 record["from_id"],
