@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -287,6 +287,8 @@ def match_errors(errors: list[BatchError], pairs: list[Pair]) -> tuple[list[Batc
     An error naming only a from id concerns every sent pair with that from id. Returns the errors
     and how many of them named no sent pair.
     """
+    if not errors:  # most answers: nothing to match
+        return [], 0
     by_from: dict[str, list[Pair]] = {}
     for pair in pairs:
         by_from.setdefault(pair[0], []).append(pair)
@@ -382,9 +384,10 @@ class ResponseAccumulator:
     def add(self, response: BatchResponse) -> None:
         self.responses += 1
         self.total_errors += len(response.errors)
-        room = max(self.keep_errors - len(self.merged.errors), 0)
-        trimmed = replace(response, errors=response.errors[:room], results=[])
-        self.merged = merge([self.merged, trimmed]) if self.responses > 1 else merge([trimmed])
+        merged = merge([self.merged, response])  # not a trimmed copy first: that costs more than this
+        merged.errors = merged.errors[: self.keep_errors]
+        merged.results = []
+        self.merged = merged
 
     def to_state(self) -> dict[str, Any]:
         return {
