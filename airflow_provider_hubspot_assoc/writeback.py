@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -70,6 +71,8 @@ CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
     types TEXT
 )"""
 TYPES_COLUMN = "types"  # JSON: [{category, typeId, label}] a removal removed (a snapshot's)
+# An outcome record's cells between the task instance's key and the message, in COLUMNS' order.
+_RECORD_FIELDS = itemgetter(*COLUMNS[4:12])
 
 
 def check_table_name(name: str) -> str:
@@ -285,20 +288,13 @@ class ResultsWriter:
 
     def add(self, records: list[dict[str, Any]]) -> None:
         now = pendulum.now("UTC").to_iso8601_string()
-        key, types_of = self.key, self.types_of
+        key, fields, types_of = self.key, _RECORD_FIELDS, self.types_of
         typed = len(self.columns) > len(COLUMNS)
         for record in records:
             message = record["error_message"]
-            row: tuple[Any, ...] = (
+            row = (
                 *key,
-                record["row_number"],
-                record["from_id"],
-                record["to_id"],
-                record["association_category"],
-                record["association_type_id"],
-                record["label"],
-                record["outcome"],
-                record["error_code"],
+                *fields(record),
                 message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
                 now,
             )
