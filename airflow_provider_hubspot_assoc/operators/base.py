@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
+from airflow_provider_hubspot_assoc.gc_scope import fewer_collections
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
@@ -234,6 +235,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         return fingerprint(*self._input_parts(), batch_size)
 
     def _run(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
+        """The run from ``loaded`` (a checkpoint, or None), with fewer garbage collections (``gc_scope``)."""
+        with fewer_collections():
+            return self._run_collecting_less(context, loaded)
+
+    def _run_collecting_less(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
         self._make_inputs_readable_again()
         types = from_type, to_type = (
