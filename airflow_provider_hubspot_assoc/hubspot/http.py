@@ -6,7 +6,9 @@ everything else a request does, so the client sends through urllib3 (which ``req
 on) directly. What ``requests`` took from the environment is taken once, when the client starts:
 the proxies that apply to HubSpot's host (``*_PROXY``, ``NO_PROXY``, read the way ``requests``
 reads them) and a CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's, as
-``requests`` does). netrc is never read: its basic auth would replace the bearer token. Redirects
+``requests`` does); a proxy's user and password (in its URL) go to the proxy as its basic auth, and a
+SOCKS proxy needs PySocks, as with ``requests``. netrc is never read: its basic auth would replace the
+bearer token. Redirects
 are never followed and nothing is retried here (the transport decides). No Airflow import.
 """
 
@@ -17,7 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import certifi
 import requests.utils
@@ -68,6 +70,23 @@ def environ_proxy(base_url: str) -> str | None:
     return str(found) if found else None
 
 
+def _manager(proxy: str | None, settings: dict[str, Any]) -> urllib3.PoolManager:
+    """A pool manager, through ``proxy`` when one applies, its user and password (in its URL) sent as
+    ``requests`` sends them: as the proxy's basic auth, never to HubSpot."""
+    if proxy is None:
+        return urllib3.PoolManager(**settings)
+    parts = urlsplit(proxy)
+    if parts.scheme.startswith("socks"):
+        try:
+            from urllib3.contrib.socks import SOCKSProxyManager
+        except ImportError:  # PySocks, as for requests; the message names no part of the proxy's URL
+            raise ValueError("a SOCKS proxy in the environment needs PySocks (pip install PySocks)") from None
+        return SOCKSProxyManager(proxy, **settings)
+    auth = f"{unquote(parts.username)}:{unquote(parts.password or '')}" if parts.username else None
+    headers = urllib3.make_headers(proxy_basic_auth=auth) if auth else None
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, **settings)
+
+
 def _ca_bundle() -> dict[str, str]:
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
     return {"ca_cert_dir": bundle} if os.path.isdir(bundle) else {"ca_certs": bundle}
@@ -93,9 +112,7 @@ class Http:
             "cert_reqs": "CERT_REQUIRED",
             **_ca_bundle(),
         }
-        self.pool: urllib3.PoolManager = (
-            urllib3.ProxyManager(self.proxy, **settings) if self.proxy else urllib3.PoolManager(**settings)
-        )
+        self.pool = _manager(self.proxy, settings)
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
 
     def send(

@@ -3,7 +3,13 @@ starts, not at every request; netrc is never read; the proxies it names still de
 
 from __future__ import annotations
 
+import base64
 import netrc
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +110,58 @@ def test_proxies_from_the_environment_still_apply(
         assert client.transport.http.proxy is None
         answers = list(client.send_batches(Kind.ARCHIVE, "contacts", "companies", [INPUTS[:1]]))
     assert answers[0][1] is not None and sim.state.count("contacts", "companies") == 19
+
+
+@pytest.fixture
+def forward_proxy() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """A plain-HTTP forward proxy on loopback: records each request's headers (names in lower case),
+    passes it on unchanged (``Proxy-*`` headers left out) and hands back the answer."""
+    seen: list[dict[str, str]] = []
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # not through itself
+
+    class Forward(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append({name.lower(): value for name, value in self.headers.items()})
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k: v for k, v in self.headers.items() if not k.lower().startswith("proxy-")}
+            onward = urllib.request.Request(self.path, data=body, headers=headers, method="POST")
+            try:
+                with direct.open(onward, timeout=10) as answer:
+                    status, payload = answer.status, answer.read()
+            except urllib.error.HTTPError as refused:
+                status, payload = refused.code, refused.read()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_proxy_named_with_a_user_gets_its_basic_auth_and_hubspot_the_token(
+    hubspot_simulator: HubSpotSimulator,
+    monkeypatch: pytest.MonkeyPatch,
+    forward_proxy: tuple[str, list[dict[str, str]]],
+) -> None:
+    sim = hubspot_simulator
+    seed(sim)
+    address, seen = forward_proxy
+    monkeypatch.setenv("HTTP_PROXY", f"http://proxy%20user:p%40ss@{address}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with HubSpotClient(ClientConfig(base_url=sim.url, access_token=sim.token, max_attempts=1)) as client:
+        answers = list(client.send_batches(Kind.ARCHIVE, "contacts", "companies", [INPUTS[:1]]))
+
+    assert answers[0][1] is not None and not answers[0][1].errors
+    assert sim.state.count("contacts", "companies") == 19  # it went through the proxy to HubSpot
+    expected = "Basic " + base64.b64encode(b"proxy user:p@ss").decode()
+    assert [headers.get("proxy-authorization") for headers in seen] == [expected]
+    assert seen[0]["authorization"] == f"Bearer {sim.token}"
