@@ -8,8 +8,8 @@ the proxies that apply to HubSpot's host (``*_PROXY``, ``NO_PROXY``, read the wa
 reads them) and a CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, else certifi's, as
 ``requests`` does); a proxy's user and password (in its URL) go to the proxy as its basic auth, and a
 SOCKS proxy needs PySocks, as with ``requests``. netrc is never read: its basic auth would replace the
-bearer token. Redirects
-are never followed and nothing is retried here (the transport decides). No Airflow import.
+bearer token. Redirects are never followed and nothing is retried here (the transport decides). No
+Airflow import.
 """
 
 from __future__ import annotations
