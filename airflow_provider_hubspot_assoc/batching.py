@@ -151,9 +151,10 @@ class Batcher:
         self.max_ledger = max_ledger or self.size.max_inputs * LEDGER_PER_REMOVAL
         self._open = Batch(kind)
         self._keys: set[Any] = set()  # the open batch's inputs: from ids (archive), else pairs
+        self._archive = self.kind is Kind.ARCHIVE
 
     def _key(self, removal: Removal) -> Any:
-        return removal.from_id if self.kind is Kind.ARCHIVE else removal.pair
+        return removal.from_id if self._archive else removal.pair
 
     def room_for(self, removals: list[Removal], alone: bool = False) -> bool:
         """Whether ``removals`` (one row's) fit in the open batch (``alone``: in an empty one)."""
@@ -172,15 +173,17 @@ class Batcher:
 
         Returns the batch closed to make room for it, if one was.
         """
+        archive, keys, removals = self._archive, self._keys, self._open.removals
         key = self._key(removal)
         closed = None
-        if self._open.removals and (
-            (key not in self._keys and len(self._keys) >= self.size.input_cap(self.kind))
-            or (self.kind is Kind.ARCHIVE and len(self._open.removals) >= self.size.max_pairs)
+        if removals and (
+            (key not in keys and len(keys) >= self.size.input_cap(self.kind))
+            or (archive and len(removals) >= self.size.max_pairs)
         ):
             closed = self.flush()
-        self._open.removals.append(removal)
-        self._keys.add(key)
+            keys, removals = self._keys, self._open.removals
+        removals.append(removal)
+        keys.add(key)
         self._advance(row if row is not None else removal.row, False, row_complete)
         return closed
 

@@ -275,35 +275,33 @@ class Pipeline:
         finally:
             self.deduplicator.close()
 
-    def _feed(self, batcher: Batcher, number: int, parsed: Checked) -> Iterator[Batch]:
+    def _feed(self, batcher: Batcher, number: int, parsed: Checked) -> list[Batch]:
+        """Add one row; returns the batches it closed (a list, not a generator: one row of many)."""
         if isinstance(parsed, Rejection):
             closed = batcher.add_rejection(parsed)
-            if closed is not None:
-                yield closed
-            return
+            return [closed] if closed is not None else []
+        made: list[Batch] = []
         last = len(parsed) - 1
         # A row that fits in one request is not split across two (a one-pair row: ``add`` sees to it);
         # a restore's rejected types take no room.
-        sending = [item for item in parsed if isinstance(item, Removal)]
-        if (
-            last
-            and batcher.open_removals
-            and not batcher.room_for(sending)
-            and batcher.room_for(sending, True)
-        ):
-            closed = batcher.flush()
-            if closed is not None:
-                yield closed
+        if last and batcher.open_removals:
+            sending = [item for item in parsed if isinstance(item, Removal)]
+            if not batcher.room_for(sending) and batcher.room_for(sending, True):
+                closed = batcher.flush()
+                if closed is not None:
+                    made.append(closed)
+        is_duplicate = self.deduplicator.is_duplicate
         for index, item in enumerate(parsed):
             complete = index == last  # a native input with many targets gives several removals
             if isinstance(item, Rejection):  # one type of a restore's row (``check_types``)
                 closed = batcher.add_rejection(item, complete)
-            elif self.deduplicator.is_duplicate(item):
+            elif is_duplicate(item):
                 closed = batcher.add_duplicate(item, complete)
             else:
                 closed = batcher.add(item, number, complete)
             if closed is not None:
-                yield closed
+                made.append(closed)
+        return made
 
     def _number(self, batch: Batch) -> Batch:
         self._made += 1

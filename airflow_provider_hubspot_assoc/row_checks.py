@@ -41,6 +41,8 @@ def check_row(
     raw: Any, number: int, parser: RowParser, resolver: LabelResolver | None = None
 ) -> list[Removal] | Rejection:
     """One row, numbered ``number``: its removals, or why it cannot be sent (see ``check_rows``)."""
+    if resolver is None:  # nothing to resolve: the parser's removals, or its rejection of the row
+        return parser.parse(raw, number)
     resolved = check_types(raw, number, parser, resolver)
     if isinstance(resolved, Rejection):
         return resolved
@@ -112,8 +114,16 @@ class KeptRows:
 
 
 def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:
-    """The rejections among checked rows (their removals are not kept)."""
-    return split_checked(checked)[1]
+    """The rejections among checked rows (their removals are not kept, nor listed)."""
+    rejections: list[Rejection] = []
+    for _, parsed in checked:
+        if isinstance(parsed, Rejection):
+            rejections.append(parsed)
+            continue
+        for item in parsed:  # a restore's rejected types
+            if isinstance(item, Rejection):
+                rejections.append(item)
+    return rejections
 
 
 def split_checked(

@@ -98,7 +98,8 @@ def stream_rows(
                 break
             assert columns is not None  # rows come with a description
             for row in rows:
-                if isinstance(row, Mapping):  # a dict cursor (e.g. a connection's cursor extra)
+                # a tuple first: the abstract check costs more than the row's dict
+                if type(row) is not tuple and isinstance(row, Mapping):  # a dict cursor (a cursor extra)
                     yield dict(row)
                 else:
                     yield dict(zip(columns, row, strict=True))

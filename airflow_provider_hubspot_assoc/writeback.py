@@ -25,6 +25,7 @@ import os
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -72,6 +73,8 @@ CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
 TYPES_COLUMN = "types"  # JSON: [{category, typeId, label}] a removal removed (a snapshot's)
 # The error code of a snapshot row that records what an earlier run of a cleared task removed.
 EARLIER_RUN = "earlier_run"
+# An outcome record's cells between the task instance's key and the message, in COLUMNS' order.
+_RECORD_FIELDS = itemgetter(*COLUMNS[4:12])
 
 
 def check_table_name(name: str) -> str:
@@ -136,6 +139,8 @@ class ResultsWriter:
         self._connection: Any = None  # set when a SQLite input query reads the same file
         self._inserter: ThreadPoolExecutor | None = None  # the writer thread, started at the first insert
         self._pending: list[Future[None]] = []  # inserts handed to it, oldest first
+        self._own: Any = None  # the writer thread's SQLite connection, opened there and kept
+        self._insert_sql: str | None = None
         self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
         # The types an outcome record removed (set by a run that takes snapshots).
         self.types_of: Callable[[dict[str, Any]], Any] | None = None
@@ -299,6 +304,7 @@ class ResultsWriter:
         """Let handed inserts finish, stop the writer thread, and close the connection shared with the
         input query, if any (``flush()`` first to keep buffered records and see insert errors)."""
         if self._inserter is not None:
+            self._inserter.submit(self._close_own)  # in the thread that opened it, after the inserts
             self._inserter.shutdown(wait=True)
             self._inserter = None
             self._pending = []
@@ -308,31 +314,22 @@ class ResultsWriter:
 
     def add(self, records: list[dict[str, Any]]) -> None:
         now = pendulum.now("UTC").to_iso8601_string()
+        key, fields, types_of = self.key, _RECORD_FIELDS, self.types_of
         typed = len(self.columns) > len(COLUMNS)
         for record in records:
             message = record["error_message"]
-            extra: tuple[Any, ...] = ()
+            row = (
+                *key,
+                *fields(record),
+                message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
+                now,
+            )
             if typed:
                 types = record.get("types")
-                if types is None and self.types_of is not None:
-                    types = self.types_of(record)
-                extra = (json.dumps(types) if types else None,)
-            self._buffer.append(
-                (
-                    *self.key,
-                    record["row_number"],
-                    record["from_id"],
-                    record["to_id"],
-                    record["association_category"],
-                    record["association_type_id"],
-                    record["label"],
-                    record["outcome"],
-                    record["error_code"],
-                    message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
-                    now,
-                    *extra,
-                )
-            )
+                if types is None and types_of is not None:
+                    types = types_of(record)
+                row += (json.dumps(types) if types else None,)
+            self._buffer.append(row)
         if len(self._buffer) >= self.flush_every:
             self._hand_over()
 
@@ -357,20 +354,26 @@ class ResultsWriter:
         self._pending.append(self._inserter.submit(self._insert, rows))
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join([self.hook.placeholder] * len(self.columns))
-        insert = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+        if self._insert_sql is None:  # the hook looks its connection up for each ``placeholder``
+            marks = ", ".join([self.hook.placeholder] * len(self.columns))
+            self._insert_sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
+        insert = self._insert_sql
         if self._connection is not None:  # insert_rows would open a second connection to the file
             self._connection.executemany(insert, rows)
             self._connection.commit()
         elif self.hook.conn_type == "sqlite":
             # Our cells are text, integers and None, which sqlite3 takes as they are: insert_rows'
-            # conversion of each cell (14 a row) would cost more than the insert.
-            connection = self.hook.get_conn()
+            # conversion of each cell (14 a row) would cost more than the insert. The writer thread
+            # keeps one connection (a connection per insert cost a connection look-up and a schema
+            # read each); committed, it holds no lock between inserts.
+            if self._own is None:
+                self._own = self.hook.get_conn()
             try:
-                connection.executemany(insert, rows)
-                connection.commit()
-            finally:
-                connection.close()
+                self._own.executemany(insert, rows)
+                self._own.commit()
+            except Exception:
+                self._close_own()  # rolls back what the failed statement began
+                raise
         else:
             self.hook.insert_rows(
                 self.table,
@@ -381,6 +384,11 @@ class ResultsWriter:
             )
         self.written += len(rows)
         log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+
+    def _close_own(self) -> None:
+        if self._own is not None:
+            self._own.close()
+            self._own = None
 
 
 def task_writer(

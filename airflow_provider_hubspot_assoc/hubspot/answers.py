@@ -11,18 +11,24 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 import urllib3
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotRequestError
+from airflow_provider_hubspot_assoc.hubspot.http import Answer
 from airflow_provider_hubspot_assoc.models import MESSAGE_CHARS, NotJson
 
+_errors = urllib3.exceptions
 # Transport failures worth another try: no answer, or one cut off or garbled on the way (the write
-# endpoints are idempotent, so a request whose answer was lost can be sent again).
+# endpoints are idempotent, so a request whose answer was lost can be sent again). The rest of
+# ``http.SEND_ERRORS`` is a request that could not be made (``request_failed``).
 LOST_ANSWER = (
-    requests.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
+    _errors.TimeoutError,  # connecting or waiting for the answer
+    _errors.ProtocolError,  # the connection dropped, or the answer was cut off
+    _errors.DecodeError,  # a gzip or deflate body that does not decode
+    _errors.SSLError,
+    _errors.ProxyError,
+    _errors.NewConnectionError,
+    _errors.PoolError,
 )
 NOT_JSON_CHARS = 80  # of a body that is not JSON, quoted to say what came instead
 
@@ -50,30 +56,41 @@ class Retryable(Exception):
         self.maybe_applied = maybe_applied
 
 
-def never_connected(error: requests.RequestException) -> str | None:
+def never_connected(error: Exception) -> str | None:
     """Why no byte of the request reached HubSpot (refused, DNS, TLS, connect timeout); else None."""
-    if isinstance(error, requests.exceptions.SSLError):
+    if isinstance(error, _errors.SSLError):
         return "TLS handshake failed"
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(error, requests.exceptions.ProxyError):
+    if isinstance(error, _errors.ProxyError):
         return "the proxy refused the connection"
-    if isinstance(error, requests.ConnectionError):
-        cause = error.args[0] if error.args else None
-        reason = getattr(cause, "reason", cause)
-        if isinstance(reason, urllib3.exceptions.NameResolutionError):
-            return "the host name could not be resolved (DNS)"
-        if isinstance(reason, urllib3.exceptions.NewConnectionError):
-            return "connection refused"
+    if isinstance(error, _errors.NameResolutionError):
+        return "the host name could not be resolved (DNS)"
+    if isinstance(error, _errors.NewConnectionError):  # a subclass of ConnectTimeoutError: first
+        return "connection refused"
+    if isinstance(error, _errors.ConnectTimeoutError):
+        return "connection timed out"
     return None
 
 
-def request_failed(error: requests.RequestException, what: str) -> HubSpotRequestError:
-    """A request ``requests`` could not make; named by type only, as its text may quote the token."""
+def lost_answer(error: Exception) -> Retryable | None:
+    """The retry a failed send is worth: not sent at all, or sent with its answer lost (HubSpot may
+    have carried it out); None when the request could not be made (``request_failed``)."""
+    if not isinstance(error, LOST_ANSWER):
+        return None
+    never = never_connected(error)
+    if never is not None:
+        return Retryable(never, reached=False)
+    reason = (
+        "timeout" if isinstance(error, _errors.TimeoutError) else f"connection error ({type(error).__name__})"
+    )
+    return Retryable(reason, maybe_applied=True)
+
+
+def request_failed(error: Exception, what: str) -> HubSpotRequestError:
+    """A request that could not be made; named by type only, as its text may quote the token."""
     return HubSpotRequestError(f"{what}: the request could not be made ({type(error).__name__})")
 
 
-def redirected(answer: requests.Response, what: str) -> HubSpotRequestError:
+def redirected(answer: Answer, what: str) -> HubSpotRequestError:
     """A 3xx, which is not followed (it could send the token or OAuth secrets elsewhere)."""
     location = urlsplit(answer.headers.get("Location") or "")
     # scheme, host and path only: a query or user info may hold a secret
@@ -85,12 +102,12 @@ def redirected(answer: requests.Response, what: str) -> HubSpotRequestError:
     )
 
 
-def json_body(answer: requests.Response) -> dict[str, Any]:
+def json_body(answer: Answer) -> dict[str, Any]:
     """The body as a dict for reading fields (see ``as_dict``)."""
     return as_dict(success_body(answer))
 
 
-def success_body(answer: requests.Response) -> Any:
+def success_body(answer: Answer) -> Any:
     """The body as sent: decoded JSON of any type, None when empty, or ``NotJson``."""
     if not answer.content:
         return None

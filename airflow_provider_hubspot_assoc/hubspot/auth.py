@@ -11,16 +11,15 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
-import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotAuthError
 from airflow_provider_hubspot_assoc.hubspot.answers import (
-    LOST_ANSWER,
     Retryable,
     json_body,
+    lost_answer,
     redirected,
     request_failed,
 )
@@ -30,6 +29,7 @@ from airflow_provider_hubspot_assoc.hubspot.config import (
     clean_token,
     require_safe_url,
 )
+from airflow_provider_hubspot_assoc.hubspot.http import FORM, SEND_ERRORS, Http
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class TokenSource:
     """Hands out the bearer token; refreshes OAuth access tokens before they expire, once for all threads.
 
     :param config: the client's settings (credentials, host, timeouts).
-    :param session: the HTTP session the refresh goes through.
+    :param http: the HTTP pool the refresh goes through.
     :param on_new_token: called with each new access token (the hook registers it with Airflow's
         secret masker).
     :param stats: the client's counters (``token_refreshes``).
@@ -56,12 +56,12 @@ class TokenSource:
     def __init__(
         self,
         config: ClientConfig,
-        session: requests.Session,
+        http: Http,
         on_new_token: Callable[[str], None] | None,
         stats: ClientStats,
     ) -> None:
         self._config = config
-        self._session = session
+        self._http = http
         self._on_new_token = on_new_token
         self._stats = stats
         self._lock = threading.Lock()
@@ -103,15 +103,11 @@ class TokenSource:
         ):
             with attempt:
                 try:
-                    answer = self._session.post(
-                        url,
-                        data=form,
-                        timeout=(self._config.connect_timeout, self._config.read_timeout),
-                        allow_redirects=False,  # never re-post the secrets to another host
-                    )
-                except (requests.Timeout, *LOST_ANSWER) as error:
-                    raise Retryable(f"OAuth token refresh: {type(error).__name__}") from None
-                except requests.RequestException as error:
+                    # never re-posted to another host: redirects are not followed
+                    answer = self._http.send("POST", url, urlencode(form).encode(), {"Content-Type": FORM})
+                except SEND_ERRORS as error:
+                    if lost_answer(error) is not None:
+                        raise Retryable(f"OAuth token refresh: {type(error).__name__}") from None
                     raise request_failed(error, "OAuth token refresh") from None
                 if answer.status_code >= 500 or answer.status_code == 429:
                     raise Retryable(

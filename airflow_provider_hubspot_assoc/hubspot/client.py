@@ -1,6 +1,6 @@
 """``HubSpotClient``: the association endpoints of one HubSpot app, composed of the parts that do the work.
 
-``transport`` (session, token, retries), ``pacing`` (rate limit, daily budget), ``sender`` (ordered
+``transport`` (HTTP, token, retries), ``pacing`` (rate limit, daily budget), ``sender`` (ordered
 concurrent sends), ``isolation`` (bad rows of a refused batch) and ``reads``. ``HubSpotHook`` builds
 the client from an Airflow connection; the client has no Airflow import, so benchmarks and unit tests
 use it directly.
@@ -46,7 +46,7 @@ class HubSpotClient:
         )
         budget = DailyBudget(config.daily_budget, config.account_timezone) if config.daily_budget else None
         self.transport = Transport(config, self.stats, self.limiter, budget, on_new_token)
-        self.session = self.transport.session
+        self.http = self.transport.http
         self._tokens = self.transport.tokens
         self._reads = Reads(self.transport, self.path)
         # Inputs and pairs a write request holds; a maximum HubSpot names lowers it for later requests.

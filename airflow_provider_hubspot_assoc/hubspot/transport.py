@@ -1,4 +1,4 @@
-"""One request to HubSpot, answered: the session, the bearer token, pacing, and safe retries.
+"""One request to HubSpot, answered: the bearer token, pacing, and safe retries (HTTP itself: ``http``).
 
 Both archive endpoints are idempotent (archiving what is already gone changes nothing), which is what
 makes retrying a POST safe here. No Airflow import.
@@ -7,14 +7,11 @@ makes retrying a POST safe here. No Airflow import.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -34,11 +31,10 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.answers import (
-    LOST_ANSWER,
     Retryable,
     as_dict,
     json_body,
-    never_connected,
+    lost_answer,
     redirected,
     request_failed,
     retry_after,
@@ -46,6 +42,7 @@ from airflow_provider_hubspot_assoc.hubspot.answers import (
 )
 from airflow_provider_hubspot_assoc.hubspot.auth import TokenSource
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats
+from airflow_provider_hubspot_assoc.hubspot.http import JSON, SEND_ERRORS, Answer, Http, json_bytes
 from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, daily_reset_at
 
 log = logging.getLogger(__name__)
@@ -57,22 +54,6 @@ PAUSE_PART = 0.1
 BACKOFF = 0.25  # seconds, doubled per attempt (random up to that) ...
 BACKOFF_MAX = 30.0  # ... and never more than this between two attempts
 DEFAULT_POOL = 32  # HTTP connections (and sending threads) when max_in_flight is not set
-USER_AGENT = "airflow-provider-hubspot-assoc"
-
-
-def _read_environment_once(session: requests.Session, base_url: str) -> None:
-    """What ``requests`` reads from the environment at every request, read once here instead.
-
-    With ``trust_env`` on, each request looks up proxies (``*_PROXY``, ``NO_PROXY``), a CA bundle and
-    ``~/.netrc`` again: file and environment look-ups on the sending path. The proxies and CA bundle
-    that apply to HubSpot's host are taken now. netrc is left out: its basic auth would replace the
-    bearer token this client sends.
-    """
-    session.trust_env = False
-    session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
 
 
 class Transport:
@@ -98,17 +79,13 @@ class Transport:
         self.limiter = limiter
         self.budget = budget
         self.pool_size = config.max_in_flight or DEFAULT_POOL
-        self.session = requests.Session()
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=self.pool_size, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
-        self.session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
-        _read_environment_once(self.session, config.base_url)
-        self.tokens = TokenSource(config, self.session, on_new_token, stats)
+        # The environment (proxies, CA bundle) is read here, once: not at every request.
+        self.http = Http(config.base_url, self.pool_size, config.connect_timeout, config.read_timeout)
+        self.tokens = TokenSource(config, self.http, on_new_token, stats)
         self.on_request: Callable[[], None] | None = None  # called just before each attempt goes out
 
     def close(self) -> None:
-        self.session.close()
+        self.http.close()
 
     def request(
         self, method: str, path: str, body: Any = None, what: str = "HubSpot request"
@@ -218,28 +195,18 @@ class Transport:
             self.on_request()
         started = time.monotonic()
         try:
-            answer = self.session.request(
+            answer = self.http.send(
                 method,
                 self.config.base_url + path,
-                json=body,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=(self.config.connect_timeout, self.config.read_timeout),
-                allow_redirects=False,  # never send the token to a host require_safe_url did not see
+                None if body is None else json_bytes(body),
+                # never sent to a host require_safe_url did not see: redirects are not followed
+                {"Authorization": f"Bearer {token}", **({"Content-Type": JSON} if body is not None else {})},
             )
-        except (requests.Timeout, *LOST_ANSWER) as error:
+        except SEND_ERRORS as error:
             self._count(None)
-            never = never_connected(error)
-            if never is not None:
-                raise Retryable(never, reached=False) from None
-            # The request went out: HubSpot may have carried it out and lost only the answer.
-            reason = (
-                "timeout"
-                if isinstance(error, requests.Timeout)
-                else f"connection error ({type(error).__name__})"
-            )
-            raise Retryable(reason, maybe_applied=True) from None
-        except requests.RequestException as error:
-            self._count(None)
+            retry = lost_answer(error)  # not sent at all, or sent with its answer lost
+            if retry is not None:
+                raise retry from None
             raise request_failed(error, what) from None
         self._count(time.monotonic() - started)
         self.limiter.observe(answer.headers)
@@ -247,7 +214,7 @@ class Transport:
             self.budget.observe(answer.headers)
         return self._read(answer, token, what, may_refresh)
 
-    def _read(self, answer: requests.Response, token: str, what: str, may_refresh: bool) -> tuple[int, Any]:
+    def _read(self, answer: Answer, token: str, what: str, may_refresh: bool) -> tuple[int, Any]:
         """The answer's status and body, or the error (or retry) it means."""
         status = answer.status_code
         if status < 300:

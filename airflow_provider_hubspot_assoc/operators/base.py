@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError, HubSpotUnreachableError
+from airflow_provider_hubspot_assoc.gc_scope import fewer_collections
 from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
@@ -39,7 +40,6 @@ from airflow_provider_hubspot_assoc.request_size import (
     check_max_pairs,
 )
 from airflow_provider_hubspot_assoc.row_parser import RowParser
-from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
 
 if TYPE_CHECKING:
@@ -235,8 +235,13 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         return fingerprint(*self._input_parts(), batch_size)
 
     def _run(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
+        """The run from ``loaded`` (a checkpoint, or None), with fewer garbage collections (``gc_scope``)."""
+        with fewer_collections():
+            return self._run_collecting_less(context, loaded)
+
+    def _run_collecting_less(self, context: Context, loaded: dict[str, Any] | None) -> dict[str, Any]:
         started = time.monotonic()
-        self.inputs = readable_again(self.inputs)
+        self._make_inputs_readable_again()
         types = from_type, to_type = (
             validate_object_type(self.from_object_type),
             validate_object_type(self.to_object_type),

@@ -16,7 +16,7 @@ from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseOperator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.row_parser import RowParser
-from airflow_provider_hubspot_assoc.row_sources import SQL_NEEDS_CONN_ID, input_rows
+from airflow_provider_hubspot_assoc.row_sources import SQL_NEEDS_CONN_ID, input_rows, readable_again
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 
 # The templated row parameters; each subclass puts them in its own ``template_fields``.
@@ -79,6 +79,16 @@ class RowInputOperator(BaseOperator):
     def _row_kind(self) -> Kind:
         """What a row names: a pair (``Kind.ARCHIVE``) or a label of a pair (``Kind.LABELS``)."""
         raise NotImplementedError
+
+    def _make_inputs_readable_again(self) -> None:
+        """``inputs`` as something the run can read more than once (``readable_again``).
+
+        Set only when it changes: setting a templated field makes Airflow walk the value for XCom
+        references, every row of a list of a million.
+        """
+        readable = readable_again(self.inputs)
+        if readable is not self.inputs:
+            self.inputs = readable
 
     def _input_rows(self, connection: Any = None) -> Iterator[Any]:
         """The user's rows, as given or as the query returns them (streamed).

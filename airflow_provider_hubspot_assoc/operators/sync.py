@@ -31,7 +31,6 @@ from airflow_provider_hubspot_assoc.row_checks import (
     split_checked,
 )
 from airflow_provider_hubspot_assoc.row_parser import Removal, RowParser
-from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.snapshots import Reader, SnapshotTaker
 
 if TYPE_CHECKING:
@@ -155,7 +154,7 @@ class _SyncMixin(BaseHubSpotArchiveOperator):
         one is kept apart (``checkpoint.keep_plan``) before anything is sent, and the checkpoint
         names where, with its SHA-256.
         """
-        self.inputs = readable_again(self.inputs)  # read below, and again by the fingerprint
+        self._make_inputs_readable_again()  # read below, and again by the fingerprint
         carried = (loaded or {}).get("sync")
         if isinstance(carried, dict) and carried.get("desired") == self._desired_fingerprint():
             compacted = carried.get("plan")

@@ -29,7 +29,6 @@ from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import validate_object_type
 from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS, RowInputOperator
 from airflow_provider_hubspot_assoc.row_checks import check_rows, rejections_text, split_checked
-from airflow_provider_hubspot_assoc.row_sources import readable_again
 from airflow_provider_hubspot_assoc.triggers.wait import HubSpotWaitTrigger
 from airflow_provider_hubspot_assoc.verification import judge, still_present
 
@@ -187,7 +186,7 @@ class HubSpotAssociationsArchivedSensor(_DeferrableSensor, RowInputOperator):
         from_type = validate_object_type(self.from_object_type)
         to_type = validate_object_type(self.to_object_type)
         hook = self.hook
-        self.inputs = readable_again(self.inputs)  # read at every check, not only at the first
+        self._make_inputs_readable_again()  # read at every check, not only at the first
         resolver = (
             LabelResolver(hook.get_labels(from_type, to_type), from_type, to_type) if self.labels else None
         )

@@ -272,3 +272,24 @@ def test_a_restore_takes_its_run_from_templates_and_takes_no_snapshot() -> None:
     assert "inputs" not in op.template_fields and "sql" not in op.template_fields
     assert op.snapshot is False and op.kind.done == "restored"
     assert op.outlets == [HUBSPOT_ASSET_ALIAS]
+
+
+def test_inputs_read_once_become_a_list_and_a_list_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generator is read into a list (the run reads its rows twice); a list is not set again, since
+    setting a templated field makes Airflow walk every row for XCom references."""
+    rows = [{"from_id": 1, "to_id": 2}, {"from_id": 3, "to_id": 4}]
+    generated = BatchArchiveAssociationsOperator(task_id="g", inputs=(row for row in rows), **PAIR)
+    generated._make_inputs_readable_again()
+    assert generated.inputs == rows
+
+    listed = BatchArchiveAssociationsOperator(task_id="l", inputs=rows, **PAIR)
+    set_again: list[str] = []
+    real = BatchArchiveAssociationsOperator.__setattr__
+
+    def spy(self: Any, name: str, value: Any) -> None:
+        set_again.append(name)
+        real(self, name, value)
+
+    monkeypatch.setattr(BatchArchiveAssociationsOperator, "__setattr__", spy)
+    listed._make_inputs_readable_again()
+    assert listed.inputs is rows and "inputs" not in set_again

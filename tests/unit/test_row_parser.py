@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal
 from typing import Any
@@ -267,3 +268,17 @@ def test_dict_rows_with_keys_that_are_not_strings(raw: Any, expected: Any) -> No
         json.dumps(parsed.describe())
     else:
         assert parsed == expected
+
+
+def test_a_removal_is_a_frozen_value() -> None:
+    """Made through its own ``__init__`` (for speed), a removal is still frozen, equal and hashed by
+    its fields, with the same defaults, repr and ``replace``."""
+    removal = Removal(3, "101", "202")
+    assert (removal.category, removal.type_id, removal.label) == (None, None, None)
+    assert removal == Removal(row=3, from_id="101", to_id="202", category=None, type_id=None, label=None)
+    assert hash(removal) == hash(Removal(3, "101", "202")) and len({removal, Removal(3, "101", "202")}) == 1
+    assert removal != Removal(3, "101", "203") and repr(removal).startswith("Removal(row=3, from_id='101'")
+    labelled = dataclasses.replace(removal, category="USER_DEFINED", type_id=5, label="Boss")
+    assert labelled == Removal(3, "101", "202", "USER_DEFINED", 5, "Boss") and removal.type_id is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        removal.row = 4  # type: ignore[misc]

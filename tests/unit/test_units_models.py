@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pendulum
 import pytest
 
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, NotJson, match_errors, merge
+from airflow_provider_hubspot_assoc.models import (
+    BatchError,
+    BatchResponse,
+    NotJson,
+    iso_timestamp,
+    match_errors,
+    merge,
+)
 
 PAIRS = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "10"), ("2", "20"), ("3", "30")]
 
@@ -204,6 +212,35 @@ def test_merge_compares_timestamps_as_times_not_as_text() -> None:
         merged = merge(parts)
         assert merged.started_at == "2026-11-23T08:00:01Z"
         assert merged.completed_at == "2026-11-23T08:00:02.250Z"
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        pendulum.datetime(2026, 11, 23, 8, 0, 1, 999_999, tz="UTC"),
+        pendulum.datetime(2026, 11, 23, 0, 30, 0, 1_000, tz="Asia/Kolkata"),  # the day before in UTC
+        pendulum.datetime(2026, 3, 29, 1, 59, 59, 0, tz="Europe/Berlin"),
+    ],
+)
+def test_iso_timestamp_is_hubspots_format_in_utc(moment: pendulum.DateTime) -> None:
+    assert iso_timestamp(moment) == moment.in_timezone("UTC").format("YYYY-MM-DD[T]HH:mm:ss.SSS[Z]")
+    now = iso_timestamp()
+    assert len(now) == 24 and now.endswith("Z") and pendulum.parse(now).timezone_name == "UTC"
+
+
+def test_merge_of_timestamps_across_days_and_years_keeps_time_order() -> None:
+    parts = [
+        BatchResponse.from_answer(200, answer(started=started, completed=completed), PAIRS)
+        for started, completed in (
+            ("2026-12-31T23:59:59.999Z", "2027-01-01T00:00:00.001Z"),
+            ("2026-12-31T23:59:59.998Z", "2026-12-31T23:59:59.999Z"),
+        )
+    ]
+    merged = merge(parts)
+    assert (merged.started_at, merged.completed_at) == (
+        "2026-12-31T23:59:59.998Z",
+        "2027-01-01T00:00:00.001Z",
+    )
 
 
 def test_merge_of_nothing_is_an_empty_complete_answer() -> None:

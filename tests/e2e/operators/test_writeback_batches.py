@@ -49,6 +49,10 @@ class CountingConnection:
         self._seen["threads"].add(threading.get_ident())
         return self._real.executemany(sql, rows)
 
+    def close(self) -> None:
+        self._seen["closed"] += 1
+        self._real.close()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
 
@@ -75,9 +79,14 @@ def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
     writer = ResultsWriter(
         "results_batches", "results", run_id="r", dag_id="d", task_id="t", map_index=-1, create=True
     )
-    seen: dict[str, Any] = {"execute": 0, "executemany": 0, "threads": set()}
+    seen: dict[str, Any] = {"execute": 0, "executemany": 0, "threads": set(), "opened": 0, "closed": 0}
     real_get_conn = writer.hook.get_conn
-    monkeypatch.setattr(writer.hook, "get_conn", lambda: CountingConnection(real_get_conn(), seen))
+
+    def get_conn() -> CountingConnection:
+        seen["opened"] += 1
+        return CountingConnection(real_get_conn(), seen)
+
+    monkeypatch.setattr(writer.hook, "get_conn", get_conn)
 
     for start in range(0, 2_500, 250):  # confirmed requests of 250 outcomes each
         writer.add([record(n) for n in range(start + 1, start + 251)])
@@ -91,3 +100,4 @@ def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
     assert seen["executemany"] == 3  # 1,000 rows a statement (the last batch at flush)
     assert threading.get_ident() not in seen["threads"]  # inserted by the writer thread
     assert writer.written == 2_500
+    assert (seen["opened"], seen["closed"]) == (1, 1)  # one connection for every insert, closed at the end

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import requests
+import urllib3
 
 from airflow_provider_hubspot_assoc.checked_batches import check_rows
 from airflow_provider_hubspot_assoc.exceptions import (
@@ -175,19 +175,31 @@ def test_a_token_with_inner_whitespace_is_refused_without_showing_it(make_hook: 
     assert ok is False and "secret-part" not in message and "pat-na1" not in message
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        # http.client's refusal of a header value quotes it; urllib3's errors may quote the request
+        ValueError(f"Invalid header value b'Bearer {SECRET_TOKEN}'"),
+        urllib3.exceptions.LocationParseError(f"http://x/?Authorization=Bearer {SECRET_TOKEN}"),
+    ],
+    ids=["ValueError", "LocationParseError"],
+)
 def test_a_request_exception_never_carries_its_text(
-    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory, monkeypatch: pytest.MonkeyPatch
+    hubspot_simulator: HubSpotSimulator,
+    make_hook: HookFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
 ) -> None:
     hook = make_hook(password=SECRET_TOKEN)
 
     def leaky(*args: Any, **kwargs: Any) -> None:
-        raise requests.exceptions.InvalidHeader(f"Invalid header: ('Authorization', 'Bearer {SECRET_TOKEN}')")
+        raise failure
 
-    monkeypatch.setattr(hook.client.session, "request", leaky)
+    monkeypatch.setattr(hook.client.http.pool, "urlopen", leaky)
     with pytest.raises(HubSpotError) as refused:
         hook.account_details()
     assert SECRET_TOKEN not in f"{refused.value} {refused.value!r}"
-    assert "InvalidHeader" in str(refused.value) and "account details" in str(refused.value)
+    assert type(failure).__name__ in str(refused.value) and "account details" in str(refused.value)
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
     ok, message = hook.test_connection()
     assert ok is False and SECRET_TOKEN not in message
