@@ -82,6 +82,9 @@ class AccountState:
         self._records: dict[str, set[str]] = {}
         self._definitions: dict[tuple[str, str], list[LabelDefinition]] = {}
         self._edges: dict[EdgeKey, set[TypeKey]] = {}
+        # The to-ids of each record's edges towards one object type: a batch read of 1,000 ids must
+        # not scan every edge of a large account once per id.
+        self._targets: dict[tuple[str, str, str], set[str]] = {}
         self._next_user_type_id = 1000
         for from_name, to_name, type_id, label, inverse_id in DEFAULT_DEFINITIONS:
             inverse_label = INVERSE_LABELS.get(label, label) if label else None
@@ -240,6 +243,8 @@ class AccountState:
             chosen = [unlabeled] + [self._resolve(f_type, t_type, item) for item in labels]
             forward = self._edges.setdefault((f_type, f_id, t_type, t_id), set())
             backward = self._edges.setdefault((t_type, t_id, f_type, f_id), set())
+            self._targets.setdefault((f_type, f_id, t_type), set()).add(t_id)
+            self._targets.setdefault((t_type, t_id, f_type), set()).add(f_id)
             for definition in chosen:
                 forward.add((definition.category, definition.type_id))
                 backward.add((definition.category, definition.inverse_type_id))
@@ -258,6 +263,8 @@ class AccountState:
         with self._lock:
             forward = self._edges.pop((f_type, from_id, t_type, to_id), None)
             backward = self._edges.pop((t_type, to_id, f_type, from_id), None)
+            self._targets.get((f_type, from_id, t_type), set()).discard(to_id)
+            self._targets.get((t_type, to_id, f_type), set()).discard(from_id)
             return bool(forward or backward)
 
     def archive_label(self, from_type: str, from_id: str, to_type: str, to_id: str, key: TypeKey) -> bool:
@@ -282,11 +289,11 @@ class AccountState:
         """``(to id, types)`` of every association of one record towards one object type."""
         f_type, t_type = object_type_id(from_type), object_type_id(to_type)
         with self._lock:
-            found = [
-                (key[3], set(types))
-                for key, types in self._edges.items()
-                if key[0] == f_type and key[1] == from_id and key[2] == t_type and types
-            ]
+            edges = (
+                (to_id, self._edges.get((f_type, from_id, t_type, to_id)))
+                for to_id in self._targets.get((f_type, from_id, t_type), ())
+            )
+            found = [(to_id, set(types)) for to_id, types in edges if types]
         return sorted(found, key=lambda item: (len(item[0]), item[0]))
 
     def pairs(self, from_type: str, to_type: str) -> set[tuple[str, str]]:
@@ -326,6 +333,7 @@ class AccountState:
         with self._lock:
             self._records.clear()
             self._edges.clear()
+            self._targets.clear()
 
     # ------------------------------------------------------------------------ seeds
     def seed(self, name: str) -> None:
