@@ -85,7 +85,8 @@ class DailyBudget:
         self.timezone = timezone
         self._now = now or (lambda: pendulum.now("UTC"))
         self._lock = threading.Lock()
-        self._offset = 0.0  # HubSpot's clock ahead of ours, from the answer that said 0 are left
+        self._offset = 0.0  # HubSpot's clock ahead of ours, read once the day is spent
+        self._said: tuple[str | None, pendulum.DateTime] = (None, self._now())  # latest Date, when
         self._tickets = 0  # requests taken, ever
         self._day = self._today()
         self._day_start = 0  # tickets taken before this day
@@ -96,6 +97,14 @@ class DailyBudget:
     def used(self) -> int:
         """Requests this client took today."""
         return self._tickets - self._day_start
+
+    def _read_hubspots_clock(self) -> None:
+        """Take HubSpot's clock from the latest answer's ``Date``: the day ends at its midnight (this
+        day is kept, whatever the local clock's date)."""
+        date, local = self._said
+        if date is not None:
+            self._offset = hubspot_offset({"Date": date}, local)
+            self._day = self._today()
 
     def _today(self) -> pendulum.Date:
         return self._now().add(seconds=self._offset).in_timezone(self.timezone).date()
@@ -116,6 +125,8 @@ class DailyBudget:
             if (hubspot is None or self._tickets < hubspot) and (own is None or self._tickets < own):
                 self._tickets += 1
                 return self._tickets
+            if hubspot is not None and self._tickets >= hubspot:
+                self._read_hubspots_clock()  # the day ends at HubSpot's midnight
             used, offset = self.used, self._offset
         local = self._now()
         reset_at = next_midnight(self.timezone, local, offset)
@@ -142,11 +153,9 @@ class DailyBudget:
             return
         daily = header_int(headers.get("X-HubSpot-RateLimit-Daily"))
         with self._lock:
+            self._said = (headers.get("Date"), self._now())  # read when the day is spent
             if ticket + remaining <= self._tickets:
-                # With the requests sent since, the day is spent: it ends at HubSpot's midnight, so
-                # read HubSpot's clock now, and keep this day.
-                self._offset = hubspot_offset(headers, self._now())
-                self._day = self._today()
+                self._read_hubspots_clock()  # spent, with the requests sent since
             else:
                 self._roll()
             if ticket <= self._day_start:

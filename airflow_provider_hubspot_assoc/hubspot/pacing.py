@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -43,8 +43,9 @@ TIER_LIMITS: dict[str, tuple[int, int | None]] = {
 }
 
 TRAVEL_PART = 0.005  # of the interval: the window's margin for a request's way to HubSpot ...
-TRAVEL_SECONDS = 0.02  # ... at least this many seconds (coarse clocks, busy hosts) ...
+TRAVEL_SECONDS = 0.05  # ... at least this many seconds (coarse clocks, busy hosts) ...
 TRAVEL_MOST_PART = 0.02  # ... doubled after a 429 we caused alone, up to this part of the interval
+ROUND_TRIPS = 32  # the fastest of this many round trips is the one without delay on the way
 PROBE_PART = 0.5  # a request sent blind holds the next ones this part of the interval at most
 HOLD_PART = 0.5  # others' count is the highest seen in this part of the interval
 RESERVE_PART = 0.01  # of the limit, left free while other clients share the app
@@ -115,6 +116,7 @@ class RateLimiter:
         self._clock = clock
         self._sent: list[float] = []  # our sends, oldest first (``_first`` on: the ones kept)
         self._first = 0
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)  # the latest, in seconds
         self._seen: deque[Seen] = deque()  # answers of the last HOLD_PART of the interval
         self._latest: Seen | None = None  # the answer to our latest send that was answered
         self._probe_at: float | None = None  # a request sent blind, not answered yet
@@ -241,12 +243,31 @@ class RateLimiter:
                 self._condition.wait(timeout=wait)
 
     # ------------------------------------------------------------------ answers
-    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
+    def observe(
+        self, headers: Mapping[str, str], sent_at: float | None = None, took: float | None = None
+    ) -> None:
         """Correct the pacing from HubSpot's rate-limit headers (case-insensitive mapping) of the answer
-        to the request sent at ``sent_at`` (None: now)."""
+        to the request sent at ``sent_at`` (None: now), whose round trip ``took`` seconds."""
         with self._condition:
+            if sent_at is not None and took is not None:
+                self._late(sent_at, took)
             self._observe(headers, self._clock() if sent_at is None else sent_at)
             self._condition.notify_all()
+
+    def _late(self, sent_at: float, took: float) -> None:
+        """Count a request that took longer than the fastest recent ones as sent that much later.
+
+        The extra time may have been spent on the way to HubSpot (a new connection, a busy host): then
+        it arrived that much later than we stamped it, and its slot frees that much later for HubSpot.
+        """
+        self._round_trips.append(took)
+        late = took - min(self._round_trips)
+        if late <= self.travel / 2:
+            return
+        at = bisect_left(self._sent, sent_at, self._first)
+        if at < len(self._sent) and self._sent[at] == sent_at:
+            del self._sent[at]
+            insort(self._sent, sent_at + late, lo=self._first)
 
     def _observe(self, headers: Mapping[str, str], sent_at: float) -> int | None:
         """Adopt the headers; the others' count they give (None: they give none)."""
@@ -296,9 +317,7 @@ class RateLimiter:
         """
         with self._condition:
             now = self._clock()
-            at = bisect_left(self._sent, sent_at, self._first)
-            if at < len(self._sent) and self._sent[at] == sent_at:
-                del self._sent[at]
+            self._forget(sent_at)
             others = self._observe(headers, sent_at)
             if others is not None and others <= 1:
                 # A full window of our own (the one other being ours that HubSpot still counted).
@@ -315,6 +334,19 @@ class RateLimiter:
                 self._paused_until = max(self._paused_until, now + pause)
             self._condition.notify_all()
             return pause if pause is not None else self.interval * HOLD_PART
+
+    def forget(self, sent_at: float) -> None:
+        """The request ``acquire`` let go at ``sent_at`` was not sent after all."""
+        with self._condition:
+            self._forget(sent_at)
+            if self._probe_at == sent_at:
+                self._probe_at = None
+            self._condition.notify_all()
+
+    def _forget(self, sent_at: float) -> None:
+        at = bisect_left(self._sent, sent_at, self._first)
+        if at < len(self._sent) and self._sent[at] == sent_at:
+            del self._sent[at]
 
     def pause(self, seconds: float) -> None:
         """Hold every thread for ``seconds``."""

@@ -209,11 +209,15 @@ class Transport:
         self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
     ) -> tuple[int, Any]:
         """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
-        ticket = self.budget.take(what)  # a spent day raises here: nothing is sent
         # The token first: a slow OAuth refresh must not hold a rate-limit slot that frees on schedule
         # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
         token = self.tokens.token()
         sent_at = self.limiter.acquire()
+        try:  # the day last, as late as can be: the answers of requests in flight meanwhile count
+            ticket = self.budget.take(what)  # a spent day raises here: nothing is sent
+        except HubSpotDailyLimitError:
+            self.limiter.forget(sent_at)
+            raise
         if self.on_request is not None:
             self.on_request()
         started = time.monotonic()
@@ -241,9 +245,10 @@ class Transport:
         except requests.RequestException as error:
             self._count(None)
             raise request_failed(error, what) from None
-        self._count(time.monotonic() - started)
+        took = time.monotonic() - started
+        self._count(took)
         if answer.status_code != 429:  # a 429 is uncounted: ``_rate_limited`` tells the limiter
-            self.limiter.observe(answer.headers, sent_at)
+            self.limiter.observe(answer.headers, sent_at, took)
         self.budget.observe(answer.headers, ticket)
         return self._read(answer, token, what, may_refresh, sent_at)
 
