@@ -55,8 +55,8 @@ class HubSpotHook(BaseHook):
     * Extras: ``api_version`` (``v4`` or a date version such as ``2026-03``); ``tier`` (the burst
       limit per 10 s; default ``professional``, ``oauth_marketplace`` for OAuth); ``requests_per_10s``
       (instead of the tier's); ``requests_per_day`` (a daily budget: past it, requests are refused
-      unsent with ``HubSpotDailyLimitError``; a tier's daily figure is no budget, HubSpot's own 429
-      decides); ``account_timezone`` (where the account's day starts); ``max_in_flight``;
+      unsent with ``HubSpotDailyLimitError``; a tier's daily figure is no budget: HubSpot's
+      ``Daily-Remaining`` decides); ``account_timezone`` (where the account's day starts); ``max_in_flight``;
       ``batch_size`` (HubSpot inputs a request: an archive input is a from id with its to ids);
       ``max_pairs_per_request`` (pairs a request, default 100); ``oauth_endpoint`` (formerly
       ``token_url``, still read); ``read_timeout``, ``connect_timeout``, ``max_attempts``,

@@ -1,9 +1,9 @@
 """``HubSpotClient``: the association endpoints of one HubSpot app, composed of the parts that do the work.
 
-``transport`` (HTTP, token, retries), ``pacing`` (rate limit, daily budget), ``sender`` (ordered
-concurrent sends), ``isolation`` (bad rows of a refused batch) and ``reads``. ``HubSpotHook`` builds
-the client from an Airflow connection; the client has no Airflow import, so benchmarks and unit tests
-use it directly.
+``transport`` (HTTP, token, retries), ``pacing`` (rate limit), ``daily`` (the account's day),
+``sender`` (ordered concurrent sends), ``isolation`` (bad rows of a refused batch) and ``reads``.
+``HubSpotHook`` builds the client from an Airflow connection; the client has no Airflow import, so
+benchmarks and unit tests use it directly.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from airflow_provider_hubspot_assoc.exceptions import (
     HubSpotValidationError,
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats, association_path
+from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget
 from airflow_provider_hubspot_assoc.hubspot.isolation import STOPPING, failed_response, send_isolating
-from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.pacing import RateLimiter, in_flight_for
 from airflow_provider_hubspot_assoc.hubspot.reads import Reads
 from airflow_provider_hubspot_assoc.hubspot.sender import send_in_order
 from airflow_provider_hubspot_assoc.hubspot.transport import Transport
@@ -44,7 +45,7 @@ class HubSpotClient:
         self.limiter = RateLimiter(
             config.requests_per_window, config.window_seconds, share=config.rate_limit_share
         )
-        budget = DailyBudget(config.daily_budget, config.account_timezone) if config.daily_budget else None
+        budget = DailyBudget(config.daily_budget, config.account_timezone)
         self.transport = Transport(config, self.stats, self.limiter, budget, on_new_token)
         self.http = self.transport.http
         self._tokens = self.transport.tokens

@@ -119,7 +119,8 @@ class ClientConfig:
     :param daily_limit: the daily limit the connection assumes (its tier's figure, or
         ``requests_per_day``); shown by the connection test, not enforced.
     :param daily_budget: requests this client may send per day of the account (``requests_per_day``);
-        past it, requests raise ``HubSpotDailyLimitError`` unsent. None: HubSpot's 429 decides.
+        past it, requests raise ``HubSpotDailyLimitError`` unsent. None: HubSpot's own count
+        (``X-HubSpot-RateLimit-Daily-Remaining``) decides, the same way.
     :param account_timezone: where the account's day (and HubSpot's daily limit) starts at midnight.
     :param max_in_flight: concurrent requests; None chooses them from the rate limit and latency.
     :param connect_timeout: seconds to connect.

@@ -1,15 +1,24 @@
-"""Client-side pacing: HubSpot's rolling 10-second limit, the daily budget, and requests in flight.
+"""Client-side pacing: HubSpot's rolling limit per app, shared by clients that do not talk to each other.
 
-The limiter keeps the send times of the last window and lets a request go only while fewer than
-``limit`` were sent in the last ``interval`` (stretched by a small margin, because HubSpot counts
-arrivals, not sends). HubSpot's ``X-HubSpot-RateLimit-*`` headers correct it: a different ``Max``
-or interval is adopted, and a server count above ours (another client of the same app) is added.
-A 429 pauses every thread and slows the limiter down (to 70%, recovering by 5% of the limit per
-window), the way TCP shares a link: clients of one app that race for the same headroom settle
-on shares that fit instead of answering each other's 429s with more requests.
+HubSpot counts a request when it arrives, in a rolling window per app, and states the count in the
+``X-HubSpot-RateLimit-Max`` / ``-Remaining`` / ``-Interval-Milliseconds`` headers of each answer
+(https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). Those headers are
+the one state all clients of an app share, and the limiter reads them this way:
 
-The daily budget (a connection's ``requests_per_day``) refuses, unsent, a request past it. All of it is
-shared by every thread of one client. No Airflow import.
+* its own sends it counts exactly, in a window stretched by a small travel margin (HubSpot counts
+  arrivals, not sends);
+* an answer tells what HubSpot had counted when the request arrived, so it is set against our sends
+  up to that request (not up to the answer, which would count the requests sent since as someone
+  else's): the rest of the count is other clients';
+* others' count is the highest seen in the last ``HOLD_PART`` of the interval: a slot another client
+  is about to refill (its old request left the window moments before the new one arrives) is not free;
+* free room is taken in proportion to our part of the window, so clients that see the same room
+  split it instead of each taking all of it; a full window is kept full by each client replacing
+  its own requests as they leave it.
+
+A 429 takes the refused request out of our count (HubSpot did not count it) and slows this client a
+little, for less than one window. Requests in flight follow the latency (``in_flight_for``). All of
+it is shared by every thread of one client. No Airflow import.
 """
 
 from __future__ import annotations
@@ -17,15 +26,13 @@ from __future__ import annotations
 import math
 import threading
 import time
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Mapping
-
-import pendulum
-
-from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
+from typing import NamedTuple
 
 # Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025). The daily
-# figure is only shown by the connection test: it is no budget (see ``DailyBudget``).
+# figure is only shown by the connection test: it is no budget (see ``daily.DailyBudget``).
 TIER_LIMITS: dict[str, tuple[int, int | None]] = {
     "free": (100, 250_000),
     "starter": (100, 250_000),
@@ -35,9 +42,17 @@ TIER_LIMITS: dict[str, tuple[int, int | None]] = {
     "oauth_marketplace": (110, None),
 }
 
-TRAVEL_MARGIN = 0.02  # the window is stretched by this part: HubSpot counts arrivals, not sends
-CLOCK_SLACK = 0.01  # seconds more, for clocks that tick coarser than a request
+TRAVEL_PART = 0.005  # of the interval: the window's margin for a request's way to HubSpot ...
+TRAVEL_SECONDS = 0.05  # ... at least this many seconds (coarse clocks, busy hosts) ...
+TRAVEL_MOST_PART = 0.02  # ... doubled after a 429 we caused alone, up to this part of the interval
+ROUND_TRIPS = 32  # the fastest of this many round trips is the one without delay on the way
+PROBE_PART = 0.5  # a request sent blind holds the next ones this part of the interval at most
+HOLD_PART = 0.5  # others' count is the highest seen in this part of the interval
+RESERVE_PART = 0.01  # of the limit, left free while other clients share the app
+ROUNDING = 0.5  # a share of the room of at least this rounds up to one more request
+GROWTH = 0.3  # the part of its share of the free room a client takes before it looks again
 BURST_PART = 0.1  # 429s less than this part of the interval apart are one burst: one slow-down
+PAUSE_PART = 0.1  # a 429 that tells nothing of the window holds every thread this part of it
 SHORTEST_WAIT = 0.001  # seconds; a waiter never spins on a zero timeout
 
 FIRST_IN_FLIGHT = 4  # requests in flight before a round trip was measured
@@ -49,35 +64,35 @@ IN_FLIGHT_HEADROOM = 1.5
 def in_flight_for(rate: float, latency: float | None, most: int) -> int:
     """Requests in flight that reach ``rate`` per second at the measured ``latency`` (at most ``most``)."""
     if latency is None:
-        return FIRST_IN_FLIGHT
+        return min(most, FIRST_IN_FLIGHT)
     return max(LEAST_IN_FLIGHT, min(most, math.ceil(rate * latency * IN_FLIGHT_HEADROOM) + 1))
 
 
-def daily_reset_at(
-    timezone: str, retry_after: float | None = None, now: pendulum.DateTime | None = None
-) -> pendulum.DateTime:
-    """When HubSpot's daily limit resets (in UTC): after ``retry_after`` seconds when HubSpot said so,
-    else at the next midnight in the account's ``timezone``."""
-    now = (now or pendulum.now(timezone)).in_timezone(timezone)
-    if retry_after is not None:
-        return now.add(seconds=retry_after).in_timezone("UTC")
-    return now.add(days=1).start_of("day").in_timezone("UTC")
+class Seen(NamedTuple):
+    """One answer's count, as of the moment we sent its request."""
+
+    sent_at: float
+    others: int  # requests of the app HubSpot counted that were not ours
+    ours: int  # ours HubSpot counted
+    ours_paced: int  # ours in the window we pace by (``RateLimiter.window``), then
 
 
 class RateLimiter:
     """Paces sends to ``share`` of HubSpot's per-app limit per rolling ``interval``, for all threads.
 
-    HubSpot counts the limit per app. Several tasks may share one app (mapped tasks in a pool);
-    each then takes a ``share``. The headers tell how much of the app's budget is used in total;
-    what this limiter did not send is someone else's, and this limiter keeps the sum under the
-    app's limit as well. The headers arrive a request late, so clients sending at once can still
-    overshoot together; the slow-down after a 429 is what keeps that from becoming a storm.
-    Giving each task its ``share`` (with a pool) avoids the 429s altogether.
+    Several clients of one app (mapped tasks on many workers) pace together through HubSpot's headers
+    (see the module's docstring); a ``share`` below 1 caps this client's part of the limit instead.
+
+    :param limit: requests per ``interval`` of the app (HubSpot's ``Max`` replaces it).
+    :param interval: seconds of the rolling window (HubSpot's ``Interval-Milliseconds`` replaces it).
+    :param share: the part of the app's limit this client may use (1: as much as is free).
+    :param travel: the window's margin in seconds (None: ``TRAVEL_PART`` of the interval, at least
+        ``TRAVEL_SECONDS``).
+    :param clock: monotonic seconds (tests move a fake one).
     """
 
-    SLOWDOWN = 0.7  # the part of the current limit kept after a 429
-    RECOVERY = 0.05  # the part of the full limit regained per interval without a 429
-    FLOOR = 0.1  # never below this part of the limit
+    SLOWDOWN = 0.7  # the part of the current limit kept after a 429 ...
+    FLOOR = 0.1  # ... never below this part of the limit; the limit is whole again one window later
 
     def __init__(
         self,
@@ -85,7 +100,7 @@ class RateLimiter:
         interval: float = 10.0,
         *,
         share: float = 1.0,
-        margin: float = TRAVEL_MARGIN,
+        travel: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if limit < 1 or interval <= 0:
@@ -96,175 +111,252 @@ class RateLimiter:
         self.share = share
         self.announced: dict[str, int] = {}  # the limits HubSpot's last headers stated
         self.interval = interval
-        self.margin = margin
+        self._travel = travel
+        self._travel_doubled = 0
         self._clock = clock
-        self._sent: deque[float] = deque()
+        self._sent: list[float] = []  # our sends, oldest first (``_first`` on: the ones kept)
+        self._first = 0
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)  # the latest, in seconds
+        self._seen: deque[Seen] = deque()  # answers of the last HOLD_PART of the interval
+        self._latest: Seen | None = None  # the answer to our latest send that was answered
+        self._probe_at: float | None = None  # a request sent blind, not answered yet
+        self._headerless = False  # an answer came without a count: probing would find out nothing
         self._paused_until = 0.0
-        self._others = 0  # the app's requests in the window that someone else sent
-        self._others_seen_at = -math.inf
-        self._condition = threading.Condition()
-        self.daily_remaining: int | None = None
         self._slowdown = 1.0  # the part of the limit in use, after 429s
         self._slowed_at = -math.inf
+        self._condition = threading.Condition()
+
+    # ------------------------------------------------------------------ figures
+    @property
+    def travel(self) -> float:
+        """Seconds the window is stretched by, for the time a request takes to reach HubSpot."""
+        base = self._travel if self._travel is not None else max(TRAVEL_SECONDS, TRAVEL_PART * self.interval)
+        return min(base * float(2**self._travel_doubled), max(base, TRAVEL_MOST_PART * self.interval))
+
+    @property
+    def window(self) -> float:
+        """The window we pace by: the interval plus the travel margin."""
+        return self.interval + self.travel
 
     @property
     def limit(self) -> int:
         """Requests per window this limiter may send: its share of the app's limit, slowed after 429s."""
         return max(1, math.floor(self.app_limit * self.share * self._factor(self._clock())))
 
-    def _factor(self, now: float) -> float:
-        if self._slowdown >= 1.0:
-            return 1.0
-        return min(1.0, self._slowdown + self.RECOVERY * (now - self._slowed_at) / self.interval)
-
-    @property
-    def window(self) -> float:
-        """The window we pace by: the interval plus a margin for the travel time of a request."""
-        return self.interval * (1 + self.margin) + CLOCK_SLACK
-
     @property
     def rate(self) -> float:
         """Allowed requests per second."""
         return self.limit / self.interval
 
-    def _trim(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
+    def others(self) -> int:
+        """Requests of the app in the window that other clients sent, as far as HubSpot's answers tell."""
+        with self._condition:
+            return self._others_entry(self._clock())[0]
 
-    def _others_now(self, now: float) -> int:
-        return self._others if now - self._others_seen_at < self.window else 0
+    def _factor(self, now: float) -> float:
+        if self._slowdown >= 1.0:
+            return 1.0
+        return min(1.0, self._slowdown + (1 - self.SLOWDOWN) * (now - self._slowed_at) / self.interval)
+
+    def _ours(self, start: float, end: float) -> int:
+        """Our sends in ``(start, end]``."""
+        sent, first = self._sent, self._first
+        return bisect_right(sent, end, first) - bisect_right(sent, start, first)
+
+    def _trim(self, now: float) -> None:
+        # Sends are kept two windows: an answer is set against the sends of the window before it.
+        oldest = now - 2 * self.window
+        first = bisect_right(self._sent, oldest, self._first)
+        if first > 1024 and first * 2 > len(self._sent):
+            del self._sent[:first]
+            first = 0
+        self._first = first
+        hold = HOLD_PART * self.interval
+        while self._seen and self._seen[0].sent_at <= now - hold:
+            self._seen.popleft()
+
+    def _others_entry(self, now: float) -> tuple[int, float | None, float]:
+        """(others' count, our cap, when that estimate may change) as of ``now``."""
+        self._trim(now)
+        latest = self._latest
+        if self._seen:
+            held = max(self._seen, key=lambda seen: (seen.others, seen.sent_at))
+            others, expires = held.others, held.sent_at + HOLD_PART * self.interval
+        elif latest is not None and latest.sent_at > now - self.window:
+            others, expires = latest.others, latest.sent_at + self.window
+        else:
+            return 0, None, math.inf
+        if latest is None or not others:
+            return others, None, expires
+        # Clients that see the same free room split it, each by its part of the window, and take half
+        # of their part at a time: what the others took meanwhile shows before the rest is taken.
+        aim = self.app_limit * (1 - RESERVE_PART)
+        used = latest.ours + latest.others
+        grow = max(0.0, aim - used) * latest.ours / used * GROWTH if used else aim
+        return others, max(latest.ours_paced + math.floor(grow + ROUNDING), 1.0), expires
+
+    def _blind(self, now: float) -> bool:
+        latest = self._latest
+        if latest is None:
+            return not self._headerless
+        return latest.others > 0 and latest.sent_at <= now - self.window
+
+    # ------------------------------------------------------------------ sending
+    def try_acquire(self) -> float:
+        """Take a slot if one is free now (0.0), else the seconds after which to ask again."""
+        with self._condition:
+            return self._try(self._clock())
+
+    def _try(self, now: float) -> float:
+        if now < self._paused_until:
+            return self._paused_until - now
+        self._trim(now)
+        ours = self._ours(now - self.window, now)
+        others, cap, expires = self._others_entry(now)
+        limit = self.limit if cap is None else min(self.limit, cap)
+        if self._blind(now):
+            # Nothing known of the others (a start, or a window after they filled it): one request
+            # finds out before more follow it.
+            if self._probe_at is not None and now < self._probe_at + PROBE_PART * self.interval:
+                return self._probe_at + PROBE_PART * self.interval - now
+            limit = min(limit, ours + 1)
+        if ours < limit and ours + others < self.app_limit:
+            self._sent.append(now)
+            self._probe_at = now if self._blind(now) else None
+            return 0.0
+        waits = [expires - now]
+        if ours:  # our oldest send in the window leaves it
+            waits.append(
+                self._sent[bisect_right(self._sent, now - self.window, self._first)] + self.window - now
+            )
+        return max(min(waits), SHORTEST_WAIT)
 
     def acquire(self) -> float:
-        """Block until a request may be sent; returns the seconds waited."""
-        started = self._clock()
+        """Block until a request may be sent; returns the moment it was sent (this limiter's clock),
+        which its answer is set against (``observe``)."""
         with self._condition:
             while True:
                 now = self._clock()
-                self._trim(now)
-                used = len(self._sent)
-                if now < self._paused_until:
-                    wait = self._paused_until - now
-                elif used < self.limit and used + self._others_now(now) < self.app_limit:
-                    self._sent.append(now)
-                    return now - started
-                elif self._sent:
-                    wait = self._sent[0] + self.window - now
-                else:  # only others' requests fill the app's budget: wait for them to age out
-                    wait = self._others_seen_at + self.window - now
-                self._condition.wait(timeout=max(wait, SHORTEST_WAIT))
+                wait = self._try(now)
+                if not wait:
+                    return now
+                self._condition.wait(timeout=wait)
 
-    def pause(self, seconds: float) -> None:
-        """After a 429: hold every thread for ``seconds`` and slow down.
+    # ------------------------------------------------------------------ answers
+    def observe(
+        self, headers: Mapping[str, str], sent_at: float | None = None, took: float | None = None
+    ) -> None:
+        """Correct the pacing from HubSpot's rate-limit headers (case-insensitive mapping) of the answer
+        to the request sent at ``sent_at`` (None: now), whose round trip ``took`` seconds."""
+        with self._condition:
+            if sent_at is not None and took is not None:
+                self._late(sent_at, took)
+            self._observe(headers, self._clock() if sent_at is None else sent_at)
+            self._condition.notify_all()
 
-        The 429s of requests that were in flight together count as one (within ``BURST_PART`` of
-        the interval), so one burst slows the limiter once.
+    def _late(self, sent_at: float, took: float) -> None:
+        """Count a request that took longer than the fastest recent ones as sent that much later.
+
+        The extra time may have been spent on the way to HubSpot (a new connection, a busy host): then
+        it arrived that much later than we stamped it, and its slot frees that much later for HubSpot.
+        """
+        self._round_trips.append(took)
+        late = took - min(self._round_trips)
+        if late <= self.travel / 2:
+            return
+        at = bisect_left(self._sent, sent_at, self._first)
+        if at < len(self._sent) and self._sent[at] == sent_at:
+            del self._sent[at]
+            insort(self._sent, sent_at + late, lo=self._first)
+
+    def _observe(self, headers: Mapping[str, str], sent_at: float) -> int | None:
+        """Adopt the headers; the others' count they give (None: they give none)."""
+        max_value = header_int(headers.get("X-HubSpot-RateLimit-Max"))
+        remaining = header_int(headers.get("X-HubSpot-RateLimit-Remaining"))
+        interval_ms = header_int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"))
+        for name, value in (
+            ("max", max_value),
+            ("remaining", remaining),
+            ("interval_ms", interval_ms),
+            ("daily", header_int(headers.get("X-HubSpot-RateLimit-Daily"))),
+            ("daily_remaining", header_int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))),
+        ):
+            if value is not None:
+                self.announced[name] = value
+        if interval_ms and interval_ms > 0:
+            self.interval = interval_ms / 1000
+        if self._probe_at is not None and sent_at >= self._probe_at:
+            self._probe_at = None
+            self._headerless = self._headerless or max_value is None or remaining is None
+        if not max_value or max_value <= 0:
+            return None
+        self.app_limit = max_value
+        now = self._clock()
+        if remaining is None or sent_at <= now - self.window:
+            return None  # no count, or one of sends we no longer hold
+        # HubSpot's window (not ours, with its margin) ended at that request: a request of ours from
+        # before it had left HubSpot's count when the request arrived.
+        ours = self._ours(sent_at - self.interval, sent_at)
+        seen = Seen(
+            sent_at, max(0, max_value - remaining - ours), ours, self._ours(sent_at - self.window, sent_at)
+        )
+        self._seen.append(seen)
+        if self._latest is None or sent_at >= self._latest.sent_at:
+            self._latest = seen
+        return seen.others
+
+    def refused(self, sent_at: float, headers: Mapping[str, str], retry_after: float | None = None) -> float:
+        """A 429 TEN_SECONDLY_ROLLING for the request sent at ``sent_at``; returns the seconds it should
+        wait before it is sent again.
+
+        HubSpot did not count it, so neither do we. Its headers say the window was full: the part
+        that was not ours is others'. If it was all ours, the travel margin was too short, and
+        doubles. The 429s of requests in flight together (within ``BURST_PART`` of the interval)
+        slow this client once. Every thread is held only when HubSpot asks (``retry_after``) or the
+        answer tells nothing of the window.
         """
         with self._condition:
             now = self._clock()
-            self._paused_until = max(self._paused_until, now + seconds)
+            self._forget(sent_at)
+            others = self._observe(headers, sent_at)
+            if others is not None and others <= 1:
+                # A full window of our own (the one other being ours that HubSpot still counted).
+                self._travel_doubled = min(self._travel_doubled + 1, 8)
             if now - self._slowed_at >= self.interval * BURST_PART:
                 self._slowdown = max(self.FLOOR, self._factor(now) * self.SLOWDOWN)
                 self._slowed_at = now
+            pause = (
+                retry_after
+                if retry_after is not None
+                else (None if others is not None else PAUSE_PART * self.interval)
+            )
+            if pause is not None:
+                self._paused_until = max(self._paused_until, now + pause)
             self._condition.notify_all()
+            return pause if pause is not None else self.interval * HOLD_PART
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Correct the pacing from HubSpot's rate-limit headers (case-insensitive mapping)."""
-        max_value = _int(headers.get("X-HubSpot-RateLimit-Max"))
-        remaining = _int(headers.get("X-HubSpot-RateLimit-Remaining"))
-        interval_ms = _int(headers.get("X-HubSpot-RateLimit-Interval-Milliseconds"))
-        daily_remaining = _int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
-        daily = _int(headers.get("X-HubSpot-RateLimit-Daily"))
+    def forget(self, sent_at: float) -> None:
+        """The request ``acquire`` let go at ``sent_at`` was not sent after all."""
         with self._condition:
-            for name, value in (
-                ("max", max_value),
-                ("remaining", remaining),
-                ("interval_ms", interval_ms),
-                ("daily", daily),
-                ("daily_remaining", daily_remaining),
-            ):
-                if value is not None:
-                    self.announced[name] = value
-            if daily_remaining is not None:
-                self.daily_remaining = daily_remaining
-            if interval_ms and interval_ms > 0:
-                self.interval = interval_ms / 1000
-            if max_value and max_value > 0:
-                self.app_limit = max_value
-                if remaining is not None:
-                    now = self._clock()
-                    self._trim(now)
-                    self._others = max(0, (max_value - remaining) - len(self._sent))
-                    self._others_seen_at = now
+            self._forget(sent_at)
+            if self._probe_at == sent_at:
+                self._probe_at = None
+            self._condition.notify_all()
+
+    def _forget(self, sent_at: float) -> None:
+        at = bisect_left(self._sent, sent_at, self._first)
+        if at < len(self._sent) and self._sent[at] == sent_at:
+            del self._sent[at]
+
+    def pause(self, seconds: float) -> None:
+        """Hold every thread for ``seconds``."""
+        with self._condition:
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
             self._condition.notify_all()
 
 
-class DailyBudget:
-    """At most ``limit`` requests a day of the account (midnight to midnight in ``timezone``).
-
-    Until HubSpot's daily headers arrive, the requests this budget let through are all it knows of
-    the day. Once ``X-HubSpot-RateLimit-Daily`` and ``-Daily-Remaining`` arrive, the day's use is
-    what HubSpot counted for the whole account (the daily limit is the account's, shared by its
-    apps), when that is more. OAuth apps get no daily headers: their budget counts their own requests.
-
-    :param limit: requests a day (a connection's ``requests_per_day``).
-    :param timezone: the account's time zone; its midnight starts a new day.
-    :param now: the clock (tests move it).
-    """
-
-    def __init__(
-        self,
-        limit: int,
-        timezone: str = "UTC",
-        *,
-        now: Callable[[], pendulum.DateTime] | None = None,
-    ) -> None:
-        self.limit = limit
-        self.timezone = timezone
-        self._now = now or (lambda: pendulum.now(timezone))
-        self._lock = threading.Lock()
-        self._day = self._today()
-        self.used = 0  # requests of the account today, as far as this budget knows
-        self.from_headers = False  # ``used`` includes HubSpot's count of the day
-
-    def _today(self) -> pendulum.Date:
-        return self._now().in_timezone(self.timezone).date()
-
-    def _roll(self) -> None:
-        today = self._today()
-        if today != self._day:
-            self._day, self.used, self.from_headers = today, 0, False
-
-    def take(self, what: str) -> None:
-        """Count a request about to go out; if the budget is spent, raise ``HubSpotDailyLimitError``
-        instead (the request is not sent, and a deferred run goes on after the account's midnight)."""
-        with self._lock:
-            self._roll()
-            if self.used < self.limit:
-                self.used += 1
-                return
-            used = self.used
-        reset_at = daily_reset_at(self.timezone, now=self._now())
-        counted = "as HubSpot counts the account's day" if self.from_headers else "by this client"
-        raise HubSpotDailyLimitError(
-            f"{what}: not sent: the connection's daily budget (requests_per_day {self.limit:,}) is spent, "
-            f"{used:,} requests today {counted}; it renews at {reset_at.to_iso8601_string()}",
-            reset_at=reset_at,
-            category="DAILY",
-        )
-
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Take the day's use from HubSpot's daily headers (case-insensitive mapping), when they came."""
-        daily = _int(headers.get("X-HubSpot-RateLimit-Daily"))
-        remaining = _int(headers.get("X-HubSpot-RateLimit-Daily-Remaining"))
-        if daily is None or remaining is None or not 0 <= remaining <= daily:
-            return
-        with self._lock:
-            self._roll()
-            self.used = max(self.used, daily - remaining)
-            self.from_headers = True
-
-
-def _int(value: str | None) -> int | None:
+def header_int(value: str | None) -> int | None:
+    """A header's whole number; None when absent or not a number."""
     try:
         return int(value) if value is not None else None
     except ValueError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,18 +42,19 @@ from airflow_provider_hubspot_assoc.hubspot.answers import (
 )
 from airflow_provider_hubspot_assoc.hubspot.auth import TokenSource
 from airflow_provider_hubspot_assoc.hubspot.config import ClientConfig, ClientStats
+from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget, daily_reset_at
 from airflow_provider_hubspot_assoc.hubspot.http import JSON, SEND_ERRORS, Answer, Http, json_bytes
-from airflow_provider_hubspot_assoc.hubspot.pacing import DailyBudget, RateLimiter, daily_reset_at
+from airflow_provider_hubspot_assoc.hubspot.pacing import RateLimiter
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUSES = {423, 477, 500, 502, 503, 504, 521, 522, 523, 524}
 LOCKED_WAIT = 2.0  # seconds at least after a 423 (a record locked by another write for a moment)
-# A 429 without Retry-After pauses this part of the window: about when the oldest sends leave it.
-PAUSE_PART = 0.1
 BACKOFF = 0.25  # seconds, doubled per attempt (random up to that) ...
 BACKOFF_MAX = 30.0  # ... and never more than this between two attempts
-DEFAULT_POOL = 32  # HTTP connections (and sending threads) when max_in_flight is not set
+# HTTP connections (and sending threads) when max_in_flight is not set: at least this many, and enough
+# for the window's whole limit at a latency of two windows (``in_flight_for`` asks for fewer).
+LEAST_POOL = 32
 
 
 class Transport:
@@ -62,7 +63,7 @@ class Transport:
     :param config: the client's settings.
     :param stats: the client's counters, added to here.
     :param limiter: the rate limiter shared by every thread of the client.
-    :param budget: the daily budget (``requests_per_day``), or None.
+    :param budget: the account's day: HubSpot's daily count and the connection's ``requests_per_day``.
     :param on_new_token: called with each new OAuth access token.
     """
 
@@ -71,14 +72,14 @@ class Transport:
         config: ClientConfig,
         stats: ClientStats,
         limiter: RateLimiter,
-        budget: DailyBudget | None = None,
+        budget: DailyBudget,
         on_new_token: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.stats = stats
         self.limiter = limiter
         self.budget = budget
-        self.pool_size = config.max_in_flight or DEFAULT_POOL
+        self.pool_size = config.max_in_flight or max(LEAST_POOL, 2 * config.requests_per_window)
         # The environment (proxies, CA bundle) is read here, once: not at every request.
         self.http = Http(config.base_url, self.pool_size, config.connect_timeout, config.read_timeout)
         self.tokens = TokenSource(config, self.http, on_new_token, stats)
@@ -185,12 +186,15 @@ class Transport:
         self, method: str, path: str, body: Any, what: str, may_refresh: bool = True
     ) -> tuple[int, Any]:
         """One attempt; ``may_refresh``: a 401 may still be answered by refreshing the OAuth token."""
-        if self.budget is not None:
-            self.budget.take(what)  # a spent daily budget raises here: nothing is sent
         # The token first: a slow OAuth refresh must not hold a rate-limit slot that frees on schedule
         # while the request it was taken for goes out late (a burst that HubSpot answers with 429s).
         token = self.tokens.token()
-        self.limiter.acquire()
+        sent_at = self.limiter.acquire()
+        try:  # the day last, as late as can be: the answers of requests in flight meanwhile count
+            ticket = self.budget.take(what)  # a spent day raises here: nothing is sent
+        except HubSpotDailyLimitError:
+            self.limiter.forget(sent_at)
+            raise
         if self.on_request is not None:
             self.on_request()
         started = time.monotonic()
@@ -208,13 +212,16 @@ class Transport:
             if retry is not None:
                 raise retry from None
             raise request_failed(error, what) from None
-        self._count(time.monotonic() - started)
-        self.limiter.observe(answer.headers)
-        if self.budget is not None:
-            self.budget.observe(answer.headers)
-        return self._read(answer, token, what, may_refresh)
+        took = time.monotonic() - started
+        self._count(took)
+        if answer.status_code != 429:  # a 429 is uncounted: ``_rate_limited`` tells the limiter
+            self.limiter.observe(answer.headers, sent_at, took)
+        self.budget.observe(answer.headers, ticket)
+        return self._read(answer, token, what, may_refresh, sent_at)
 
-    def _read(self, answer: Answer, token: str, what: str, may_refresh: bool) -> tuple[int, Any]:
+    def _read(
+        self, answer: Answer, token: str, what: str, may_refresh: bool, sent_at: float
+    ) -> tuple[int, Any]:
         """The answer's status and body, or the error (or retry) it means."""
         status = answer.status_code
         if status < 300:
@@ -224,7 +231,7 @@ class Transport:
         payload = json_body(answer)
         wait = retry_after(answer.headers.get("Retry-After"))
         if status == 429:
-            return self._rate_limited(payload, wait, what)
+            return self._rate_limited(payload, wait, what, answer.headers, sent_at)
         if status == 401:
             expired = payload.get("category") == "EXPIRED_AUTHENTICATION"
             if self.tokens.refreshable and (may_refresh or expired):
@@ -250,11 +257,16 @@ class Transport:
         raise HubSpotValidationError.from_answer(status, payload, what)
 
     def _rate_limited(
-        self, payload: dict[str, Any], wait: float | None, what: str
+        self,
+        payload: dict[str, Any],
+        wait: float | None,
+        what: str,
+        headers: Mapping[str, str],
+        sent_at: float,
     ) -> tuple[int, dict[str, Any]]:
         self.stats.add("rate_limited")
         if payload.get("policyName") == "DAILY":
-            reset_at = daily_reset_at(self.config.account_timezone, wait)
+            reset_at = daily_reset_at(self.config.account_timezone, wait, headers)
             raise HubSpotDailyLimitError(
                 f"{what}: HubSpot's daily request limit is used up; "
                 f"it resets at {reset_at.to_iso8601_string()}",
@@ -263,11 +275,12 @@ class Transport:
                 category="DAILY",
                 body=payload,
             )
-        pause = wait if wait is not None else self.limiter.interval * PAUSE_PART
-        # Hold the other threads no longer than a retry budget; this request waits for ``pause``
-        # itself, so a Retry-After past its budget ends its retries at once.
-        self.limiter.pause(min(pause, self.config.max_retry_seconds))
-        raise Retryable(f"429 {payload.get('policyName', 'rate limit')}", pause, 429)
+        # Hold the other threads no longer than a retry budget; this request waits for Retry-After
+        # itself, so one past its budget ends its retries at once.
+        held = self.limiter.refused(
+            sent_at, headers, None if wait is None else min(wait, self.config.max_retry_seconds)
+        )
+        raise Retryable(f"429 {payload.get('policyName', 'rate limit')}", wait or held, 429)
 
     def _count(self, latency: float | None) -> None:
         requests_so_far = self.stats.count_request(latency)

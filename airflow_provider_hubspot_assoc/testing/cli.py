@@ -51,8 +51,11 @@ def banner(sim: HubSpotSimulator, args: argparse.Namespace) -> list[str]:
     config = sim.config
     daily = "no daily limit" if config.daily_limit is None else f"daily limit {config.daily_limit}"
     if config.daily_limit is not None:
-        reset = config.daily_reset_seconds
-        daily += f", reset every {reset:g} s" if reset else f", reset at midnight {config.account_timezone}"
+        daily += f", reset at midnight {config.account_timezone} on the simulator's clock"
+        if config.day_ends_in is not None:
+            daily += f" (in {config.day_ends_in:g} s)"
+        if config.daily_reset_seconds:
+            daily += f", days of {config.daily_reset_seconds:g} s"
     lines = [
         f"HubSpot simulator on {sim.url} (seed {config.seed}, {config.ten_second_limit} requests per "
         f"{config.window_seconds:g} s, {daily}); inspect at {sim.url}/_sim/stats.",
@@ -68,11 +71,6 @@ def banner(sim: HubSpotSimulator, args: argparse.Namespace) -> list[str]:
             f"Preloaded {made['associations']} contact->company associations: {made['contacts']} contacts "
             f"from 100001, {made['companies']} companies from 500001; {made['primary']} labeled Primary, "
             f"{made['billing']} Billing contact."
-        )
-    if config.daily_reset_seconds and not config.retry_after_on_429:
-        lines.append(
-            "Note: clients learn when a short daily limit resets only from Retry-After; add "
-            "--retry-after-on-429, or the provider waits for midnight."
         )
     lines.append("Ready. Ctrl-C stops it.")
     return lines

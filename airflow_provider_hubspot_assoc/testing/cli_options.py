@@ -39,11 +39,13 @@ HELP = {
     "ten_second_limit": "requests per window per app (default: the tier's)",
     "window_seconds": "length of the rolling rate window",
     "daily_limit": "requests per day per account, or 'none' (default: the tier's)",
-    "daily_reset_seconds": "reset the daily count every N seconds instead of at midnight ('none')",
+    "day_ends_in": "start the simulator's clock (its Date header) N seconds before the account's "
+    "midnight, where the daily count resets ('none': the real clock)",
+    "daily_reset_seconds": "every account day lasts N seconds: the clock skips the rest of each day; "
+    "the first ends after N seconds unless --day-ends-in ('none')",
     "account_timezone": "the account's time zone: the daily count resets at midnight there",
     "enforce_ten_secondly": "apply the 10-s limit to association endpoints",
-    "retry_after_on_429": "add Retry-After to 429 answers (HubSpot does not document it; a client "
-    "learns a short --daily-reset-seconds only from it)",
+    "retry_after_on_429": "add Retry-After to 429 answers (HubSpot does not document it)",
     "max_inputs": "inputs per write request",
     "max_pairs": "(from, to) pairs per write request, or 'none'",
     "max_read_inputs": "ids per batch read",

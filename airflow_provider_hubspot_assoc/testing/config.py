@@ -251,7 +251,10 @@ class SimulatorConfig:
     ten_second_limit: int = 190
     window_seconds: float = 10.0
     daily_limit: int | None = 1_000_000
-    daily_reset_seconds: float | None = None  # None: midnight in account_timezone
+    # The simulator's clock (the Date header) starts this many seconds before the account's midnight
+    # (None: the real clock); with daily_reset_seconds every day lasts that long (None: a whole day).
+    day_ends_in: float | None = None
+    daily_reset_seconds: float | None = None
     account_timezone: str = "UTC"
     enforce_ten_secondly: bool = True  # the specs mark associations "ten-secondly" exempt (unconfirmed)
     retry_after_on_429: bool = False  # not documented for 429; switch on to test clients that use it

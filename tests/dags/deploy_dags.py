@@ -31,7 +31,8 @@ with DAG(
 with DAG(
     "e2e_daily_limit", schedule=None, start_date=START, catchup=False, render_template_as_native_obj=True
 ) as e2e_daily_limit:
-    # More requests than the simulator's (time-scaled) daily limit: defers until it resets.
+    # More requests than the simulator's (time-scaled) daily limit: once an answer says none are left
+    # today, defers (unsent) until the account's midnight on HubSpot's clock.
     BatchArchiveAssociationsOperator(
         task_id="archive",
         from_object_type="contacts",

@@ -3,6 +3,8 @@ daily budget; requests in flight.
 
 The limiter waits on a condition variable; the fake clock only moves when a test moves it, and
 ``observe({})`` (an answer without rate-limit headers) wakes the waiters to look at the clock again.
+A fresh limiter sends one request blind and waits for its answer before more; ``told`` gives it the
+answer of a window nobody used, as after a connection test.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
-from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, DailyBudget, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
 
@@ -27,18 +30,27 @@ class FakeClock:
         return self.now
 
 
+def told(limiter: RateLimiter) -> RateLimiter:
+    """The limiter, after an answer that says nobody used the window."""
+    limit = str(limiter.app_limit)
+    limiter.observe(
+        CaseInsensitiveDict({"X-HubSpot-RateLimit-Max": limit, "X-HubSpot-RateLimit-Remaining": limit})
+    )
+    return limiter
+
+
 class Waiter:
-    """``limiter.acquire()`` in a thread, to see whether (and after how long) it gets through."""
+    """``limiter.acquire()`` in a thread, to see whether (and when) it gets through."""
 
     def __init__(self, limiter: RateLimiter) -> None:
         self.limiter = limiter
-        self.waited: float | None = None
+        self.sent_at: float | None = None
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
-        self.waited = self.limiter.acquire()
+        self.sent_at = self.limiter.acquire()
         self.done.set()
 
     def passes_after(self, clock: FakeClock, at: float) -> bool:
@@ -61,39 +73,40 @@ def headers(**values: str) -> CaseInsensitiveDict[str]:
 
 def test_acquire_lets_the_limit_through_then_waits_for_the_oldest_send_to_leave_the_window() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(3, 10.0, margin=0.0, clock=clock)
-    assert [limiter.acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    limiter = told(RateLimiter(3, 10.0, travel=0.0, clock=clock))
+    assert [limiter.acquire() for _ in range(3)] == [1000.0, 1000.0, 1000.0]  # the moment each went
 
     fourth = Waiter(limiter)
     assert not fourth.done.wait(STILL)
     assert not fourth.passes_after(clock, 1005.0)  # half a window later: still three sends in it
     assert not fourth.passes_after(clock, 1009.99)
     assert fourth.passes_after(clock, 1010.5)
-    assert fourth.waited == pytest.approx(10.5)
+    assert fourth.sent_at == pytest.approx(1010.5)
 
     # The three sends of 1000 have left the window and 1010.5 is in it: two more fit, not three.
-    assert limiter.acquire() == 0.0
-    assert limiter.acquire() == 0.0
+    assert limiter.acquire() == 1010.5
+    assert limiter.acquire() == 1010.5
     assert not Waiter(limiter).done.wait(STILL)
 
 
 def test_window_is_stretched_by_the_margin_for_travel_time() -> None:
     clock = FakeClock(0.0)
-    limiter = RateLimiter(1, 10.0, clock=clock)  # default margin 2 %: window 10.21 s
-    assert limiter.window == pytest.approx(10.21)
+    limiter = told(RateLimiter(1, 10.0, clock=clock))  # default margin 0.5 %: window 10.05 s
+    assert limiter.window == pytest.approx(10.05)
+    assert RateLimiter(1, 1.0).window == pytest.approx(1.05)  # at least 50 ms
     limiter.acquire()
     second = Waiter(limiter)
     assert not second.passes_after(clock, 10.0)  # HubSpot's window has passed, ours not yet
-    assert not second.passes_after(clock, 10.2)
-    assert second.passes_after(clock, 10.22)
+    assert not second.passes_after(clock, 10.04)
+    assert second.passes_after(clock, 10.06)
 
 
 def test_share_takes_part_of_the_apps_limit() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, 10.0, share=0.5, clock=clock)
+    limiter = told(RateLimiter(10, 10.0, share=0.5, clock=clock))
     assert (limiter.limit, limiter.rate) == (5, 0.5)
     for _ in range(5):
-        assert limiter.acquire() == 0.0
+        assert limiter.acquire() == 1000.0
     assert not Waiter(limiter).done.wait(STILL)
 
 
@@ -105,7 +118,7 @@ def test_nonsense_limits_are_refused(limit: int, interval: float, share: float) 
 
 def test_observe_adopts_hubspots_max_and_interval() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(190, 10.0, margin=0.0, clock=clock)
+    limiter = RateLimiter(190, 10.0, travel=0.0, clock=clock)
     limiter.observe(headers(max="2", interval_ms="1000", remaining="2"))
     assert (limiter.app_limit, limiter.limit, limiter.interval) == (2, 2, 1.0)
     assert limiter.rate == 2.0
@@ -114,19 +127,22 @@ def test_observe_adopts_hubspots_max_and_interval() -> None:
     limiter.acquire()
     third = Waiter(limiter)
     assert not third.passes_after(clock, 1000.5)
-    assert third.passes_after(clock, 1001.02)  # the adopted 1 s window, not the configured 10 s
+    assert third.passes_after(clock, 1001.001)  # the adopted 1 s window, not the configured 10 s
 
 
 def test_observe_counts_what_other_clients_of_the_app_sent() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, 10.0, margin=0.0, clock=clock)
+    limiter = told(RateLimiter(10, 10.0, travel=0.0, clock=clock))
     limiter.acquire()
-    limiter.acquire()
-    # HubSpot has counted 7 requests of the app: our 2 and 5 from someone else.
-    limiter.observe(headers(max="10", remaining="3", interval_ms="10000"))
-    assert limiter.acquire() == 0.0
-    assert limiter.acquire() == 0.0
-    assert limiter.acquire() == 0.0  # 5 ours + 5 others = 10 = the app's limit
+    clock.now += 0.01
+    second = limiter.acquire()
+    # HubSpot has counted 7 requests of the app when ``second`` arrived: our 2 and 5 from someone else.
+    limiter.observe(headers(max="10", remaining="3", interval_ms="10000"), second)
+    assert limiter.others() == 5
+    sent = 2
+    while not limiter.try_acquire():
+        sent += 1
+    assert 2 <= sent <= 5  # ours and theirs stay within the app's limit
     blocked = Waiter(limiter)
     assert not blocked.done.wait(STILL)
     # When our own sends and the others' leave the window, there is room again.
@@ -135,33 +151,33 @@ def test_observe_counts_what_other_clients_of_the_app_sent() -> None:
 
 def test_only_other_clients_fill_the_budget_until_their_count_ages_out() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, 10.0, margin=0.0, clock=clock)
+    limiter = told(RateLimiter(10, 10.0, travel=0.0, clock=clock))
     limiter.observe(headers(max="10", remaining="0"))  # someone else used all 10
     blocked = Waiter(limiter)
     assert not blocked.passes_after(clock, 1009.0)
-    assert blocked.passes_after(clock, 1010.02)
+    assert blocked.passes_after(clock, 1010.01)
 
 
-def test_observe_keeps_the_daily_remaining_and_ignores_garbage() -> None:
+def test_observe_keeps_what_hubspot_announced_and_ignores_garbage() -> None:
     limiter = RateLimiter(100, 10.0)
     limiter.observe(headers(daily_remaining="4321"))
-    assert limiter.daily_remaining == 4321
+    assert limiter.announced["daily_remaining"] == 4321
     limiter.observe(headers(max="lots", interval_ms="soon", remaining="-", daily_remaining="x"))
-    assert (limiter.app_limit, limiter.interval, limiter.daily_remaining) == (100, 10.0, 4321)
+    assert (limiter.app_limit, limiter.interval, limiter.announced["daily_remaining"]) == (100, 10.0, 4321)
     limiter.observe(headers(max="0", interval_ms="0"))
     assert (limiter.app_limit, limiter.interval) == (100, 10.0)
 
 
 def test_pause_holds_every_request_until_it_ends() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(100, 10.0, clock=clock)
+    limiter = told(RateLimiter(100, 10.0, clock=clock))
     limiter.pause(5.0)
     first, second = Waiter(limiter), Waiter(limiter)
     assert not first.passes_after(clock, 1004.9)
     assert not second.done.is_set()
     assert first.passes_after(clock, 1005.0)
     assert second.done.wait(STILL)
-    assert first.waited == pytest.approx(5.0)
+    assert first.sent_at == pytest.approx(1005.0)
     limiter.pause(2.0)
     limiter.pause(1.0)  # a shorter pause never shortens a longer one
     third = Waiter(limiter)
@@ -176,22 +192,41 @@ def test_tier_limits_match_hubspots_published_figures() -> None:
     assert TIER_LIMITS["oauth_marketplace"] == (110, None)  # OAuth apps: no daily limit
 
 
-def test_a_429_slows_the_limiter_once_per_burst_and_it_recovers() -> None:
+def test_a_429_slows_the_limiter_once_per_burst_and_it_is_whole_again_one_window_later() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(100, 10.0, clock=clock)
-    limiter.pause(0.5)
-    limiter.pause(0.5)  # a second 429 of the same burst (requests in flight together)
+    limiter = told(RateLimiter(100, 10.0, clock=clock))
+    first, second = limiter.acquire(), limiter.acquire()
+    assert limiter.refused(first, headers(max="100", remaining="0")) >= 0  # someone else filled it
+    limiter.refused(second, headers(max="100", remaining="0"))  # the same burst (in flight together)
     assert limiter.limit == 70
-    clock.now += 10.0  # one window without a 429: 5% of the limit regained
-    assert limiter.limit == 75
-    limiter.pause(0.5)  # a later burst slows it again, from where it stands
-    assert limiter.limit == 52
-    clock.now += 200.0
+    clock.now += 5.0
+    assert limiter.limit == 85
+    clock.now += 5.0  # one window later
     assert limiter.limit == 100
     for _ in range(30):  # however many 429s, a tenth of the limit stays
-        clock.now += 2.0
-        limiter.pause(0.1)
+        clock.now += 1.0
+        limiter.refused(clock.now, headers(max="100", remaining="0"))
     assert limiter.limit == 10
+
+
+def test_a_429_without_counts_holds_every_thread_and_with_retry_after_as_long_as_asked() -> None:
+    clock = FakeClock()
+    limiter = told(RateLimiter(100, 10.0, clock=clock))
+    assert limiter.refused(limiter.acquire(), {}) == pytest.approx(1.0)  # a tenth of the window
+    held = Waiter(limiter)
+    assert not held.passes_after(clock, 1000.9)
+    assert held.passes_after(clock, 1001.0)
+    assert limiter.refused(limiter.acquire(), headers(max="100", remaining="0"), 3.0) == 3.0
+    assert not Waiter(limiter).passes_after(clock, 1003.9)
+
+
+def test_a_429_of_a_window_full_of_our_own_requests_widens_the_margin() -> None:
+    clock = FakeClock()
+    limiter = told(RateLimiter(10, 10.0, clock=clock))
+    sent = [limiter.acquire() for _ in range(10)]
+    assert limiter.travel == pytest.approx(0.05)
+    limiter.refused(sent[-1], headers(max="10", remaining="0"))  # HubSpot still counted 10 of ours
+    assert limiter.travel == pytest.approx(0.1)
 
 
 class DayClock:
@@ -221,25 +256,28 @@ def test_the_daily_budget_refuses_the_request_past_it_and_renews_at_the_accounts
 
 def test_the_daily_budget_counts_the_accounts_day_from_hubspots_headers() -> None:
     budget = DailyBudget(100, now=DayClock("2026-03-10T12:00:00Z"))
-    budget.take("ours")
+    ticket = budget.take("ours")
     budget.observe(
         CaseInsensitiveDict(
             {"x-hubspot-ratelimit-daily": "1000", "x-hubspot-ratelimit-daily-remaining": "940"}
-        )
-    )
-    assert (budget.used, budget.from_headers) == (60, True)  # other apps of the account used 59
-    budget.observe(CaseInsensitiveDict({"X-HubSpot-RateLimit-Daily-Remaining": "999"}))  # no Daily: ignored
-    budget.observe(headers(max="100"))  # no daily headers (OAuth apps get none)
+        ),
+        ticket,
+    )  # other apps of the account used 59 today: 40 more of ours make the budget of 100
+    budget.observe(headers(max="100"), ticket)  # no daily headers (OAuth apps get none)
     budget.observe(
-        CaseInsensitiveDict({"X-HubSpot-RateLimit-Daily": "10", "X-HubSpot-RateLimit-Daily-Remaining": "x"})
+        CaseInsensitiveDict({"X-HubSpot-RateLimit-Daily": "10", "X-HubSpot-RateLimit-Daily-Remaining": "x"}),
+        ticket,
     )
-    assert budget.used == 60
     budget.observe(
         CaseInsensitiveDict(
             {"X-HubSpot-RateLimit-Daily": "1000", "X-HubSpot-RateLimit-Daily-Remaining": "990"}
-        )
-    )
-    assert budget.used == 60  # an answer that left earlier never lowers the count
+        ),
+        ticket,
+    )  # an answer that left earlier never gives back what a later one took
+    for n in range(40):
+        budget.take(f"more {n}")
+    with pytest.raises(HubSpotDailyLimitError, match="requests_per_day 100"):
+        budget.take("one too many")
 
 
 def test_requests_in_flight_follow_the_rate_and_the_latency() -> None:

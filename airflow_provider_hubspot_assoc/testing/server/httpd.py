@@ -58,6 +58,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send(status, answer_headers, payload)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the simulator's clock, whose midnight ends the account's day."""
+        return self.sim.limits.clock.http_date()
+
     def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():

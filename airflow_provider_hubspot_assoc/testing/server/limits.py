@@ -1,7 +1,7 @@
 """Server-side rate limits of the simulator: a rolling 10-second window per app and a daily count.
 
 HubSpot's burst limit is ``TEN_SECONDLY_ROLLING`` (per app); the daily limit is per account and resets
-at midnight in the account's time zone (or, time-scaled for tests, every ``reset_seconds``). Both show
+at midnight in the account's time zone on the simulator's clock (``clock.AccountClock``). Both show
 in ``X-HubSpot-RateLimit-*`` headers, and a refusal is a 429 with HubSpot's body for its policy
 (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
 """
@@ -15,9 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-import pendulum
-
 from airflow_provider_hubspot_assoc.testing.config import SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.server.clock import AccountClock
 from airflow_provider_hubspot_assoc.testing.server.errors import ApiError
 
 Policy = Literal["DAILY", "TEN_SECONDLY_ROLLING"]
@@ -80,33 +79,22 @@ class RollingWindow:
 
 
 class DailyCounter:
-    """Requests per account per day; ``None`` limit means no daily limit (OAuth apps)."""
+    """Requests per account per day of ``clock``; ``None`` limit means no daily limit (OAuth apps)."""
 
-    def __init__(self, limit: int | None, timezone: str = "UTC", reset_seconds: float | None = None) -> None:
+    def __init__(self, limit: int | None, clock: AccountClock) -> None:
         self.limit = limit
-        self.timezone = timezone
-        self.reset_seconds = reset_seconds
-        self._started = time.monotonic()
+        self.clock = clock
         self._period: object = None
         self._used = 0
         self._lock = threading.Lock()
 
-    def _current_period(self) -> object:
-        if self.reset_seconds:
-            return int((time.monotonic() - self._started) // self.reset_seconds)
-        return pendulum.now(self.timezone).date()
-
     def _roll(self) -> None:
-        period = self._current_period()
+        period = self.clock.today()
         if period != self._period:
             self._period, self._used = period, 0
 
     def seconds_until_reset(self) -> float:
-        if self.reset_seconds:
-            elapsed = time.monotonic() - self._started
-            return self.reset_seconds - (elapsed % self.reset_seconds)
-        now = pendulum.now(self.timezone)
-        return float((now.add(days=1).start_of("day") - now).total_seconds())
+        return self.clock.seconds_until_midnight()
 
     def take(self) -> int | None:
         """Count one request; the requests left today after it (None: no daily limit)."""
@@ -160,7 +148,8 @@ class RateLimits:
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
         self.window = RollingWindow(config.ten_second_limit, config.window_seconds)
-        self.daily = DailyCounter(config.daily_limit, config.account_timezone, config.daily_reset_seconds)
+        self.clock = AccountClock(config.account_timezone, config.day_ends_in, config.daily_reset_seconds)
+        self.daily = DailyCounter(config.daily_limit, self.clock)
         self._lock = threading.Lock()  # check and count both limits as one step
 
     def admit(self, app: str, oauth: bool, answer: dict[str, str]) -> None:

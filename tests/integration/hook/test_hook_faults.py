@@ -211,8 +211,8 @@ def test_daily_limit_stops_the_run_until_midnight_without_retrying(
     assert remaining(sim) == set(sent)
 
 
-@pytest.mark.hubspot_simulator(daily_limit=2, daily_reset_seconds=30.0, retry_after_on_429=True)
-def test_daily_limit_reset_follows_retry_after(
+@pytest.mark.hubspot_simulator(daily_limit=2, day_ends_in=30.0)
+def test_daily_remaining_zero_stops_the_run_unsent_until_midnight_on_hubspots_clock(
     hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
 ) -> None:
     sim = hubspot_simulator
@@ -225,7 +225,23 @@ def test_daily_limit_reset_follows_retry_after(
         )
 
     now = pendulum.now("UTC")
-    assert now.add(seconds=25) <= stopped.value.reset_at <= now.add(seconds=31)
-    assert sim.stats.requests == 3 and sim.stats.daily_limited == 1
-    assert batch_pairs(stopped.value.batch or []) == sent[40:]  # the third request, not carried out
+    assert now.add(seconds=25) <= stopped.value.reset_at <= now.add(seconds=31)  # the simulator's midnight
+    assert sim.stats.requests == 2 and sim.stats.daily_limited == 0  # the third was never sent
+    assert batch_pairs(stopped.value.batch or []) == sent[40:]  # the third request, kept back
     assert remaining(sim) == set(sent[40:])
+
+
+@pytest.mark.hubspot_simulator(retry_after_on_429=True)
+def test_a_daily_429_with_retry_after_resets_when_hubspot_says(
+    hubspot_simulator: HubSpotSimulator, make_hook: HookFactory
+) -> None:
+    sim = hubspot_simulator
+    sim.script("daily")  # another app of the account spent the day between two answers
+    sent = seed_pairs(sim, 1, 10)
+
+    with pytest.raises(HubSpotDailyLimitError) as stopped:
+        make_hook().archive_associations("contacts", "companies", archive_inputs(sent))
+
+    now = pendulum.now("UTC")
+    assert now <= stopped.value.reset_at <= now.add(seconds=2)  # Retry-After: 1
+    assert stopped.value.status == 429 and sim.stats.daily_limited == 1

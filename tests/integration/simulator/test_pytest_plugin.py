@@ -36,6 +36,7 @@ SETTINGS: list[tuple[str, Any, Any]] = [
     ("ten_second_limit", 5, 5),
     ("window_seconds", 2.0, 2.0),
     ("daily_limit", None, None),
+    ("day_ends_in", 30.0, 30.0),
     ("daily_reset_seconds", 30.0, 30.0),
     ("account_timezone", "Europe/Paris", "Europe/Paris"),
     ("enforce_ten_secondly", False, False),

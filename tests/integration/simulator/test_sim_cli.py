@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import fields
+from email.utils import parsedate_to_datetime
 
+import pendulum
 import requests
 
 from airflow_provider_hubspot_assoc.testing import TIERS, FaultConfig, SimulatorConfig
@@ -135,7 +137,8 @@ def test_limit_flags_reach_the_simulator() -> None:
         time.sleep(float(daily.headers["Retry-After"]))
         again = requests.post(cli.url + read_path(), json=read_body(["1001"]), headers=headers, timeout=5)
         assert again.status_code == 200  # a new "day" after --daily-reset-seconds
-        assert "daily limit 2, reset every 4 s" in cli.first_line
+        assert "daily limit 2, reset at midnight Europe/Berlin" in cli.first_line
+        assert "days of 4 s" in cli.first_line
     finally:
         cli.stop()
 
@@ -220,9 +223,14 @@ def test_preload_adds_random_labeled_associations_and_says_how_many() -> None:
         twin.stop()
 
 
-def test_short_daily_reset_without_retry_after_gets_a_hint() -> None:
-    cli = start_cli("--daily-limit", "5", "--daily-reset-seconds", "60")
+def test_day_ends_in_starts_the_simulators_clock_before_the_accounts_midnight() -> None:
+    cli = start_cli("--daily-limit", "5", "--day-ends-in", "60", "--account-timezone", "Asia/Tokyo")
     try:
-        assert "--retry-after-on-429" in cli.banner
+        headers = {"Authorization": f"Bearer {cli.banner_value('private-app token')}"}
+        info = requests.get(f"{cli.url}/account-info/v3/details", headers=headers, timeout=5)
+        said = pendulum.instance(parsedate_to_datetime(info.headers["Date"])).in_timezone("Asia/Tokyo")
+        midnight = said.add(days=1).start_of("day")
+        assert 50 <= (midnight - said).total_seconds() <= 61  # whatever the local clock says
+        assert "(in 60 s)" in cli.first_line
     finally:
         cli.stop()

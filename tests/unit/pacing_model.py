@@ -1,0 +1,123 @@
+"""A discrete-event model of HubSpot's rolling window and clients pacing against it (fake clock).
+
+HubSpot counts a request when it arrives (``up`` seconds after it was sent) and answers it after the
+rest of the latency; the answer carries the window's ``Max`` and ``Remaining`` after counting it, or
+is a 429 (not counted). Each client keeps at most ``in_flight_for`` requests in flight and observes
+every answer, aligned with the moment it sent the request, as ``Transport`` does.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from requests.structures import CaseInsensitiveDict
+
+from airflow_provider_hubspot_assoc.hubspot.pacing import RateLimiter, in_flight_for
+
+
+class FakeClock:
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Outcome:
+    accepted: int
+    refused: int
+    steady_rate: float  # accepted per second, whole limits' worth after the first window
+    mean_rate: float  # accepted per second after the first window, until the end
+    per_client: list[int] = field(default_factory=list)
+
+    @property
+    def refused_share(self) -> float:
+        return self.refused / max(1, self.accepted + self.refused)
+
+
+def run_model(
+    limit: int,
+    *,
+    interval: float,
+    latencies: list[float],
+    seconds: float,
+    up_part: float = 0.1,
+    starts: list[float] | None = None,
+) -> Outcome:
+    """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``."""
+    clock = FakeClock()
+    start = clock.now
+    limiters = [RateLimiter(limit, interval, clock=clock) for _ in latencies]
+    arrivals: deque[float] = deque()
+    accepted_at: list[float] = []
+    per_client = [0] * len(latencies)
+    refused = 0
+    in_flight = [0] * len(latencies)
+    measured: list[float | None] = [None] * len(latencies)
+    events: list[tuple[float, int, str, int, float]] = []
+    order = itertools.count()
+    begin = starts or [0.0] * len(latencies)
+    for client, offset in enumerate(begin):
+        heapq.heappush(events, (start + offset, next(order), "wake", client, 0.0))
+    answers: dict[int, tuple[int, int]] = {}  # event id -> (status, remaining)
+
+    def send_what_may_go(client: int) -> None:
+        limiter = limiters[client]
+        while in_flight[client] < in_flight_for(limiter.rate, measured[client], 10_000):
+            wait = limiter.try_acquire()
+            if wait > 0:
+                heapq.heappush(events, (clock.now + wait, next(order), "wake", client, 0.0))
+                return
+            in_flight[client] += 1
+            up = latencies[client] * up_part
+            heapq.heappush(events, (clock.now + up, next(order), "arrive", client, clock.now))
+
+    end = start + seconds
+    while events:
+        when, number, kind, client, sent_at = heapq.heappop(events)
+        if when > end:
+            break
+        clock.now = when
+        if kind == "wake":
+            send_what_may_go(client)
+        elif kind == "arrive":
+            while arrivals and arrivals[0] <= when - interval:
+                arrivals.popleft()
+            if len(arrivals) >= limit:
+                status, remaining = 429, 0
+            else:
+                arrivals.append(when)
+                accepted_at.append(when)
+                per_client[client] += 1
+                status, remaining = 204, limit - len(arrivals)
+            back = sent_at + latencies[client]
+            answer = next(order)
+            answers[answer] = (status, remaining)
+            heapq.heappush(events, (back, answer, "answer", client, sent_at))
+        else:
+            status, remaining = answers.pop(number)
+            in_flight[client] -= 1
+            measured[client] = latencies[client]
+            headers = CaseInsensitiveDict(
+                {
+                    "X-HubSpot-RateLimit-Max": str(limit),
+                    "X-HubSpot-RateLimit-Remaining": str(remaining),
+                    "X-HubSpot-RateLimit-Interval-Milliseconds": str(round(interval * 1000)),
+                }
+            )
+            if status == 429:
+                refused += 1
+                limiters[client].refused(sent_at, headers)
+            else:
+                limiters[client].observe(headers, sent_at)
+            send_what_may_go(client)
+    # Whole windows' worth of requests after the first window (a burst, when nobody else sends): from
+    # the first request past it to the one ``limit * k`` later, so that bursts do not skew the figure.
+    after = [t for t in sorted(accepted_at) if t > start + max(begin) + interval]
+    whole = (len(after) - 1) // limit * limit
+    mean = len(after) / (end - start - max(begin) - interval)
+    return Outcome(len(accepted_at), refused, whole / (after[whole] - after[0]), mean, per_client)
