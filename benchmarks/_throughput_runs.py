@@ -1,0 +1,209 @@
+"""One run of the throughput benchmark: a simulator process, its client process(es), the measures.
+
+A run archives ``limit x work_windows`` requests' worth of pairs (100 a request) at one limit and
+latency: enough to keep a client sending at the allowed rate through the opening burst, the measured
+windows and a spare one. Every client imports and builds first; then all start together. Our
+operator runs until done (stopped at ``OURS_CAP`` times that work's length at the limit); an SDK
+form is stopped when a client at the allowed rate would have finished, so a slower one is measured
+over its steady windows and its time to done is estimated from the pairs it archived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from _bench_client import MARK, TO_IDS
+from _sim_server import SimServer
+
+from airflow_provider_hubspot_assoc.testing.rates import SteadyRate, steady_rate
+
+WINDOW = 10.0  # HubSpot's rolling window, seconds
+OURS_CAP = 3.0  # our operator is stopped after this many times the work's length at the limit
+CLIENT = Path(__file__).resolve().with_name("_bench_client.py")
+STARTING = threading.Lock()  # one run imports and builds at a time: no start-up burns CPU in a span
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What one run measures.
+
+    :param approach: ``ours``, ``sdk-readme`` or ``sdk-careful``.
+    :param limit: requests allowed per 10 s.
+    :param latency: seconds the simulator adds to each answer.
+    :param processes: client processes sharing the one app (same token, no ``rate_limit_share``).
+    """
+
+    approach: str
+    limit: int
+    latency: float
+    processes: int = 1
+
+
+@dataclass
+class Result:
+    """A run's figures.
+
+    :param cell: what ran.
+    :param rate: the sustained rate, 429s and busiest window, measured at the simulator.
+    :param pairs: pairs given to the clients.
+    :param archived: distinct pairs the simulator carried out.
+    :param elapsed: seconds from the start to the last client's end (or its stop).
+    :param stopped: a client was stopped at its cap, not done.
+    :param load: the 1-minute load average at the run's start and end.
+    :param cpu_seconds: CPU of the simulator process (the clients' is not measured here).
+    :param notes: each client's own note.
+    """
+
+    cell: Cell
+    rate: SteadyRate
+    pairs: int
+    archived: int
+    elapsed: float
+    stopped: bool
+    load: tuple[float, float]
+    cpu_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return not self.stopped and self.archived == self.pairs
+
+    @property
+    def estimate(self) -> float | None:
+        """Seconds to archive every pair at the rate it archived them (None: none archived)."""
+        return self.elapsed * self.pairs / self.archived if self.archived else None
+
+
+def work_windows(windows: int, skip: int) -> int:
+    """Windows of work at the limit: the skipped ones, the measured ones and two to spare."""
+    return skip + windows + 2
+
+
+def _shares(total: int, parts: int) -> list[int]:
+    return [total // parts + (k < total % parts) for k in range(parts)]
+
+
+def _environment(cell: Cell, sim: SimServer, home: Path) -> dict[str, str]:
+    connection = {
+        "conn_type": "hubspot",
+        "host": sim.url,
+        "password": sim.token,
+        "extra": {"requests_per_10s": cell.limit, "window_seconds": WINDOW},
+    }
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW_CONN_HUBSPOT_BENCH": json.dumps(connection),
+        "HUBSPOT_BENCH_TOKEN": sim.token,
+    }
+
+
+def _said(client: subprocess.Popen[str]) -> str:
+    """The client's next line for the runner (after ``MARK``); empty if it ended first."""
+    assert client.stdout is not None
+    for line in client.stdout:
+        if line.startswith(MARK):
+            return line[len(MARK) :].strip()
+    return ""
+
+
+def _tail(client: subprocess.Popen[str], error: IO[str]) -> str:
+    if client.poll() is None:
+        client.kill()
+        client.wait()
+    error.seek(0)
+    return error.read()[-3000:]
+
+
+def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
+    """Run ``cell`` on its own simulator; measure ``windows`` windows after ``skip`` (at least)."""
+    work = work_windows(windows, skip)
+    requests = cell.limit * work
+    pairs = requests * TO_IDS
+    stack = contextlib.ExitStack()
+    with STARTING:
+        load_start = os.getloadavg()[0]
+        sim = SimServer(
+            ten_second_limit=cell.limit, window_seconds=WINDOW, latency_seconds=cell.latency, daily_limit=None
+        )
+        clients: list[subprocess.Popen[str]] = []
+        homes = [stack.enter_context(tempfile.TemporaryDirectory()) for _ in range(cell.processes)]
+        errors = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in homes]  # noqa: SIM115
+        first = 0
+        for share, home, error in zip(_shares(requests, cell.processes), homes, errors, strict=True):
+            case = {"approach": cell.approach, "url": sim.url, "first": first, "count": share * TO_IDS}
+            first += share * TO_IDS
+            clients.append(
+                subprocess.Popen(
+                    [sys.executable, str(CLIENT), json.dumps(case)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=error,
+                    text=True,
+                    env=_environment(cell, sim, Path(home)),
+                )
+            )
+        for client, error in zip(clients, errors, strict=True):
+            if _said(client) != "ready":
+                raise RuntimeError(f"a client of {cell} did not start:\n{_tail(client, error)}")
+    try:
+        go = time.time()
+        for client in clients:
+            assert client.stdin is not None
+            client.stdin.write("go\n")
+            client.stdin.flush()
+        at_limit = work * WINDOW + cell.latency
+        cap = OURS_CAP * at_limit if cell.approach == "ours" else at_limit + 5.0
+        ends, notes, stopped = [], [], False
+        for client, error in zip(clients, errors, strict=True):
+            try:
+                client.wait(timeout=max(go + cap - time.time(), 0.0))
+                if client.returncode:
+                    raise RuntimeError(f"a client of {cell} failed:\n{_tail(client, error)}")
+                report = json.loads(_said(client))
+                ends.append(report["ended"])
+                notes.append(report["note"])
+            except subprocess.TimeoutExpired:
+                client.kill()
+                client.wait()
+                ends.append(time.time())
+                notes.append("stopped at the cap")
+                stopped = True
+        finished = sim.stop()
+    finally:
+        for client in clients:
+            if client.poll() is None:
+                client.kill()
+        sim.kill()
+        stack.close()
+    # The steady part ends when the first client stops sending: its end less one answer's latency.
+    rate = steady_rate(
+        finished.arrivals,
+        limit=cell.limit,
+        window_seconds=WINDOW,
+        last=min(ends) - cell.latency,
+        skip_windows=skip,
+    )
+    return Result(
+        cell=cell,
+        rate=rate,
+        pairs=pairs,
+        archived=finished.distinct_pairs,
+        elapsed=max(ends) - go,
+        stopped=stopped,
+        load=(load_start, os.getloadavg()[0]),
+        cpu_seconds=finished.cpu_seconds,
+        notes=notes,
+    )
