@@ -119,75 +119,94 @@ def _said(client: subprocess.Popen[str]) -> str:
     return ""
 
 
-def _tail(client: subprocess.Popen[str], error: IO[str]) -> str:
+def _stop(client: subprocess.Popen[str]) -> None:
     if client.poll() is None:
         client.kill()
         client.wait()
-    error.seek(0)
-    return error.read()[-3000:]
+
+
+@dataclass
+class Client:
+    """One client process and the file its stderr goes to."""
+
+    process: subprocess.Popen[str]
+    error: IO[str]
+
+    def tail(self) -> str:
+        _stop(self.process)
+        self.error.seek(0)
+        return self.error.read()[-3000:]
+
+
+def _start(cell: Cell, sim: SimServer, requests: int, stack: contextlib.ExitStack) -> list[Client]:
+    """The run's client processes, each given its share of the requests, once all are ready."""
+    clients: list[Client] = []
+    first = 0
+    for share in _shares(requests, cell.processes):
+        home = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        error = stack.enter_context(tempfile.TemporaryFile("w+"))  # noqa: SIM115
+        case = {"approach": cell.approach, "url": sim.url, "first": first, "count": share * TO_IDS}
+        first += share * TO_IDS
+        process = subprocess.Popen(
+            [sys.executable, str(CLIENT), json.dumps(case)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=error,
+            text=True,
+            env=_environment(cell, sim, home),
+        )
+        stack.callback(_stop, process)
+        clients.append(Client(process, error))
+    for client in clients:
+        if _said(client.process) != "ready":
+            raise RuntimeError(f"a client of {cell} did not start:\n{client.tail()}")
+    return clients
+
+
+def _wait(cell: Cell, clients: list[Client], cap: float) -> tuple[float, list[float], list[str], bool]:
+    """Start every client at once; wait for each until ``cap`` seconds: (start, ends, notes, stopped)."""
+    go = time.time()
+    for client in clients:
+        assert client.process.stdin is not None
+        client.process.stdin.write("go\n")
+        client.process.stdin.flush()
+    ends, notes, stopped = [], [], False
+    for client in clients:
+        try:
+            client.process.wait(timeout=max(go + cap - time.time(), 0.0))
+        except subprocess.TimeoutExpired:
+            _stop(client.process)
+            ends.append(time.time())
+            notes.append("stopped at the cap")
+            stopped = True
+            continue
+        if client.process.returncode:
+            raise RuntimeError(f"a client of {cell} failed:\n{client.tail()}")
+        report = json.loads(_said(client.process))
+        ends.append(report["ended"])
+        notes.append(report["note"])
+    return go, ends, notes, stopped
 
 
 def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
     """Run ``cell`` on its own simulator; measure ``windows`` windows after ``skip`` (at least)."""
     work = work_windows(windows, skip)
     requests = cell.limit * work
-    pairs = requests * TO_IDS
-    stack = contextlib.ExitStack()
-    with STARTING:
-        load_start = os.getloadavg()[0]
-        sim = SimServer(
-            ten_second_limit=cell.limit, window_seconds=WINDOW, latency_seconds=cell.latency, daily_limit=None
-        )
-        clients: list[subprocess.Popen[str]] = []
-        homes = [stack.enter_context(tempfile.TemporaryDirectory()) for _ in range(cell.processes)]
-        errors = [stack.enter_context(tempfile.TemporaryFile("w+")) for _ in homes]  # noqa: SIM115
-        first = 0
-        for share, home, error in zip(_shares(requests, cell.processes), homes, errors, strict=True):
-            case = {"approach": cell.approach, "url": sim.url, "first": first, "count": share * TO_IDS}
-            first += share * TO_IDS
-            clients.append(
-                subprocess.Popen(
-                    [sys.executable, str(CLIENT), json.dumps(case)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=error,
-                    text=True,
-                    env=_environment(cell, sim, Path(home)),
-                )
+    at_limit = work * WINDOW + cell.latency  # a client at the allowed rate is done by then
+    cap = OURS_CAP * at_limit if cell.approach == "ours" else at_limit + 5.0
+    with contextlib.ExitStack() as stack:
+        with STARTING:
+            load_start = os.getloadavg()[0]
+            sim = SimServer(
+                ten_second_limit=cell.limit,
+                window_seconds=WINDOW,
+                latency_seconds=cell.latency,
+                daily_limit=None,
             )
-        for client, error in zip(clients, errors, strict=True):
-            if _said(client) != "ready":
-                raise RuntimeError(f"a client of {cell} did not start:\n{_tail(client, error)}")
-    try:
-        go = time.time()
-        for client in clients:
-            assert client.stdin is not None
-            client.stdin.write("go\n")
-            client.stdin.flush()
-        at_limit = work * WINDOW + cell.latency
-        cap = OURS_CAP * at_limit if cell.approach == "ours" else at_limit + 5.0
-        ends, notes, stopped = [], [], False
-        for client, error in zip(clients, errors, strict=True):
-            try:
-                client.wait(timeout=max(go + cap - time.time(), 0.0))
-                if client.returncode:
-                    raise RuntimeError(f"a client of {cell} failed:\n{_tail(client, error)}")
-                report = json.loads(_said(client))
-                ends.append(report["ended"])
-                notes.append(report["note"])
-            except subprocess.TimeoutExpired:
-                client.kill()
-                client.wait()
-                ends.append(time.time())
-                notes.append("stopped at the cap")
-                stopped = True
+            stack.callback(sim.kill)
+            clients = _start(cell, sim, requests, stack)
+        go, ends, notes, stopped = _wait(cell, clients, cap)
         finished = sim.stop()
-    finally:
-        for client in clients:
-            if client.poll() is None:
-                client.kill()
-        sim.kill()
-        stack.close()
     # The steady part ends when the first client stops sending: its end less one answer's latency.
     rate = steady_rate(
         finished.arrivals,
@@ -199,7 +218,7 @@ def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
     return Result(
         cell=cell,
         rate=rate,
-        pairs=pairs,
+        pairs=requests * TO_IDS,
         archived=finished.distinct_pairs,
         elapsed=max(ends) - go,
         stopped=stopped,

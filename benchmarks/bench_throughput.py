@@ -92,8 +92,8 @@ class LoadWatch:
 def share(result: Result) -> str:
     """The sustained share of the limit, flagged when it covers fewer windows than a figure needs."""
     value = result.rate.share
-    if value is None:
-        return "no whole window"
+    if value is None or result.rate.windows < 1:
+        return "under one window"
     return f"{value:.1%}" + ("" if result.rate.enough else " (short)")
 
 
