@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 TO_IDS = 100  # to ids per from id: 100 pairs fill one request of either client
 MARK = "bench-client:"  # starts the lines meant for the runner (Airflow may print on stdout too)
@@ -27,7 +28,26 @@ def pair(index: int) -> tuple[str, str]:
     return str(100_000 + index // TO_IDS), str(900_000 + index % TO_IDS)
 
 
-def ours(case: dict[str, Any]) -> Callable[[], str]:
+class Report:
+    """The runner's channel: ``ready``, then the report once done or stopped at the cap (SIGTERM).
+
+    :param channel: the runner's end of the pipe.
+    """
+
+    def __init__(self, channel: IO[str]) -> None:
+        self.channel = channel
+        self.started = 0.0
+        self.raised = 0  # calls that raised: their pairs are not archived
+
+    def say(self, text: str) -> None:
+        print(MARK, text, file=self.channel, flush=True)
+
+    def send(self, note: str) -> None:
+        ended = time.time()
+        self.say(json.dumps({"started": self.started, "ended": ended, "note": note, "raised": self.raised}))
+
+
+def ours(case: dict[str, Any], report: Report) -> Callable[[], str]:
     from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
 
     operator = BatchArchiveAssociationsOperator(
@@ -58,7 +78,7 @@ def ours(case: dict[str, Any]) -> Callable[[], str]:
     return run
 
 
-def sdk(case: dict[str, Any]) -> Callable[[], str]:
+def sdk(case: dict[str, Any], report: Report) -> Callable[[], str]:
     """The SDK in a plain loop, 100 inputs a call, with the README's retry or one that retries POST."""
     from hubspot import HubSpot
     from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiArchive
@@ -77,14 +97,13 @@ def sdk(case: dict[str, Any]) -> Callable[[], str]:
     ]
 
     def run() -> str:
-        raised = 0
         for start in range(0, len(inputs), 100):
             batch = BatchInputPublicAssociationMultiArchive(inputs=inputs[start : start + 100])
             try:
                 api.archive("contacts", "companies", batch)
             except Exception:  # a 429 it did not retry, or retries spent: a plain loop goes on
-                raised += 1
-        return f"{raised} calls raised"
+                report.raised += 1
+        return f"{report.raised} calls raised"
 
     return run
 
@@ -92,16 +111,20 @@ def sdk(case: dict[str, Any]) -> Callable[[], str]:
 def main() -> None:
     # stdout is the runner's channel, read only at the start and the end: everything else a library
     # prints goes to stderr, so a full pipe never blocks the run
-    channel = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    report = Report(os.fdopen(os.dup(sys.stdout.fileno()), "w"))
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     case = json.loads(sys.argv[1])
-    run = ours(case) if case["approach"] == "ours" else sdk(case)
-    print(MARK, "ready", file=channel, flush=True)
+    run = ours(case, report) if case["approach"] == "ours" else sdk(case, report)
+
+    def stopped(signum: int, frame: object) -> None:
+        report.send(f"stopped at the cap, {report.raised} calls raised")
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
+    report.say("ready")
     sys.stdin.readline()
-    started = time.time()
-    note = run()
-    report = {"started": started, "ended": time.time(), "note": note}
-    print(MARK, json.dumps(report), file=channel, flush=True)
+    report.started = time.time()
+    report.send(run())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -43,17 +44,24 @@ class SimServer:
     """``HubSpotSimulator`` in a child process, with ``settings`` (``SimulatorConfig`` fields)."""
 
     def __init__(self, **settings: Any) -> None:
+        # its log (a client stopped at a cap resets its connection: a traceback) kept apart
+        self.log = tempfile.TemporaryFile("w+")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), json.dumps(settings)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=self.log,
             text=True,
         )
         line = self._out.readline().split()
         if not line or line[0] != "ready":
-            self.process.kill()
-            raise RuntimeError("the simulator did not start")
+            self.kill()
+            raise RuntimeError(f"the simulator did not start:\n{self.log_tail()}")
         self.url, self.token = line[1], line[2]
+
+    def log_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-3000:]
 
     @property
     def _out(self) -> IO[str]:
@@ -64,7 +72,10 @@ class SimServer:
         assert self.process.stdin is not None
         self.process.stdin.write("stop\n")
         self.process.stdin.flush()
-        data = json.loads(self._out.readline())
+        line = self._out.readline()
+        if not line:
+            raise RuntimeError(f"the simulator failed:\n{self.log_tail()}")
+        data = json.loads(line)
         self.process.wait(timeout=60)
         return Finished(
             arrivals=[Arrival(at, status, pairs) for at, status, pairs in data["arrivals"]],
@@ -75,9 +86,11 @@ class SimServer:
         )
 
     def kill(self) -> None:
+        """Stop the process if it still runs (after ``stop``, or on a failure) and drop its log."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.log.close()
 
 
 def serve(settings: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from _bench_client import MARK, TO_IDS
 from _sim_server import SimServer
@@ -28,7 +28,7 @@ from _sim_server import SimServer
 from airflow_provider_hubspot_assoc.testing.rates import SteadyRate, steady_rate
 
 WINDOW = 10.0  # HubSpot's rolling window, seconds
-SHARED_SPARE = 6  # windows of work to spare for processes sharing an app (2 for one process)
+SPARE = 6  # windows of work beyond the skipped and measured ones
 OURS_CAP = 3.0  # our operator is stopped after this many times the work's length at the limit
 CLIENT = Path(__file__).resolve().with_name("_bench_client.py")
 STARTING = threading.Lock()  # one run imports and builds at a time: no start-up burns CPU in a span
@@ -60,6 +60,7 @@ class Result:
     :param archived: distinct pairs the simulator carried out.
     :param elapsed: seconds from the start to the last client's end (or its stop).
     :param stopped: a client was stopped at its cap, not done.
+    :param raised: SDK calls that raised (a plain loop went on: their pairs are not archived).
     :param load: the 1-minute load average at the run's start and end.
     :param cpu_seconds: CPU of the simulator process (the clients' is not measured here).
     :param notes: each client's own note.
@@ -71,6 +72,7 @@ class Result:
     archived: int
     elapsed: float
     stopped: bool
+    raised: int
     load: tuple[float, float]
     cpu_seconds: float
     notes: list[str] = field(default_factory=list)
@@ -81,17 +83,20 @@ class Result:
 
     @property
     def estimate(self) -> float | None:
-        """Seconds to archive every pair at the rate it archived them (None: none archived)."""
-        return self.elapsed * self.pairs / self.archived if self.archived else None
+        """Seconds to archive every pair at the rate it archived them (None: never, or none archived)."""
+        if self.raised or not self.archived:
+            return None
+        return self.elapsed * self.pairs / self.archived
 
 
-def work_windows(windows: int, skip: int, processes: int = 1) -> int:
-    """Windows of work at the limit: the skipped ones, the measured ones and some to spare.
+def work_windows(windows: int, skip: int) -> int:
+    """Windows of work at the limit: the skipped ones, the measured ones and ``SPARE``.
 
-    Processes sharing an app lose some rate to 429s, and do not all end together (the steady part
-    ends with the first): they get more to spare.
+    Processes sharing an app lose some rate to 429s and do not all end together (the steady part
+    ends with the first), so there is room to spare; every run gets the same, so that times to done
+    compare like with like.
     """
-    return skip + windows + (2 if processes == 1 else SHARED_SPARE)
+    return skip + windows + SPARE
 
 
 def _shares(total: int, parts: int) -> list[int]:
@@ -168,34 +173,34 @@ def _start(cell: Cell, sim: SimServer, requests: int, stack: contextlib.ExitStac
     return clients
 
 
-def _wait(cell: Cell, clients: list[Client], cap: float) -> tuple[float, list[float], list[str], bool]:
-    """Start every client at once; wait for each until ``cap`` seconds: (start, ends, notes, stopped)."""
+def _wait(cell: Cell, clients: list[Client], cap: float) -> tuple[float, list[dict[str, Any]], bool]:
+    """Start every client at once; wait for each until ``cap`` seconds: (start, reports, stopped)."""
     go = time.time()
     for client in clients:
         assert client.process.stdin is not None
         client.process.stdin.write("go\n")
         client.process.stdin.flush()
-    ends, notes, stopped = [], [], False
+    reports, stopped = [], False
     for client in clients:
         try:
             client.process.wait(timeout=max(go + cap - time.time(), 0.0))
-        except subprocess.TimeoutExpired:
-            _stop(client.process)
-            ends.append(time.time())
-            notes.append("stopped at the cap")
+        except subprocess.TimeoutExpired:  # told to report and stop (SIGTERM), else killed
             stopped = True
-            continue
+            client.process.terminate()
+            try:
+                client.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                _stop(client.process)
         if client.process.returncode:
             raise RuntimeError(f"a client of {cell} failed:\n{client.tail()}")
-        report = json.loads(_said(client.process))
-        ends.append(report["ended"])
-        notes.append(report["note"])
-    return go, ends, notes, stopped
+        said = _said(client.process)
+        reports.append(json.loads(said) if said else {"ended": time.time(), "note": "killed", "raised": 0})
+    return go, reports, stopped
 
 
 def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
     """Run ``cell`` on its own simulator; measure ``windows`` windows after ``skip`` (at least)."""
-    work = work_windows(windows, skip, cell.processes)
+    work = work_windows(windows, skip)
     requests = cell.limit * work
     at_limit = work * WINDOW + cell.latency  # a client at the allowed rate is done by then
     cap = OURS_CAP * at_limit if cell.approach == "ours" else at_limit + 5.0
@@ -210,8 +215,9 @@ def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
             )
             stack.callback(sim.kill)
             clients = _start(cell, sim, requests, stack)
-        go, ends, notes, stopped = _wait(cell, clients, cap)
+        go, reports, stopped = _wait(cell, clients, cap)
         finished = sim.stop()
+    ends = [report["ended"] for report in reports]
     # The steady part ends when the first client stops sending: its end less one answer's latency.
     rate = steady_rate(
         finished.arrivals,
@@ -227,7 +233,8 @@ def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
         archived=finished.distinct_pairs,
         elapsed=max(ends) - go,
         stopped=stopped,
+        raised=sum(report["raised"] for report in reports),
         load=(load_start, os.getloadavg()[0]),
         cpu_seconds=finished.cpu_seconds,
-        notes=notes,
+        notes=[report["note"] for report in reports],
     )

@@ -61,7 +61,8 @@ METHOD = " ".join(
         "Busiest: most accepted requests in any rolling 10-s window of the whole run, the burst",
         "included. An SDK run is stopped when a client at the allowed rate would have finished; its time",
         "over ours is then a lower bound, with the estimate from the pairs it archived. 'never': a plain",
-        "loop went on past calls that raised, and those pairs were not archived.",
+        "loop went on past calls that raised (the README's retry never retries a POST), and those pairs",
+        "were not archived.",
     ]
 )
 
@@ -107,12 +108,19 @@ def spread(result: Result) -> str:
     return f"{min(counts)} to {max(counts)}" if counts else "-"
 
 
+def never(result: Result) -> str | None:
+    """Why a run will never have every pair archived, if so."""
+    if result.raised:
+        return f"never: {result.raised:,} calls raised"
+    if not result.stopped and result.archived < result.pairs:
+        return f"never: {result.pairs - result.archived:,} pairs not archived"
+    return None
+
+
 def seconds(result: Result) -> str:
     if result.done:
         return f"{result.elapsed:.0f} s"
-    if result.stopped:
-        return f"> {result.elapsed:.0f} s (stopped)"
-    return f"never: {result.pairs - result.archived:,} pairs not archived"
+    return never(result) or f"> {result.elapsed:.0f} s (stopped)"
 
 
 def versus(result: Result, ours: Result | None) -> str:
@@ -121,9 +129,9 @@ def versus(result: Result, ours: Result | None) -> str:
         return "-"
     if result.done:
         return f"{result.elapsed / ours.elapsed:.2f}x"
-    if result.stopped and result.estimate is not None:
-        return f"> {result.elapsed / ours.elapsed:.2f}x (est. {result.estimate / ours.elapsed:.1f}x)"
-    return f"never ({result.pairs - result.archived:,} pairs not archived)"
+    if result.estimate is None:
+        return never(result) or "-"
+    return f"> {result.elapsed / ours.elapsed:.2f}x (est. {result.estimate / ours.elapsed:.1f}x)"
 
 
 def table(results: list[Result], limits: list[int], latencies: list[float]) -> list[str]:
