@@ -31,7 +31,7 @@ WINDOW = 10.0  # HubSpot's rolling window, seconds
 SPARE = 6  # windows of work beyond the skipped and measured ones
 OURS_CAP = 3.0  # our operator is stopped after this many times the work's length at the limit
 CLIENT = Path(__file__).resolve().with_name("_bench_client.py")
-STARTING = threading.Lock()  # one run imports and builds at a time: no start-up burns CPU in a span
+STARTING = threading.Lock()  # one run imports and builds at a time: start-ups do not pile up
 
 
 @dataclass(frozen=True)
