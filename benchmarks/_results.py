@@ -21,13 +21,17 @@ def machine() -> str:
     )
 
 
-def append_results(title: str, lines: list[str]) -> None:
-    """Put this run's section in place of the section with the same title, or at the end."""
+def append_results(title: str, lines: list[str], replaces: tuple[str, ...] = ()) -> None:
+    """Put this run's section in place of the section with the same title, or at the end.
+
+    :param replaces: titles of sections this one supersedes: they are removed.
+    """
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     section = f"## {title}\n\n{stamp} on {machine()}\n\n" + "\n".join(lines) + "\n"
     text = RESULTS.read_text() if RESULTS.exists() else HEADER
     head, *sections = text.split("\n## ")
     sections = ["## " + body for body in sections]
+    sections = [body for body in sections if body.splitlines()[0] not in {f"## {old}" for old in replaces}]
     for index, existing in enumerate(sections):
         if existing.splitlines()[0] == f"## {title}":
             sections[index] = section

@@ -1,288 +1,284 @@
-"""Throughput at HubSpot's rate limit: our operator next to the alternatives, in one run.
+"""Throughput at HubSpot's rate limit: our operator, the official SDK, and processes sharing one app.
 
-Each approach archives the same N contact-company pairs on a fresh simulator with the Professional
-tier's limit (190 requests per 10 s) and 150 ms latency per request:
+Each run has its own simulator process and port, and its clients run as their own processes; runs
+go side by side (``--jobs``), since their clients mostly wait. Measured at the simulator, by the time
+each request ARRIVED there (``airflow_provider_hubspot_assoc.testing.rates``): the sustained rate is
+the accepted requests in consecutive whole 10-s windows, from one window after the first accepted
+request (the opening burst left out) to the end of the steady part (the first client's end, less
+one answer's latency), over the allowed rate; at least 20 windows for a figure to count. Also: the
+busiest rolling window of the whole run (burst included), the 429 answers and their share, and the
+time until every pair was archived.
 
-* ``ours``: ``BatchArchiveAssociationsOperator`` (paced, concurrent, retrying);
-* ``sdk``: the official ``hubspot-api-client`` in a plain loop, 100 inputs per call, with the retry
-  its README shows (``Retry(total=5, status_forcelist=(429,))``);
-* ``sdk-threads``: the same SDK calls from 8 threads, as users do to go faster;
-* ``requests``: ``requests.post`` in a plain loop, 100 inputs per call.
+The grid (``--limits`` x ``--latencies``), in real time:
 
-Printed per approach: requests, 429 answers and their share, the achieved request rate over the
-allowed rate (measured at the simulator, per whole 10-s window and first to last request), the
-busiest rolling window, wall time and its ratio to ours,
-and the pairs left behind (0 means the job was done). ``--time-scale K`` shortens the window and
-the latency K times (the ratios stay comparable; the output says so). Not a test:
-``.venv/bin/python benchmarks/bench_throughput.py [--pairs 50000] [--approaches ours,sdk,requests]``.
+* ``ours``: ``BatchArchiveAssociationsOperator`` through ``execute()``, one process;
+* ``sdk-readme``: hubspot-api-client 12 in a plain loop, 100 inputs a call, with the retry its README
+  shows (``Retry(total=5, status_forcelist=(429,))``, whose default ``allowed_methods`` never retry
+  a POST);
+* ``sdk-careful``: the same with POST retried (``allowed_methods=None``) and ``backoff_factor=1``;
+* ``shared``: 2 and 4 of our operators as separate processes on one app (one token, no
+  ``rate_limit_share``), not coordinated, at ``--shared-limits`` x ``--latencies``: their combined
+  rate and 429s.
+
+``--quick`` runs a few cells over a few windows to check that the harness works: its figures are
+labelled as not the sustained rate and are not written to RESULTS.md. Not a test:
+``.venv/bin/python benchmarks/bench_throughput.py [--quick] [--jobs 12] [--no-record]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import os
+import statistics
 import sys
-import tempfile
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="hubspot-bench-airflow-"))
-os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 
 from _results import append_results
+from _throughput_runs import Cell, Result, run_cell
 
-from airflow_provider_hubspot_assoc.testing import HubSpotSimulator, SimulatorConfig
+from airflow_provider_hubspot_assoc.testing.rates import MIN_WINDOWS
 
-COMPANIES = 100
+SDK_FORMS = ("sdk-readme", "sdk-careful")
+TITLE = "Throughput at the rate limit: steady state, by limit and latency (`benchmarks/bench_throughput.py`)"
+SHARED_TITLE = "Throughput, processes sharing one app (`benchmarks/bench_throughput.py`)"
+# the former single runs' sections, whose rate counted the opening burst: replaced by this grid
+FORMER = tuple(
+    f"Throughput, {pairs} pairs at 190 requests per 10 s with 150 ms latency, real time "
+    "(`benchmarks/bench_throughput.py`)"
+    for pairs in ("50,000", "20,000")
+)
 
-
-@dataclass
-class Outcome:
-    name: str
-    requests: int
-    rate_limited: int
-    achieved_rate: float
-    allowed_rate: float
-    limit: int
-    wall: float
-    left: int
-    busiest_window: int
-    full_window_rate: float | None  # accepted requests per whole window from the first request / limit
-    note: str = ""
-
-    @property
-    def share_429(self) -> float:
-        return self.rate_limited / self.requests if self.requests else 0.0
-
-    @property
-    def rate_ratio(self) -> float:
-        return self.achieved_rate / self.allowed_rate
-
-
-def pairs_for(count: int) -> list[tuple[str, str]]:
-    contacts = -(-count // COMPANIES)
-    pairs = [(str(100_000 + c), str(900_000 + k)) for c in range(contacts) for k in range(COMPANIES)]
-    return pairs[:count]
+METHOD = " ".join(
+    [
+        "Measured at the simulator by the time each request arrived there; the steady part leaves the",
+        "opening burst out and ends one answer's latency before the first client's end. Sustained /",
+        "allowed: accepted requests per second over whole cycles of the steady part (from request i to",
+        "request i + k x cycle, a cycle being the most requests accepted in one rolling 10-s window of",
+        "the steady part: the limit, for a client at the limit), over the allowed rate. Whole cycles,",
+        "because 10-s windows laid on a pacer whose cycle is a little longer than a window each catch",
+        "one cycle for dozens of windows in a row and say 100%, and a count from the first to the last",
+        "request catches a burst too many. Windows: how many 10-s windows the figure covers. Per window:",
+        "fewest and most accepted requests in the consecutive whole 10-s windows of the steady part.",
+        "Busiest: most accepted requests in any rolling 10-s window of the whole run, the burst",
+        "included. An SDK run is stopped when a client at the allowed rate would have finished; its time",
+        "over ours is then a lower bound, with the estimate from the pairs it archived. 'never': a plain",
+        "loop went on past calls that raised (the README's retry never retries a POST), and those pairs",
+        "were not archived.",
+    ]
+)
 
 
-def simulator(pairs: list[tuple[str, str]], limit: int, window: float, latency: float) -> HubSpotSimulator:
-    sim = HubSpotSimulator(
-        SimulatorConfig(
-            ten_second_limit=limit, window_seconds=window, latency_seconds=latency, daily_limit=None
+class LoadWatch:
+    """The 1-minute load average, sampled every few seconds while the grid runs."""
+
+    def __init__(self, every: float = 5.0) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _watch(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> str:
+        self._stop.set()
+        self._thread.join()
+        samples = self.samples or [os.getloadavg()[0]]
+        return (
+            f"load average (1 min, {len(samples)} samples): min {min(samples):.2f}, "
+            f"mean {statistics.fmean(samples):.2f}, max {max(samples):.2f}"
         )
+
+
+def share(result: Result) -> str:
+    """The sustained share of the limit, flagged when it covers fewer windows than a figure needs."""
+    value = result.rate.share
+    if value is None or result.rate.windows < 1:
+        return "under one window"
+    return f"{value:.1%}" + ("" if result.rate.enough else " (short)")
+
+
+def windows(result: Result) -> str:
+    """Windows the share covers."""
+    return f"{result.rate.windows:.1f}"
+
+
+def spread(result: Result) -> str:
+    counts = result.rate.counts
+    return f"{min(counts)} to {max(counts)}" if counts else "-"
+
+
+def never(result: Result) -> str | None:
+    """Why a run will never have every pair archived, if so."""
+    if result.raised:
+        return f"never: {result.raised:,} calls raised"
+    if not result.stopped and result.archived < result.pairs:
+        return f"never: {result.pairs - result.archived:,} pairs not archived"
+    return None
+
+
+def seconds(result: Result) -> str:
+    if result.done:
+        return f"{result.elapsed:.0f} s"
+    return never(result) or f"> {result.elapsed:.0f} s (stopped)"
+
+
+def versus(result: Result, ours: Result | None) -> str:
+    """Time to done over ours: measured, or a lower bound with the estimate from the pairs archived."""
+    if ours is None or not ours.done:
+        return "-"
+    if result.done:
+        return f"{result.elapsed / ours.elapsed:.2f}x"
+    if result.estimate is None:
+        return never(result) or "-"
+    return f"> {result.elapsed / ours.elapsed:.2f}x (est. {result.estimate / ours.elapsed:.1f}x)"
+
+
+def table(results: list[Result], limits: list[int], latencies: list[float]) -> list[str]:
+    found = {(r.cell.approach, r.cell.limit, r.cell.latency): r for r in results if r.cell.processes == 1}
+    lines = [
+        "| limit / 10 s | latency | ours: sustained / allowed | windows | per window | busiest / limit "
+        "| 429s (share) | time to done | SDK README: sustained / allowed | 429 share | time / ours "
+        "| SDK, POST retried: sustained / allowed | 429 share | time / ours |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for limit in limits:
+        for latency in latencies:
+            ours = found.get(("ours", limit, latency))
+            row = [f"{limit}", f"{latency * 1000:.0f} ms"]
+            if ours is None:
+                row += ["-"] * 6
+            else:
+                rate = ours.rate
+                row += [
+                    share(ours),
+                    windows(ours),
+                    spread(ours),
+                    f"{rate.busiest}/{limit}",
+                    f"{rate.rate_limited} ({rate.share_429:.2%})",
+                    seconds(ours),
+                ]
+            for form in SDK_FORMS:
+                sdk = found.get((form, limit, latency))
+                if sdk is None:
+                    row += ["-"] * 3
+                else:
+                    row += [
+                        f"{share(sdk)} ({windows(sdk)} w)",
+                        f"{sdk.rate.share_429:.2%}",
+                        versus(sdk, ours),
+                    ]
+            lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def shared_table(results: list[Result]) -> list[str]:
+    singles = {
+        (r.cell.limit, r.cell.latency): r
+        for r in results
+        if r.cell == Cell("ours", r.cell.limit, r.cell.latency)
+    }
+    lines = [
+        "| processes | limit / 10 s | latency | combined sustained / allowed | windows | per window "
+        "| busiest / limit | requests | 429s | 429 share | time to done | time / one process |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    shared = sorted(
+        (r for r in results if r.cell.processes > 1),
+        key=lambda r: (r.cell.processes, r.cell.limit, r.cell.latency),
     )
-    for from_id, to_id in pairs:
-        sim.state.associate("contacts", from_id, "companies", to_id)
-    return sim.start()
-
-
-def chunks(pairs: list[tuple[str, str]], size: int = 100) -> list[list[dict[str, Any]]]:
-    inputs = [{"from": {"id": f}, "to": [{"id": t}]} for f, t in pairs]
-    return [inputs[i : i + size] for i in range(0, len(inputs), size)]
-
-
-def run_ours(sim: HubSpotSimulator, pairs: list[tuple[str, str]]) -> str:
-    from airflow_provider_hubspot_assoc.operators import BatchArchiveAssociationsOperator
-
-    os.environ["AIRFLOW_CONN_HUBSPOT_BENCH"] = json.dumps(
-        {
-            "conn_type": "hubspot",
-            "host": sim.url,
-            "password": sim.token,
-            "extra": {
-                "requests_per_10s": sim.config.ten_second_limit,
-                "window_seconds": sim.config.window_seconds,
-            },
-        }
-    )
-    operator = BatchArchiveAssociationsOperator(
-        task_id="bench",
-        from_object_type="contacts",
-        to_object_type="companies",
-        inputs=[list(p) for p in pairs],
-        hubspot_conn_id="hubspot_bench",
-        max_failed_ratio=1.0,
-    )
-
-    class TaskInstance:
-        task_id, dag_id, map_index = "bench", "bench", -1
-
-    summary = operator.execute({"ti": TaskInstance(), "run_id": "bench"})["summary"]  # type: ignore[arg-type]
-    return f"archived {summary['archived']}, failed {summary['failed']}, retries {summary['retries']}"
-
-
-def run_sdk(sim: HubSpotSimulator, pairs: list[tuple[str, str]]) -> str:
-    from hubspot import HubSpot
-    from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiArchive
-    from urllib3.util.retry import Retry
-
-    client = HubSpot(access_token=sim.token, retry=Retry(total=5, status_forcelist=(429,)))
-    api = client.crm.associations.v4.batch_api
-    api.api_client.configuration.host = sim.url
-    errors = 0
-    for batch in chunks(pairs):
-        try:
-            api.archive("contacts", "companies", BatchInputPublicAssociationMultiArchive(inputs=batch))
-        except Exception:  # the SDK raises on a 429 it did not retry; a plain loop goes on
-            errors += 1
-    return f"{errors} calls raised"
-
-
-def run_sdk_threads(sim: HubSpotSimulator, pairs: list[tuple[str, str]]) -> str:
-    """The SDK from 8 threads, as users do to go faster: its retry never retries a POST 429."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from hubspot import HubSpot
-    from hubspot.crm.associations.v4 import BatchInputPublicAssociationMultiArchive
-    from urllib3.util.retry import Retry
-
-    client = HubSpot(access_token=sim.token, retry=Retry(total=5, status_forcelist=(429,)))
-    api = client.crm.associations.v4.batch_api
-    api.api_client.configuration.host = sim.url
-
-    def send(batch: list[dict[str, Any]]) -> int:
-        try:
-            api.archive("contacts", "companies", BatchInputPublicAssociationMultiArchive(inputs=batch))
-        except Exception:
-            return 1
-        return 0
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        errors = sum(pool.map(send, chunks(pairs)))
-    return f"{errors} calls raised"
-
-
-def run_requests(sim: HubSpotSimulator, pairs: list[tuple[str, str]]) -> str:
-    import requests
-
-    url = f"{sim.url}/crm/v4/associations/contacts/companies/batch/archive"
-    headers = {"Authorization": f"Bearer {sim.token}"}
-    failed = 0
-    with requests.Session() as session:
-        for batch in chunks(pairs):
-            answer = session.post(url, json={"inputs": batch}, headers=headers, timeout=60)
-            failed += answer.status_code >= 400
-    return f"{failed} calls failed"
-
-
-APPROACHES: dict[str, Callable[[HubSpotSimulator, list[tuple[str, str]]], str]] = {
-    "ours": run_ours,
-    "sdk": run_sdk,
-    "sdk-threads": run_sdk_threads,
-    "requests": run_requests,
-}
-LABELS = {
-    "ours": "our operator",
-    "sdk": "hubspot-api-client loop",
-    "sdk-threads": "hubspot-api-client, 8 threads",
-    "requests": "requests loop",
-}
-
-
-def measure(name: str, pairs: list[tuple[str, str]], limit: int, window: float, latency: float) -> Outcome:
-    sim = simulator(pairs, limit, window, latency)
-    try:
-        started = time.monotonic()
-        note = APPROACHES[name](sim, pairs)
-        wall = time.monotonic() - started
-        log = [r for r in sim.stats.log if r.endpoint == "archive"]
-        span = (log[-1].at - log[0].at) if len(log) > 1 else wall
-        # rate over the span between the first and the last request (n - 1 intervals)
-        achieved = (len(log) - 1) / span if span > 0 else 0.0
-        accepted = [r.at for r in log if r.status != 429]
-        busiest, start = 0, 0
-        for end, moment in enumerate(accepted):  # most accepted requests in any window
-            while accepted[start] <= moment - window:
-                start += 1
-            busiest = max(busiest, end - start + 1)
-        return Outcome(
-            full_window_rate=full_window_rate(accepted, window, limit),
-            name=name,
-            requests=len(log),
-            rate_limited=sum(1 for r in log if r.status == 429),
-            achieved_rate=achieved,
-            allowed_rate=limit / window,
-            limit=limit,
-            wall=wall,
-            left=sim.state.count("contacts", "companies"),
-            busiest_window=busiest,
-            note=note,
+    for result in shared:
+        rate, cell = result.rate, result.cell
+        lines.append(
+            f"| {cell.processes} | {cell.limit} | {cell.latency * 1000:.0f} ms | {share(result)} | "
+            f"{windows(result)} | {spread(result)} | {rate.busiest}/{cell.limit} | {rate.requests} | "
+            f"{rate.rate_limited} | {rate.share_429:.2%} | {seconds(result)} | "
+            f"{versus(result, singles.get((cell.limit, cell.latency)))} |"
         )
-    finally:
-        sim.stop()
+    return lines
 
 
-def full_window_rate(accepted: list[float], window: float, limit: int) -> float | None:
-    """Mean accepted requests per whole window (from the first request on) over the limit.
-
-    HubSpot's limit holds for every rolling window, so this is the sustained rate as HubSpot
-    counts it; the last, partial window is left out (a run ends where its work ends). ``None``
-    when the run is shorter than one window.
-    """
-    whole = int((accepted[-1] - accepted[0]) // window) if accepted else 0
-    if whole == 0:
-        return None
-    ends = accepted[0] + whole * window
-    return sum(1 for moment in accepted if moment < ends) / whole / limit
+def plan(args: argparse.Namespace) -> list[Cell]:
+    limits = [int(x) for x in args.limits.split(",")]
+    latencies = [float(x) / 1000 for x in args.latencies.split(",")]
+    cells = [
+        Cell(a, limit, latency)
+        for limit in limits
+        for latency in latencies
+        for a in args.approaches.split(",")
+    ]
+    shared_limits = [int(x) for x in args.shared_limits.split(",") if x]
+    processes = [int(x) for x in args.processes.split(",") if x]
+    cells += [
+        Cell("ours", limit, latency, n) for n in processes for limit in shared_limits for latency in latencies
+    ]
+    # the longest first: processes sharing an app, then the SDK forms (stopped at a cap), then ours
+    return sorted(cells, key=lambda c: (-c.processes, c.approach == "ours", -c.latency))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=50_000)
-    parser.add_argument("--approaches", default="ours,sdk,sdk-threads,requests")
-    parser.add_argument("--limit", type=int, default=190, help="requests per window (Professional: 190)")
-    parser.add_argument("--latency", type=float, default=0.15, help="seconds per request at the simulator")
-    parser.add_argument("--time-scale", type=float, default=1.0, help="divide window and latency by this")
-    parser.add_argument("--no-record", action="store_true", help="do not append to RESULTS.md")
+    parser.add_argument("--limits", default="100,110,190,250", help="requests per 10 s, comma-separated")
+    parser.add_argument("--latencies", default="30,150,500,1500", help="ms added to each answer")
+    parser.add_argument("--approaches", default="ours,sdk-readme,sdk-careful")
+    parser.add_argument(
+        "--shared-limits", default="100,190", help="limits of the shared-app runs ('' for none)"
+    )
+    parser.add_argument("--processes", default="2,4", help="processes per shared-app run")
+    parser.add_argument("--windows", type=int, default=MIN_WINDOWS, help="whole windows measured per run")
+    parser.add_argument("--skip", type=int, default=1, help="windows left out after the first request")
+    parser.add_argument("--jobs", type=int, default=12, help="runs side by side")
+    parser.add_argument("--quick", action="store_true", help="a smoke check: 2 cells, 3 windows, no record")
+    parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
     args = parser.parse_args()
-    logging.getLogger("airflow_provider_hubspot_assoc").setLevel(logging.WARNING)
-    window, latency = 10.0 / args.time_scale, args.latency / args.time_scale
-    pairs = pairs_for(args.pairs)
-    scale = "real time"
-    if args.time_scale != 1:
-        scale = f"time scaled {args.time_scale:g}x (window {window:g} s)"
+    if args.quick:
+        args.limits, args.latencies, args.shared_limits, args.processes = "100", "30,500", "100", "2"
+        args.windows = min(args.windows, 3)
+    limits = [int(x) for x in args.limits.split(",")]
+    latencies = [float(x) / 1000 for x in args.latencies.split(",")]
+    cells = plan(args)
+    label = "QUICK SMOKE CHECK, not the sustained rate: " if args.windows < MIN_WINDOWS else ""
     print(
-        f"{len(pairs):,} pairs, limit {args.limit} requests per {window:g} s, "
-        f"latency {latency * 1000:.0f} ms, {scale}"
+        f"{label}{len(cells)} runs, {args.jobs} at a time, {args.windows} windows measured after {args.skip}",
+        flush=True,
     )
-    outcomes = [measure(name, pairs, args.limit, window, latency) for name in args.approaches.split(",")]
-    ours = next((o for o in outcomes if o.name == "ours"), None)
-    header = (
-        "| approach | requests | 429s | 429 share | sustained rate / allowed (whole windows) "
-        "| first-to-last rate / allowed | busiest window / limit | wall time | wall / ours | pairs left |"
-    )
-    lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
-    for o in outcomes:
-        versus = f"{o.wall / ours.wall:.2f}x" if ours else "-"
-        sustained = "under one window" if o.full_window_rate is None else f"{o.full_window_rate:.1%}"
-        line = (
-            f"| {LABELS[o.name]} | {o.requests} | {o.rate_limited} | {o.share_429:.2%} | "
-            f"{sustained} | {o.rate_ratio:.1%} | {o.busiest_window}/{o.limit} | "
-            f"{o.wall:.1f} s | {versus} | {o.left} |"
+    watch, started = LoadWatch(), time.monotonic()
+
+    def one(cell: Cell) -> Result:
+        result = run_cell(cell, windows=args.windows, skip=args.skip)
+        print(
+            f"  {cell.approach} x{cell.processes} limit {cell.limit} latency {cell.latency * 1000:.0f} ms: "
+            f"{share(result)} over {windows(result)} windows, {result.rate.rate_limited} 429s, "
+            f"{seconds(result)}, load {result.load[0]:.1f}->{result.load[1]:.1f} ({'; '.join(result.notes)})",
+            flush=True,
         )
-        lines.append(line)
-        print(f"{LABELS[o.name]:>26}: {line.strip('|')}  ({o.note})")
-    if not args.no_record:
-        title = (
-            f"Throughput, {len(pairs):,} pairs at {args.limit} requests per 10 s "
-            f"with {args.latency * 1000:g} ms latency, "
-            f"{scale} (`benchmarks/bench_throughput.py`)"
-        )
-        notes = [
-            "",
-            "Sustained rate = accepted requests per whole 10-s window, counted from the first request "
-            "(the last, partial window left out), over the limit: the rate as HubSpot counts it.",
-            "First-to-last rate = requests / (last - first request); HubSpot's window is rolling, so "
-            "a short run may burst at its start and go above 100% on this measure without a 429.",
-            "The busiest-window column is the most requests HubSpot accepted in any rolling 10-s window.",
-        ]
-        append_results(title, lines + notes)
+        return result
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(one, cells))
+    wall, load = time.monotonic() - started, watch.stop()
+    lines, shared = table(results, limits, latencies), shared_table(results)
+    fewest = min((r.rate.windows for r in results), default=0.0)
+    notes = [
+        "",
+        f"{label}Real time; {len(cells)} runs, {args.jobs} side by side, each with its own simulator "
+        f"process, its clients in their own processes; the grid took {wall / 60:.1f} min; {load}. "
+        f"Steady part: from {args.skip} window(s) after the first accepted request to when the first "
+        f"client stopped sending. Windows: {fewest:.1f} or more here; '(short)' marks fewer than "
+        f"{MIN_WINDOWS}. " + METHOD,
+    ]
+    print("\n".join([*lines, "", *shared, *notes]))
+    if args.no_record or label:
+        return
+    append_results(TITLE, [*lines, *notes], replaces=FORMER)
+    if shared[2:]:
+        append_results(SHARED_TITLE, [*shared, *notes])
 
 
 if __name__ == "__main__":
