@@ -55,6 +55,9 @@ BACKOFF_MAX = 30.0  # ... and never more than this between two attempts
 # HTTP connections (and sending threads) when max_in_flight is not set: at least this many, and enough
 # for the window's whole limit at a latency of two windows (``in_flight_for`` asks for fewer).
 LEAST_POOL = 32
+# ... and at most this many, whatever limit a connection states: HubSpot's highest (250 per 10 s) needs
+# 58 at 1.5 s, and a thread per request of a huge stated window would take the worker down.
+MOST_POOL = 256
 
 
 class Transport:
@@ -79,7 +82,9 @@ class Transport:
         self.stats = stats
         self.limiter = limiter
         self.budget = budget
-        self.pool_size = config.max_in_flight or max(LEAST_POOL, 2 * config.requests_per_window)
+        self.pool_size = config.max_in_flight or min(
+            MOST_POOL, max(LEAST_POOL, 2 * config.requests_per_window)
+        )
         # The environment (proxies, CA bundle) is read here, once: not at every request.
         self.http = Http(config.base_url, self.pool_size, config.connect_timeout, config.read_timeout)
         self.tokens = TokenSource(config, self.http, on_new_token, stats)

@@ -115,3 +115,13 @@ def test_a_client_keeps_enough_requests_in_flight_for_its_limit_at_1500_ms() -> 
     with HubSpotClient(config) as client:
         client.stats.latency = 1.5
         assert client.in_flight_limit() >= 38  # 25 requests/s, each 1.5 s in flight
+
+
+def test_requests_in_flight_stay_bounded_whatever_limit_a_connection_states() -> None:
+    """A connection stating a huge limit (a test account, a typo) must not make the client start a
+    thread per request of its window: two million threads would take the worker down."""
+    config = ClientConfig(base_url="http://127.0.0.1:1", access_token="t", requests_per_window=1_000_000)
+    with HubSpotClient(config) as client:
+        client.stats.latency = 1.5
+        assert client.transport.pool_size <= 256
+        assert client.in_flight_limit() <= 256
