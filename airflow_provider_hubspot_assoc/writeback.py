@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from operator import itemgetter
@@ -31,57 +30,21 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
+from airflow_provider_hubspot_assoc.results_table import (
+    COLUMNS,
+    CREATE_TABLE,
+    EARLIER_RUN,
+    TYPES_COLUMN,
+    check_table_name,
+    quiet,
+)
 from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-COLUMNS = (
-    "run_id",
-    "dag_id",
-    "task_id",
-    "map_index",
-    "row_number",
-    "from_id",
-    "to_id",
-    "association_category",
-    "association_type_id",
-    "label",
-    "outcome",
-    "error_code",
-    "error_message",
-    "recorded_at",
-)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
-CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
-    run_id VARCHAR(250) NOT NULL,
-    dag_id VARCHAR(250) NOT NULL,
-    task_id VARCHAR(250) NOT NULL,
-    map_index INTEGER NOT NULL,
-    row_number BIGINT NOT NULL,
-    from_id VARCHAR(32),
-    to_id VARCHAR(32),
-    association_category VARCHAR(32),
-    association_type_id INTEGER,
-    label VARCHAR(255),
-    outcome VARCHAR(16) NOT NULL,
-    error_code VARCHAR(64),
-    error_message TEXT,
-    recorded_at VARCHAR(40) NOT NULL,
-    types TEXT
-)"""
-TYPES_COLUMN = "types"  # JSON: [{category, typeId, label}] a removal removed (a snapshot's)
-# The error code of a snapshot row that records what an earlier run of a cleared task removed.
-EARLIER_RUN = "earlier_run"
 # An outcome record's cells between the task instance's key and the message, in COLUMNS' order.
 _RECORD_FIELDS = itemgetter(*COLUMNS[4:12])
-
-
-def check_table_name(name: str) -> str:
-    """A table name (``table`` or ``schema.table``) that is safe to put in SQL text."""
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"results_table must be a plain table name such as 'hubspot_results', got {name!r}")
-    return name
 
 
 # Outcome records buffered before one insert; a flush also comes with every checkpoint.
@@ -94,19 +57,7 @@ ROW_NUMBERS_PER_STATEMENT = 500
 # HubSpot's error message as stored (its messages are short; a proxy's HTML page is not).
 MAX_MESSAGE_CHARS = 2000
 
-_SQL_LOG = logging.getLogger(f"{__name__}.sql")
-_SQL_LOG.setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
-
-
-def quiet(hook: Any) -> Any:
-    """``hook`` with its statement lines kept out of the task log.
-
-    common-sql logs every statement and every insert ("Running statement", "Loaded N rows", "Done
-    loading") at INFO: thousands of lines in a long run. Its warnings and errors still show.
-    """
-    hook._log = _SQL_LOG
-    return hook
 
 
 class ResultsWriter:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Generator, Iterable, Iterator, Sequence, Sized
+from collections.abc import Generator, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,8 +39,8 @@ from airflow_provider_hubspot_assoc.request_size import (
     check_batch_size,
     check_max_pairs,
 )
-from airflow_provider_hubspot_assoc.row_parser import RowParser
-from airflow_provider_hubspot_assoc.writeback import ResultsWriter, check_table_name, task_writer
+from airflow_provider_hubspot_assoc.results_table import check_table_name
+from airflow_provider_hubspot_assoc.writeback import ResultsWriter, task_writer
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
@@ -195,21 +195,6 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         if self._writer is not None and self.sql is not None and self.conn_id:
             shared = self._writer.connection_for_reading(self.conn_id)
         return self._input_rows(connection=shared)
-
-    def _in_memory(self) -> bool:
-        """Whether every row is checked before anything is sent (else rejections fail the run at its end)."""
-        return self.sql is None
-
-    def _source_text(self) -> str:
-        """Where the rows come from, for the log."""
-        return f"SQL on {self.conn_id}" if self.sql else "inputs"
-
-    def _sent_rows_parser(self) -> RowParser:
-        """Parses the rows ``_rows()`` yields (the user's rows, in the user's column names)."""
-        return self.parser
-
-    def _check(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[row_checks.CheckedRow]:
-        return row_checks.check_rows(rows, self._sent_rows_parser(), resolver)
 
     # ------------------------------------------------------------------ running
     def execute(self, context: Context) -> dict[str, Any]:
@@ -384,10 +369,6 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
     def _other_requests(self) -> int:
         """Requests made outside this run's own hook (a mirror's planning reads)."""
         return 0
-
-    def _total_rows(self) -> int | None:
-        """Input rows of the whole run, when known before reading them (a list; not a query)."""
-        return len(self.inputs) if self.sql is None and isinstance(self.inputs, Sized) else None
 
     def _defer_until_reset(
         self, saver: RunCheckpoint, progress: Progress, limit: HubSpotDailyLimitError

@@ -13,8 +13,8 @@ from airflow_provider_hubspot_assoc.operators.base import BaseHubSpotArchiveOper
 from airflow_provider_hubspot_assoc.operators.restore_source import FileSource, TableSource
 from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS
 from airflow_provider_hubspot_assoc.restoring import SourceFigures, SourceFilter, check_rows
+from airflow_provider_hubspot_assoc.results_table import check_table_name
 from airflow_provider_hubspot_assoc.row_checks import CheckedRow
-from airflow_provider_hubspot_assoc.writeback import check_table_name
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context

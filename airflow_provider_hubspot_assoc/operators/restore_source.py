@@ -31,10 +31,10 @@ from airflow_provider_hubspot_assoc.restoring import (
     record_key,
     table_rows,
 )
+from airflow_provider_hubspot_assoc.results_table import TYPES_COLUMN, check_table_name, quiet
 from airflow_provider_hubspot_assoc.row_sources import sql_rows
 from airflow_provider_hubspot_assoc.snapshots import complete_lines
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
-from airflow_provider_hubspot_assoc.writeback import TYPES_COLUMN, check_table_name, quiet
 
 
 class TableSource:

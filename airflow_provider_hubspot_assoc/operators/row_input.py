@@ -9,12 +9,13 @@ plain mixin: Airflow learns a task's parameter names (for ``.partial()`` and ``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any, ClassVar
 
 from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseOperator
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.row_parser import RowParser
 from airflow_provider_hubspot_assoc.row_sources import SQL_NEEDS_CONN_ID, input_rows, readable_again
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
@@ -79,6 +80,25 @@ class RowInputOperator(BaseOperator):
     def _row_kind(self) -> Kind:
         """What a row names: a pair (``Kind.ARCHIVE``) or a label of a pair (``Kind.LABELS``)."""
         raise NotImplementedError
+
+    def _in_memory(self) -> bool:
+        """Whether every row is checked before anything is sent (else rejections fail the run at its end)."""
+        return self.sql is None
+
+    def _source_text(self) -> str:
+        """Where the rows come from, for the log."""
+        return f"SQL on {self.conn_id}" if self.sql else "inputs"
+
+    def _total_rows(self) -> int | None:
+        """Input rows of the whole run, when known before reading them (a list; not a query)."""
+        return len(self.inputs) if self.sql is None and isinstance(self.inputs, Sized) else None
+
+    def _sent_rows_parser(self) -> RowParser:
+        """Parses the rows the run sends (the user's rows, in the user's column names)."""
+        return self.parser
+
+    def _check(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[row_checks.CheckedRow]:
+        return row_checks.check_rows(rows, self._sent_rows_parser(), resolver)
 
     def _make_inputs_readable_again(self) -> None:
         """``inputs`` as something the run can read more than once (``readable_again``).
