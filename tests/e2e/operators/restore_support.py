@@ -44,3 +44,18 @@ def typed(sim: HubSpotSimulator) -> Typed:
     """Every (from, to, category, type id) of contacts -> companies, through the inspection API."""
     answer = requests.get(f"{sim.url}/_sim/associations?from=contacts&to=companies&types=1", timeout=10)
     return {(f, t, c, int(i)) for f, t, c, i in answer.json()["types"]}
+
+
+def labeled_pairs(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> HubSpotSimulator:
+    """Contacts 100 and 101 with company 5000: one labeled Billing, one Primary; the DAGs use ``sim``."""
+    sim.state.define_label(*FROM_TO, "Billing")
+    sim.state.associate(FROM_TO[0], "100", FROM_TO[1], "5000", ("Billing",))
+    sim.state.associate(FROM_TO[0], "101", FROM_TO[1], "5000", ("Primary",))
+    use_simulator(monkeypatch, sim)
+    return sim
+
+
+def point_restore_at(monkeypatch: pytest.MonkeyPatch, run_id: str, dag_id: str) -> None:
+    """Point the restore DAGs at the run to undo (the Variables they read)."""
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", run_id)
+    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", dag_id)

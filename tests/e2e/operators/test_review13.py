@@ -13,9 +13,15 @@ import pytest
 import requests
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import load_dag, run_dag, use_simulator
+from tests.airflow_helpers import load_dag, run_dag
 from tests.e2e.operators.restore_support import DAGS as RESTORE_DAGS
-from tests.e2e.operators.restore_support import FROM_TO, assert_buckets_add_up, typed
+from tests.e2e.operators.restore_support import (
+    FROM_TO,
+    assert_buckets_add_up,
+    labeled_pairs,
+    point_restore_at,
+    typed,
+)
 from tests.versions import needs_task_state_store
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -25,20 +31,10 @@ DAGS = Path(__file__).resolve().parents[2] / "dags" / "review13_dags.py"
 
 @pytest.fixture
 def account(hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> HubSpotSimulator:
-    """Contacts 100 and 101 with company 5000: one labeled Billing, one Primary."""
-    sim = hubspot_simulator
-    sim.state.define_label(*FROM_TO, "Billing")
-    sim.state.associate(FROM_TO[0], "100", FROM_TO[1], "5000", ("Billing",))
-    sim.state.associate(FROM_TO[0], "101", FROM_TO[1], "5000", ("Primary",))
-    use_simulator(monkeypatch, sim)
-    return sim
+    return labeled_pairs(hubspot_simulator, monkeypatch)
 
 
-@needs_task_state_store
-def undo(monkeypatch: pytest.MonkeyPatch, run_id: str, dag_id: str) -> None:
-    """Point the restore DAGs at the run to undo (the Variables they read)."""
-    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_RUN_ID", run_id)
-    monkeypatch.setenv("AIRFLOW_VAR_RESTORE_DAG_ID", dag_id)
+undo = point_restore_at
 
 
 def test_a_removal_left_unknown_then_retried_keeps_its_snapshot_in_the_table(
