@@ -28,7 +28,7 @@ from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
 from airflow_provider_hubspot_assoc.object_types import InvalidObjectTypeError, object_type_id
 from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow, check_types
 from airflow_provider_hubspot_assoc.row_parser import Rejection, RowParser
-from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME
+from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME, removal_key_of
 
 # Outcomes of a removal that was, or may have been, carried out: its record is restored.
 REMOVED = ("archived", "unknown")
@@ -223,19 +223,12 @@ def _type_id(value: Any) -> str | None:
 
 def record_key(item: dict[str, Any], map_index: int | None = None) -> RecordKey | None:
     """A removal's key in a snapshot record or a failed row (``row`` or ``row_number``), or None."""
+    removal = removal_key_of(item)
     try:
-        row = int(item.get("row_number", item.get("row")))  # type: ignore[arg-type]
         index = int(item["map_index"] if map_index is None else map_index)
-        type_id = item.get("association_type_id")
-        return (
-            index,
-            row,
-            str(item["from_id"]),
-            str(item["to_id"]),
-            None if type_id is None else int(type_id),
-        )
     except (KeyError, TypeError, ValueError):
         return None
+    return None if removal is None else (index, *removal)
 
 
 def check_rows(

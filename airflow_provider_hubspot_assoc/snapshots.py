@@ -254,11 +254,12 @@ def session_of(file_name: str) -> str:
 
 
 def removal_key_of(item: dict[str, Any]) -> RemovalKey | None:
-    """The removal key of a snapshot record (None when it names no removal)."""
+    """The removal key of a snapshot record or a failed row (``row_number`` or ``row``); None when it
+    names no removal."""
     try:
         type_id = item.get("association_type_id")
         return (
-            int(item["row_number"]),
+            int(item.get("row_number", item.get("row"))),  # type: ignore[arg-type]
             str(item["from_id"]),
             str(item["to_id"]),
             None if type_id is None else int(type_id),

@@ -142,14 +142,13 @@ class ResultsWriter:
         )
         return {_key(row) for row in kept or []}
 
-    def forget_run(self) -> set[tuple[int, str, str, int | None]]:
+    def forget_run(self) -> None:
         """A run of a task instance whose earlier run finished (the task was cleared): every row of the
         earlier run goes, and this run writes its own. What the earlier run removed, or may have, stays
         recorded: its ``done`` and ``unknown`` rows with types become snapshot rows (error code
         ``earlier_run``), which this run's records unite with (``earlier_snapshot``), which outlive this
         run's end (``drop_snapshot_rows``: this run may not send them again, its rows may be others)
-        and which a restore reads. Returns no proof: nothing the earlier run did counts as this run's
-        outcome."""
+        and which a restore reads. Nothing the earlier run did counts as this run's outcome."""
         mark = self.hook.placeholder
         if TYPES_COLUMN in self.columns:
             self.hook.run(
@@ -161,7 +160,6 @@ class ResultsWriter:
             f"DELETE FROM {self.table} WHERE {self._where()} AND outcome <> {mark}",
             parameters=(*self.key, SNAPSHOT_OUTCOME),
         )
-        return set()
 
     def forget_for_resend(
         self, keys: set[tuple[int, str, str, int | None]]

@@ -265,10 +265,11 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
             # A try that did not finish (killed, failed by the policy, deferred) left rows that prove
             # what it carried out. A finished run's rows prove nothing about a run of the cleared task:
             # HubSpot's answers now decide, and only the types it removed stay recorded.
-            unfinished = resumed or (ledger is not None and ledger.found > 0)
-            self._recorded = (
-                self._writer.forget_after(progress.rows_done) if unfinished else self._writer.forget_run()
-            )
+            if resumed or (ledger is not None and ledger.found > 0):
+                self._recorded = self._writer.forget_after(progress.rows_done)
+            else:
+                self._recorded = set()
+                self._writer.forget_run()
         writer = self._writer
         pipeline = Pipeline(
             self.kind, size, progress, self.is_dry_run, on_outcomes=writer.add if writer else None
