@@ -18,7 +18,7 @@ from airflow_provider_hubspot_assoc.models import archive_inputs
 from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
-_ID_SPAN = 10**20  # record ids have at most 20 digits
+ID_SPAN = 10**20  # record ids have at most 20 digits: a pair's key is from id * ID_SPAN + to id
 # Keys of removals seen, held in a set (about 70 bytes each) before they move to a file on disk.
 MAX_KEYS_IN_MEMORY = 200_000
 # Bits of the bitmap of keys on disk: with 5M keys, about 7% of new keys are looked up there.
@@ -47,7 +47,7 @@ class Deduplicator:
         self._count = 0
 
     def _key(self, removal: Removal) -> int:
-        key = int(removal.from_id) * _ID_SPAN + int(removal.to_id)
+        key = int(removal.from_id) * ID_SPAN + int(removal.to_id)
         if removal.type_id is not None:
             category = CATEGORIES.index(removal.category) if removal.category in CATEGORIES else 4
             key = (key * 8 + category) * 2**31 + removal.type_id
@@ -55,7 +55,10 @@ class Deduplicator:
 
     def is_duplicate(self, removal: Removal) -> bool:
         """True if an equal removal was seen before; remembers this one otherwise."""
-        key = self._key(removal)
+        return self.seen_key(self._key(removal))
+
+    def seen_key(self, key: int) -> bool:
+        """``is_duplicate`` of the removal whose key is ``key`` (a plain pair's: ``ID_SPAN``)."""
         if key in self._seen:
             return True
         if self._disk is not None:
@@ -173,18 +176,28 @@ class Batcher:
 
         Returns the batch closed to make room for it, if one was.
         """
-        archive, keys, removals = self._archive, self._keys, self._open.removals
-        key = self._key(removal)
+        keys, removals, size = self._keys, self._open.removals, self.size
         closed = None
-        if removals and (
-            (key not in keys and len(keys) >= self.size.input_cap(self.kind))
-            or (archive and len(removals) >= self.size.max_pairs)
-        ):
-            closed = self.flush()
-            keys, removals = self._keys, self._open.removals
+        if self._archive:  # once per input row: the size's caps are read here, not through calls
+            key: Any = removal.from_id
+            if removals and (
+                (key not in keys and len(keys) >= size.max_inputs) or len(removals) >= size.max_pairs
+            ):
+                closed = self.flush()
+                keys, removals = self._keys, self._open.removals
+        else:
+            key = removal.pair
+            if removals and key not in keys and len(keys) >= size.input_cap(self.kind):
+                closed = self.flush()
+                keys, removals = self._keys, self._open.removals
         removals.append(removal)
         keys.add(key)
-        self._advance(row if row is not None else removal.row, False, row_complete)
+        batch = self._open
+        if row_complete:
+            row = row if row is not None else removal.row
+            if row > batch.last_row:
+                batch.last_row = row
+        batch.mid_row = not row_complete
         return closed
 
     def add_rejection(self, rejection: Rejection, row_complete: bool = True) -> Batch | None:

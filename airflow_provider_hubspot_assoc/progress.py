@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_hubspot_assoc.accounting import account
-from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
+from airflow_provider_hubspot_assoc.batching import ID_SPAN, Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import (
     BatchError,
@@ -27,7 +27,7 @@ from airflow_provider_hubspot_assoc.models import (
 )
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.request_size import RequestSize
-from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow
+from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow, Entry, entries_of
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict
 
@@ -255,17 +255,39 @@ class Pipeline:
             yield self._number(last)
 
     def batches(self, parsed_rows: Iterable[CheckedRow]) -> Iterator[Batch]:
-        """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check."""
+        """Batches of checked rows in order, each numbered (see ``entry_batches``)."""
+        return self.entry_batches(entries_of(parsed_rows))
+
+    def entry_batches(self, entries: Iterable[Entry]) -> Iterator[Batch]:
+        """Batches in order, each numbered; rows up to ``rows_done`` only feed the duplicate check.
+
+        The hot loop of a run: a row of one plain pair (an entry with ids) is handled here, with no
+        call it can do without; any other row goes through ``_feed``.
+        """
         batcher = Batcher(self.kind, self.size)
         done = self.progress.rows_done
+        seen = self.deduplicator.seen_key
+        add = batcher.add
         try:
-            for number, parsed in parsed_rows:
+            for number, from_id, to_id, parsed in entries:
                 self.rows_read = number
+                if parsed is None:  # one plain pair (``RowParser.plain_ids``)
+                    if number <= done:
+                        seen(from_id * ID_SPAN + to_id)
+                        continue
+                    removal = Removal(number, str(from_id), str(to_id))
+                    if seen(from_id * ID_SPAN + to_id):
+                        closed = batcher.add_duplicate(removal)
+                    else:
+                        closed = add(removal, number)
+                    if closed is not None:
+                        yield self._number(closed)
+                    continue
                 if number <= done:
                     if not isinstance(parsed, Rejection):
-                        for removal in parsed:
-                            if isinstance(removal, Removal):
-                                self.deduplicator.is_duplicate(removal)
+                        for item in parsed:
+                            if isinstance(item, Removal):
+                                self.deduplicator.is_duplicate(item)
                     continue
                 for closed in self._feed(batcher, number, parsed):
                     yield self._number(closed)

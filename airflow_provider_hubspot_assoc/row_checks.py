@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import count
 from typing import Any
 
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver, needs_definitions
@@ -22,6 +23,9 @@ MAX_ROWS_IN_MESSAGE = 20
 # row may hold rejections among its removals: each of its types stands on its own (``check_types``).
 Checked = Sequence[Removal | Rejection] | Rejection
 CheckedRow = tuple[int, Checked]
+# What the run's pipeline reads, a row at a time: (number, from id, to id, None) for a row of one
+# plain pair (``RowParser.plain_ids``: nothing else is built for it), else (number, 0, 0, checked).
+Entry = tuple[int, int, int, Checked | None]
 
 
 def check_rows(
@@ -35,6 +39,27 @@ def check_rows(
     """
     for number, raw in enumerate(rows, start=1):
         yield number, check_row(raw, number, parser, resolver)
+
+
+def entries(rows: Iterable[Any], parser: RowParser, resolver: LabelResolver | None = None) -> Iterator[Entry]:
+    """``check_rows`` as the pipeline reads it: a row of one plain pair as its two ids (see ``Entry``)."""
+    plain = parser.plain_ids if resolver is None else _no_plain
+    for number, raw in enumerate(rows, start=1):
+        ids = plain(raw)
+        if ids is None:
+            yield number, 0, 0, check_row(raw, number, parser, resolver)
+        else:
+            yield number, ids[0], ids[1], None
+
+
+def entries_of(checked: Iterable[CheckedRow]) -> Iterator[Entry]:
+    """Checked rows as the pipeline reads them (none taken as a plain pair)."""
+    for number, parsed in checked:
+        yield number, 0, 0, parsed
+
+
+def _no_plain(raw: Any) -> None:
+    return None
 
 
 def check_row(
@@ -72,10 +97,9 @@ MAX_OTHER_ROWS_KEPT = 10_000
 class KeptRows:
     """Checked rows kept from a first pass over an in-memory list, so the run does not parse them again.
 
-    A row of one plain pair (no type, no label) is kept as its two ids, 16 bytes a row: a record id
-    has no leading zero and fits 63 bits, so its text comes back exactly. Other rows are kept as
-    they were checked, up to ``max_other`` of them; past that ``complete`` is False and the rows must
-    be checked again. Iterating gives the same ``CheckedRow`` s as ``check_rows``, as often as asked.
+    A row of one plain pair (``RowParser.plain_ids``) is kept as its two ids, 16 bytes a row. Other
+    rows are kept as they were checked, up to ``max_other`` of them; past that ``complete`` is False
+    and the rows must be checked again. ``entries`` gives the same entries as ``entries(rows)``.
     """
 
     def __init__(self, max_other: int = MAX_OTHER_ROWS_KEPT) -> None:
@@ -85,32 +109,40 @@ class KeptRows:
         self._to = array("q")
         self._other: dict[int, Checked] = {}  # by row number; its ids are 0 here
 
-    def keep(self, checked: Iterable[CheckedRow]) -> Iterator[CheckedRow]:
-        """Pass ``checked`` through, keeping each row."""
-        froms, tos, other = self._from, self._to, self._other
-        for number, parsed in checked:
-            yield number, parsed
-            if not self.complete:
+    def check(
+        self, rows: Iterable[Any], parser: RowParser, resolver: LabelResolver | None = None
+    ) -> list[Rejection]:
+        """Check and keep every row (as ``entries`` reads them); returns the rejections, in row order."""
+        rejections: list[Rejection] = []
+        froms, tos = self._from, self._to
+        for number, from_id, to_id, parsed in entries(rows, parser, resolver):
+            if parsed is None:
+                if self.complete:
+                    froms.append(from_id)
+                    tos.append(to_id)
                 continue
-            if type(parsed) is list and len(parsed) == 1:
-                removal = parsed[0]
-                if removal.type_id is None and removal.label is None and removal.category is None:
-                    froms.append(int(removal.from_id))
-                    tos.append(int(removal.to_id))
-                    continue
-            froms.append(0)
-            tos.append(0)
-            other[number] = parsed
-            if len(other) > self.max_other:
-                self.complete = False
-                self._from, self._to, self._other = array("q"), array("q"), {}
+            rejections += rejections_in([(number, parsed)])
+            self._keep_other(number, parsed)
+            froms, tos = self._from, self._to
+        return rejections
 
-    def __iter__(self) -> Iterator[CheckedRow]:
+    def entries(self) -> Iterator[Entry]:
+        """The kept rows as ``entries`` gave them, as often as asked."""
         if not self.complete:
             raise RuntimeError("rows past max_other were not kept: check them again")
         other = self._other
-        for number, (from_id, to_id) in enumerate(zip(self._from, self._to, strict=True), start=1):
-            yield number, ([Removal(number, str(from_id), str(to_id))] if from_id else other[number])
+        for number, from_id, to_id in zip(count(1), self._from, self._to):
+            yield (number, from_id, to_id, None) if from_id else (number, 0, 0, other[number])
+
+    def _keep_other(self, number: int, parsed: Checked) -> None:
+        if not self.complete:
+            return
+        self._from.append(0)
+        self._to.append(0)
+        self._other[number] = parsed
+        if len(self._other) > self.max_other:
+            self.complete = False
+            self._from, self._to, self._other = array("q"), array("q"), {}
 
 
 def rejections_in(checked: Iterable[CheckedRow]) -> list[Rejection]:

@@ -88,7 +88,7 @@ class DailyBudget:
         self._offset = 0.0  # HubSpot's clock ahead of ours, read once the day is spent
         self._said: tuple[str | None, pendulum.DateTime] = (None, self._now())  # latest Date, when
         self._tickets = 0  # requests taken, ever
-        self._day = self._today()
+        self._day, self._day_ends = self._today()
         self._day_start = 0  # tickets taken before this day
         self._hubspot_cap: int | None = None  # the last ticket HubSpot's count leaves for today
         self._own_cap: int | None = None if limit is None else limit  # ... and the connection's budget
@@ -104,13 +104,21 @@ class DailyBudget:
         date, local = self._said
         if date is not None:
             self._offset = hubspot_offset({"Date": date}, local)
-            self._day = self._today()
+            self._day, self._day_ends = self._today()
 
-    def _today(self) -> pendulum.Date:
-        return self._now().add(seconds=self._offset).in_timezone(self.timezone).date()
+    def _today(self) -> tuple[pendulum.Date, float]:
+        """The account's date now, and the local clock's timestamp when that day ends."""
+        local = self._now()
+        ends = next_midnight(self.timezone, local, self._offset).timestamp()
+        return local.add(seconds=self._offset).in_timezone(self.timezone).date(), ends
 
     def _roll(self) -> None:
-        today = self._today()
+        # The date in the account's zone costs more than the rest of a request's pacing: the day's
+        # end is computed once a day, and only compared here.
+        if self._now().timestamp() < self._day_ends:
+            return
+        today, ends = self._today()
+        self._day_ends = ends
         if today != self._day:
             self._day, self._day_start, self._hubspot_cap = today, self._tickets, None
             self._own_cap = None if self.limit is None else self._tickets + self.limit

@@ -114,6 +114,12 @@ class Http:
         }
         self.pool = _manager(self.proxy, settings)
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=read_timeout)
+        # Without a proxy, a request to HubSpot's host goes straight to that host's pool: the manager
+        # would parse the URL and look the pool up again at every request.
+        parts = urlsplit(base_url)
+        direct = self.proxy is None and "@" not in parts.netloc and parts.scheme in ("http", "https")
+        self._origin = f"{parts.scheme}://{parts.netloc}/" if direct else None
+        self._host_pool = self.pool.connection_from_url(base_url) if direct else None
 
     def send(
         self, method: str, url: str, body: bytes | None = None, headers: Mapping[str, str] | None = None
@@ -122,7 +128,11 @@ class Http:
 
         Raises one of ``SEND_ERRORS`` when no whole answer came.
         """
-        answer = self.pool.urlopen(
+        origin = self._origin
+        pool: urllib3.PoolManager | urllib3.HTTPConnectionPool = self.pool
+        if origin is not None and self._host_pool is not None and url.startswith(origin):
+            pool, url = self._host_pool, url[len(origin) - 1 :]  # the path (and query), on the host's pool
+        answer = pool.urlopen(
             method,
             url,
             body=body,

@@ -183,7 +183,9 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         if isinstance(self.inputs, list) and on_invalid == "fail":
             # Parsing a DAG file stays fast: a literal list is checked in part now, in full at run time.
             head = itertools.islice(self.inputs, PARSE_TIME_ROWS)
-            row_input.fail_on_rejections(row_checks.check_rows(head, self.parser), "at DAG definition")
+            row_input.fail_on_rejections(
+                row_checks.rejections_in(row_checks.check_rows(head, self.parser)), "at DAG definition"
+            )
 
     def _row_kind(self) -> Kind:
         return self.kind
@@ -251,8 +253,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         kept: row_checks.KeptRows | None = None  # rows checked before sending are not parsed again
         if fresh and self._in_memory() and self.on_invalid == "fail":
             kept = row_checks.KeptRows()
-            checked_first = kept.keep(self._check(self._rows(), resolver))
-            row_input.fail_on_rejections(checked_first, "(nothing was sent)")
+            rejections = kept.check(self._rows(), self._sent_rows_parser(), resolver)
+            row_input.fail_on_rejections(rejections, "(nothing was sent)")
         if self.sql is not None:
             self.log.info(
                 "Reading rows from %s with: %s (parameters %s)", self.conn_id, self.sql, self.parameters
@@ -280,8 +282,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         # First: it loads earlier tries' records before the rows of removals sent again are deleted.
         snap = self._run_snapshot(context, hook, types, writer, pipeline)
         rows = self._rows()
-        checked = kept if kept is not None and kept.complete else self._check(rows, resolver)
-        batches = saver.resend_first(pipeline, again, pipeline.batches(checked), self.log)
+        entries = kept.entries() if kept is not None and kept.complete else self._entries(rows, resolver)
+        batches = saver.resend_first(pipeline, again, pipeline.entry_batches(entries), self.log)
         stopped: HubSpotUnreachableError | None = None
         self.log.info(
             "%s %s -> %s from %s through %s",

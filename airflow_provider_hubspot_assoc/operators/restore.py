@@ -14,7 +14,7 @@ from airflow_provider_hubspot_assoc.operators.restore_source import FileSource, 
 from airflow_provider_hubspot_assoc.operators.row_input import ROW_INPUT_FIELDS
 from airflow_provider_hubspot_assoc.restoring import SourceFigures, SourceFilter, check_rows
 from airflow_provider_hubspot_assoc.results_table import check_table_name
-from airflow_provider_hubspot_assoc.row_checks import CheckedRow
+from airflow_provider_hubspot_assoc.row_checks import CheckedRow, Entry, entries_of
 
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
@@ -177,6 +177,9 @@ class RestoreAssociationsOperator(BaseHubSpotArchiveOperator):
 
     def _check(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[CheckedRow]:
         return check_rows(rows, self.parser, resolver)
+
+    def _entries(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[Entry]:
+        return entries_of(self._check(rows, resolver))  # a create row is never a plain pair
 
     def _in_memory(self) -> bool:
         return False  # records stream: a bad one is rejected, the rest restored, then the run fails

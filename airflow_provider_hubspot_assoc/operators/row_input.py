@@ -16,7 +16,7 @@ from airflow_provider_hubspot_assoc import row_checks
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseOperator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
-from airflow_provider_hubspot_assoc.row_parser import RowParser
+from airflow_provider_hubspot_assoc.row_parser import Rejection, RowParser
 from airflow_provider_hubspot_assoc.row_sources import SQL_NEEDS_CONN_ID, input_rows, readable_again
 from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 
@@ -24,9 +24,8 @@ from airflow_provider_hubspot_assoc.sql_stream import DEFAULT_FETCH_SIZE
 ROW_INPUT_FIELDS: tuple[str, ...] = ("inputs", "sql", "conn_id", "parameters")
 
 
-def fail_on_rejections(checked: Iterable[row_checks.CheckedRow], when: str) -> None:
+def fail_on_rejections(rejections: Sequence[Rejection], when: str) -> None:
     """Fail the task, naming the rows, when any checked row cannot be sent."""
-    rejections = row_checks.rejections_in(checked)
     if rejections:
         raise AirflowFailException(
             f"{len(rejections)} invalid input row(s) {when}: {row_checks.rejections_text(rejections)}. "
@@ -99,6 +98,10 @@ class RowInputOperator(BaseOperator):
 
     def _check(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[row_checks.CheckedRow]:
         return row_checks.check_rows(rows, self._sent_rows_parser(), resolver)
+
+    def _entries(self, rows: Iterable[Any], resolver: LabelResolver | None) -> Iterator[row_checks.Entry]:
+        """``_check`` as the run's pipeline reads it (``row_checks.entries``)."""
+        return row_checks.entries(rows, self._sent_rows_parser(), resolver)
 
     def _make_inputs_readable_again(self) -> None:
         """``inputs`` as something the run can read more than once (``readable_again``).

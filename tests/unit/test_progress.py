@@ -131,3 +131,64 @@ def test_a_fingerprint_takes_dict_keys_that_are_not_strings() -> None:
         "archive", [{"1": "2", "from_id": 3, "to_id": 4}, {1: 2}]
     )
     assert fingerprint("archive", [{"a": 1}]) == fingerprint("archive", [{"a": 1}])
+
+
+def described(batches: list[Any]) -> list[tuple[Any, ...]]:
+    """Everything a batch carries that the run reads: inputs, removals, ledger and row bounds."""
+    return [
+        (
+            batch.seq,
+            list(batch),
+            batch.removals,
+            batch.duplicate_removals,
+            batch.rejections,
+            batch.last_row,
+            batch.mid_row,
+        )
+        for batch in batches
+    ]
+
+
+ROW = st.one_of(
+    st.tuples(st.integers(1, 4), st.integers(1, 4)),  # a plain pair, often a duplicate
+    st.fixed_dictionaries({"from_id": st.integers(1, 4), "to_id": st.integers(1, 4)}),
+    st.tuples(st.sampled_from(["1", " 2 ", "x", 0, True, 2.0, -3]), st.integers(1, 4)),  # odd ids
+    st.builds(
+        lambda f, tos: {"from": {"id": str(f)}, "to": [{"id": str(t)} for t in tos]},
+        st.integers(1, 4),
+        st.lists(st.integers(1, 4), min_size=1, max_size=4),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(ROW, max_size=30),
+    batch_size=st.integers(min_value=1, max_value=4),
+    max_pairs=st.integers(min_value=1, max_value=5),
+    done=st.integers(min_value=0, max_value=10),
+)
+def test_the_fast_path_makes_the_very_batches_of_the_checked_rows(
+    rows: list[Any], batch_size: int, max_pairs: int, done: int
+) -> None:
+    """Rows of one plain pair skip the parser and ``_feed`` (``entry_batches``): same batches, same
+    duplicates and rejections, same row bounds, on a fresh and on a resumed run."""
+    from airflow_provider_hubspot_assoc.row_checks import KeptRows, entries
+
+    parser = RowParser(Kind.ARCHIVE)
+
+    def made(source: str) -> list[tuple[Any, ...]]:
+        progress = Progress.start("fp", 100)
+        progress.rows_done = done
+        pipeline = Pipeline(Kind.ARCHIVE, RequestSize(batch_size, max_pairs), progress)
+        if source == "checked":
+            return described(list(pipeline.batches(parsed(rows))))
+        if source == "entries":
+            return described(list(pipeline.entry_batches(entries(rows, parser))))
+        kept = KeptRows()
+        kept.check(rows, parser)
+        return described(list(pipeline.entry_batches(kept.entries())))
+
+    expected = made("checked")
+    assert made("entries") == expected
+    assert made("kept") == expected

@@ -12,6 +12,7 @@ from airflow_provider_hubspot_assoc.row_checks import (
     MAX_ROWS_IN_MESSAGE,
     KeptRows,
     check_rows,
+    entries,
     needs_label_definitions,
     rejections_in,
     rejections_text,
@@ -88,18 +89,92 @@ def test_kept_rows_give_back_exactly_what_was_checked() -> None:
         {"from": {"id": "5"}, "to": [{"id": "6"}, {"id": "7"}]},
         {"from_id": "x", "to_id": 2},
         [9223372036854775807, 1],
+        (11, 12),
+        {"from_id": 13, "to_id": 14, "extra": "kept out"},
     ]
     kept = KeptRows()
-    passed = list(kept.keep(check_rows(rows, parser)))
-    assert passed == list(check_rows(rows, parser))
-    assert kept.complete and list(kept) == passed == list(kept)  # as often as asked
+    rejections = kept.check(rows, parser)
+    assert [str(r) for r in rejections] == [str(r) for r in rejections_in(check_rows(rows, parser))]
+    given = list(entries(rows, parser))
+    assert kept.complete and list(kept.entries()) == given == list(kept.entries())  # as often as asked
+    plain = [(number, f, t) for number, f, t, other in given if other is None]
+    assert plain == [(5, 9223372036854775807, 1), (6, 11, 12), (7, 13, 14)]
+    # Every entry stands for what check_rows makes of its row.
+    assert [
+        (n, [Removal(n, str(f), str(t))] if other is None else other) for n, f, t, other in given
+    ] == list(check_rows(rows, parser))
 
 
 def test_kept_rows_give_up_past_their_limit_of_other_rows() -> None:
     parser = RowParser("archive")
     rows = [{"from": {"id": str(n)}, "to": [{"id": "1"}, {"id": "2"}]} for n in range(1, 5)]
     kept = KeptRows(max_other=2)
-    assert len(list(kept.keep(check_rows(rows, parser)))) == 4
+    assert kept.check(rows, parser) == []
     assert not kept.complete
     with pytest.raises(RuntimeError, match="check them again"):
-        list(kept)
+        list(kept.entries())
+
+
+# Values a hostile or odd input may hold for an id: the fast path must read none of them differently.
+ODD_IDS: list[Any] = [
+    1,
+    2**63 - 1,
+    2**63,
+    0,
+    -1,
+    True,
+    False,
+    1.0,
+    2.5,
+    "1",
+    " 7 ",
+    "007",
+    "",
+    None,
+    [1],
+    {"id": 1},
+    2**64,
+    -(2**63),
+    float("nan"),
+    b"1",
+]
+
+
+@pytest.mark.parametrize("from_id", ODD_IDS)
+@pytest.mark.parametrize("to_id", [5, *ODD_IDS[1:6]])
+def test_the_fast_path_reads_a_row_exactly_as_parse_does(from_id: Any, to_id: Any) -> None:
+    """``plain_ids`` takes a row only when ``parse`` makes it one plain removal of those very ids."""
+    parser = RowParser("archive", {"to_id": "company"})
+    for row in (
+        {"from_id": from_id, "company": to_id},
+        (from_id, to_id),
+        [from_id, to_id],
+        {"from_id": from_id, "company": to_id, "from": {"id": 9}, "to": [{"id": 9}]},
+    ):
+        ids = parser.plain_ids(row)
+        parsed = parser.parse(row, 3)
+        if ids is not None:
+            assert parsed == [Removal(3, str(ids[0]), str(ids[1]))]
+            assert type(from_id) is int and (from_id, to_id) == ids
+        else:
+            assert not (
+                type(from_id) is int
+                and type(to_id) is int
+                and parsed == [Removal(3, str(from_id), str(to_id))]
+            )
+
+
+def test_rows_of_other_shapes_never_take_the_fast_path() -> None:
+    parser = RowParser("archive")
+    for row in (
+        (1, 2, 3),
+        [1],
+        {"from_id": 1},
+        {"to_id": 2},
+        {"from": {"id": 1}, "to": [{"id": 2}]},
+        "1,2",
+        12,
+    ):
+        assert parser.plain_ids(row) is None
+    for kind in ("labels", "create"):
+        assert RowParser(kind).plain_ids({"from_id": 1, "to_id": 2}) is None
