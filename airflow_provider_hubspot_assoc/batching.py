@@ -231,7 +231,7 @@ class Batcher:
             self._open.last_row = batch.last_row
             return None
         if self.kind is Kind.ARCHIVE:
-            batch += archive_inputs(removal.pair for removal in batch.removals)
+            batch += archive_inputs([(removal.from_id, removal.to_id) for removal in batch.removals])
         else:
             types: dict[tuple[str, str], list[dict[str, Any]]] = {}
             for removal in batch.removals:

@@ -60,7 +60,11 @@ def archive_inputs(pairs: Iterable[Pair]) -> list[dict[str, Any]]:
     """HubSpot's archive inputs of ``pairs``: one input per from id, holding its to ids in order."""
     targets: dict[str, list[dict[str, str]]] = {}
     for from_id, to_id in pairs:
-        targets.setdefault(from_id, []).append({"id": to_id})
+        listed = targets.get(from_id)  # (setdefault would build a list for every pair)
+        if listed is None:
+            targets[from_id] = [{"id": to_id}]
+        else:
+            listed.append({"id": to_id})
     return [{"from": {"id": from_id}, "to": to} for from_id, to in targets.items()]
 
 

@@ -62,6 +62,10 @@ def _no_plain(raw: Any) -> None:
     return None
 
 
+def _drop(value: int) -> None:
+    return None
+
+
 def check_row(
     raw: Any, number: int, parser: RowParser, resolver: LabelResolver | None = None
 ) -> list[Removal] | Rejection:
@@ -114,16 +118,19 @@ class KeptRows:
     ) -> list[Rejection]:
         """Check and keep every row (as ``entries`` reads them); returns the rejections, in row order."""
         rejections: list[Rejection] = []
-        froms, tos = self._from, self._to
-        for number, from_id, to_id, parsed in entries(rows, parser, resolver):
-            if parsed is None:
-                if self.complete:
-                    froms.append(from_id)
-                    tos.append(to_id)
+        plain = parser.plain_ids if resolver is None else _no_plain  # as ``entries`` reads a row
+        keep_from, keep_to = self._from.append, self._to.append
+        for number, raw in enumerate(rows, start=1):
+            ids = plain(raw)
+            if ids is not None:
+                keep_from(ids[0])
+                keep_to(ids[1])
                 continue
+            parsed = check_row(raw, number, parser, resolver)
             rejections += rejections_in([(number, parsed)])
             self._keep_other(number, parsed)
-            froms, tos = self._from, self._to
+            if not self.complete:  # given up: the rows are still checked, for their rejections
+                keep_from = keep_to = _drop
         return rejections
 
     def entries(self) -> Iterator[Entry]:

@@ -108,9 +108,13 @@ def test_kept_rows_give_back_exactly_what_was_checked() -> None:
 def test_kept_rows_give_up_past_their_limit_of_other_rows() -> None:
     parser = RowParser("archive")
     rows = [{"from": {"id": str(n)}, "to": [{"id": "1"}, {"id": "2"}]} for n in range(1, 5)]
+    rows += [(7, 8), {"from_id": "x", "to_id": 1}, (9, 10)]
     kept = KeptRows(max_other=2)
-    assert kept.check(rows, parser) == []
-    assert not kept.complete
+    rejections = kept.check(rows, parser)
+    assert [str(r) for r in rejections] == [
+        "row 6, from_id: not a HubSpot record id (a positive whole number)"
+    ]
+    assert not kept.complete and not kept._from and not kept._other  # nothing more is kept
     with pytest.raises(RuntimeError, match="check them again"):
         list(kept.entries())
 
