@@ -1,0 +1,131 @@
+"""CPU of one request, one thread, through each layer under the provider: where issue 14's 5 CPU-s per
+1M rows meets the HTTP stack.
+
+At the default of 100 pairs a request, 1,000,000 rows are 10,000 requests: each microsecond of CPU a
+request costs is 0.01 CPU-s per 1M rows. This measures, one thread sending to ``hubspot-assoc-sim`` in
+another process over HTTP on 127.0.0.1 (the simulator's CPU is not counted), the process CPU time
+per request of the same 100-pair archive request sent:
+
+* by ``http.client`` alone, on one kept-alive connection (the standard library's floor);
+* by urllib3's connection pool (the library the client sends through), as the client calls it;
+* by the provider's client (``HubSpotClient.send_batch``): the body encoded, pacing, the account's
+  day, the retry policy, the answer read into a ``BatchResponse``.
+
+The operator's own figure (``bench_cpu.py``) adds the rows, the batching, the threads and the
+accounting. Not a test: ``.venv/bin/python benchmarks/bench_http_floor.py [--requests 3000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import urllib3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _operator_run import Simulator
+from _results import append_results
+
+PATH = "/crm/v4/associations/contacts/companies/batch/archive"
+PAIRS = 100  # the default max_pairs_per_request
+TARGET_CPU = 5.0  # CPU seconds per 1M rows for the whole run (issue 14)
+
+
+def inputs(request: int) -> list[dict[str, Any]]:
+    """The bench's shape: 20 from ids with 5 to ids each, new ones for each request."""
+    first = 100_000 + request * 20
+    return [
+        {"from": {"id": str(first + i)}, "to": [{"id": str(900_000 + (first + i) * 5 + k)} for k in range(5)]}
+        for i in range(PAIRS // 5)
+    ]
+
+
+def cpu_per_request(send: Callable[[int], Any], requests: int) -> float:
+    """Microseconds of this process's CPU per request, after 100 requests that warm the connection."""
+    for number in range(100):
+        send(number)
+    bodies_first = 100
+    started = time.process_time()
+    for number in range(bodies_first, bodies_first + requests):
+        send(number)
+    return (time.process_time() - started) / requests * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    args = parser.parse_args()
+    sim = Simulator()
+    try:
+        headers = {
+            "Authorization": f"Bearer {sim.token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "bench",
+        }
+        bodies = [json.dumps({"inputs": inputs(n)}).encode() for n in range(100 + args.requests)]
+        connection = http.client.HTTPConnection("127.0.0.1", sim.port)
+
+        def plain(number: int) -> None:
+            connection.request("POST", PATH, body=bodies[number], headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status == 204, answer.status
+
+        pool = urllib3.PoolManager(maxsize=4, retries=False).connection_from_url(sim.url)
+
+        def pooled(number: int) -> None:
+            answer = pool.urlopen(
+                "POST", PATH, body=bodies[number], headers=headers, retries=False, redirect=False
+            )
+            assert answer.status == 204, answer.status
+
+        os.environ["AIRFLOW_CONN_HUBSPOT_BENCH"] = json.dumps(sim.connection())
+        from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
+        from airflow_provider_hubspot_assoc.kinds import Kind
+
+        client = HubSpotHook("hubspot_bench").client
+        batches = [inputs(n) for n in range(100 + args.requests)]
+
+        def ours(number: int) -> None:
+            response = client.send_batch(Kind.ARCHIVE, "contacts", "companies", batches[number])
+            assert not response.errors, response.errors
+
+        figures = [
+            ("`http.client`, one kept-alive connection, body ready", cpu_per_request(plain, args.requests)),
+            ("urllib3 `HTTPConnectionPool.urlopen`, body ready", cpu_per_request(pooled, args.requests)),
+            ("the provider's client, `send_batch` (body encoded here)", cpu_per_request(ours, args.requests)),
+        ]
+        client.close()
+    finally:
+        sim.close()
+    lines = [
+        f"One thread, {args.requests:,} archive requests of {PAIRS} pairs each to `hubspot-assoc-sim` in "
+        "another process (its CPU not counted), after 100 that warm the connection. At 100 pairs a "
+        "request, 1M rows are 10,000 requests: 1 us of CPU per request is 0.01 CPU-s per 1M rows.",
+        "",
+        "| sent by | CPU us per request | CPU s per 1M rows, for the requests alone |",
+        "|---|---|---|",
+    ]
+    for name, micros in figures:
+        lines.append(f"| {name} | {micros:,.0f} | {micros * 10_000 / 1e6:.2f} |")
+    lines += [
+        "",
+        f"The whole run's target is {TARGET_CPU:g} CPU-s per 1M rows (`bench_cpu.py`); the requests alone, "
+        "sent one at a time from one thread, take the last column of it. Many threads in flight add the "
+        "interpreter's lock handovers on top.",
+    ]
+    print("\n".join(lines))
+    append_results("CPU of one request, by layer (`benchmarks/bench_http_floor.py`)", lines)
+    print(f"results written to {Path(__file__).resolve().parent / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
