@@ -20,13 +20,10 @@ from typing import Any
 from airflow_provider_hubspot_assoc.accounting import account
 from airflow_provider_hubspot_assoc.batching import ID_SPAN, Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import (
-    BatchError,
-    BatchResponse,
-    ResponseAccumulator,
-)
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse
 from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
 from airflow_provider_hubspot_assoc.request_size import RequestSize
+from airflow_provider_hubspot_assoc.response_merge import ResponseAccumulator
 from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow, Entry, entries_of
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME, Reader, removal_of, settle, verdict

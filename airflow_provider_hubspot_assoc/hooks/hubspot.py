@@ -29,8 +29,9 @@ from airflow_provider_hubspot_assoc.hubspot.config import (
 from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.label_resolver import LabelResolver
-from airflow_provider_hubspot_assoc.models import BatchResponse, merge
+from airflow_provider_hubspot_assoc.models import BatchResponse
 from airflow_provider_hubspot_assoc.request_size import DEFAULT_BATCH_SIZE, DEFAULT_MAX_PAIRS, RequestSize
+from airflow_provider_hubspot_assoc.response_merge import merge
 
 # The client's counters a run reports (and adds up across tries and deferrals).
 REQUEST_STATS = ("requests", "retries", "rate_limited", "isolation_requests", "seconds")

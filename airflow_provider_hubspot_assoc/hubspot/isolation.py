@@ -24,8 +24,9 @@ from airflow_provider_hubspot_assoc.exceptions import (
 )
 from airflow_provider_hubspot_assoc.hubspot.config import ClientStats
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, archive_inputs, merge, pairs_of
+from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse, archive_inputs, pairs_of
 from airflow_provider_hubspot_assoc.request_size import RequestSize
+from airflow_provider_hubspot_assoc.response_merge import merge
 
 log = logging.getLogger(__name__)
 

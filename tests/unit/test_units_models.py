@@ -15,8 +15,8 @@ from airflow_provider_hubspot_assoc.models import (
     NotJson,
     iso_timestamp,
     match_errors,
-    merge,
 )
+from airflow_provider_hubspot_assoc.response_merge import merge
 
 PAIRS = [("1", "10"), ("1", "11"), ("1", "12"), ("2", "10"), ("2", "20"), ("3", "30")]
 

@@ -27,7 +27,8 @@ from airflow_provider_hubspot_assoc.exceptions import (
 )
 from airflow_provider_hubspot_assoc.hubspot import ClientConfig, HubSpotClient, OAuthCredentials
 from airflow_provider_hubspot_assoc.kinds import Kind
-from airflow_provider_hubspot_assoc.models import BatchResponse, merge
+from airflow_provider_hubspot_assoc.models import BatchResponse
+from airflow_provider_hubspot_assoc.response_merge import merge
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
 
 from ._support import OAUTH_EXTRA, archive_inputs, remaining, seed_pairs
