@@ -25,6 +25,12 @@ MAX_KEYS_IN_MEMORY = 200_000
 FILTER_BITS = 2**26
 FILTER_MASK = FILTER_BITS - 1
 DISK_CACHE_KB = 16_000  # SQLite's page cache for the keys on disk
+KEY_BYTES = 24  # a key on disk: (10**20)**2 * 8 * 2**31 < 2**192
+# Every key of a spill in one statement: the n keys of one blob, KEY_BYTES each.
+_INSERT_KEYS = (
+    "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?1) "
+    f"INSERT INTO seen SELECT substr(?2, i * {KEY_BYTES} + 1, {KEY_BYTES}) FROM k"
+)
 # Rejected and duplicate rows a batch carries before it is closed without inputs, per input it holds.
 LEDGER_PER_REMOVAL = 10
 
@@ -66,7 +72,7 @@ class Deduplicator:
             if (
                 self._on_disk[bit >> 3] & (1 << (bit & 7))
                 and self._disk.execute(
-                    "SELECT 1 FROM seen WHERE key = ?", (key.to_bytes(24, "big"),)
+                    "SELECT 1 FROM seen WHERE key = ?", (key.to_bytes(KEY_BYTES, "big"),)
                 ).fetchone()
             ):
                 return True
@@ -86,10 +92,11 @@ class Deduplicator:
             self._disk.execute(f"PRAGMA cache_size=-{DISK_CACHE_KB}")
             self._disk.execute("CREATE TABLE seen (key BLOB PRIMARY KEY) WITHOUT ROWID")
             self._on_disk = bytearray(FILTER_BITS // 8)
-        # In key order: the B-tree fills in sequence instead of splitting pages at random places.
-        keys = sorted(self._seen)
+        # In key order: the B-tree fills in sequence instead of splitting pages at random places. The
+        # keys go as one parameter, cut by SQLite itself: binding a parameter per key cost twice as much.
+        keys = b"".join(key.to_bytes(KEY_BYTES, "big") for key in sorted(self._seen))
         self._disk.execute("BEGIN")  # one transaction: not one commit per key
-        self._disk.executemany("INSERT INTO seen VALUES (?)", ((k.to_bytes(24, "big"),) for k in keys))
+        self._disk.execute(_INSERT_KEYS, (len(keys) // KEY_BYTES, keys))
         self._disk.execute("COMMIT")
         bits = self._on_disk
         for key in self._seen:

@@ -119,9 +119,8 @@ def test_deduplicator_spills_in_batches_not_one_insert_per_row(monkeypatch: pyte
 
     # 15,000 distinct pairs repeat after lcm(3,000, 5,000) = 15,000 rows: none is a duplicate ...
     assert not any(flags) and len(dedupe) == 15_000
-    # ... and the disk took them 100 at a time, not one statement per row.
-    assert calls["insert"] == 0
-    assert calls["batches"] <= 15_000 // 100 + 1
+    # ... and the disk took them 100 at a time: one statement per spill, not one per row.
+    assert 0 < calls["insert"] + calls["batches"] <= 15_000 // 100 + 1
     again = Deduplicator(max_in_memory=100)
     assert [again.is_duplicate(r) for r in removals + removals[::-1]] == [False] * 15_000 + [True] * 15_000
     again.close()
