@@ -26,7 +26,8 @@ FILTER_BITS = 2**26
 FILTER_MASK = FILTER_BITS - 1
 DISK_CACHE_KB = 16_000  # SQLite's page cache for the keys on disk
 KEY_BYTES = 24  # a key on disk: (10**20)**2 * 8 * 2**31 < 2**192
-# Every key of a spill in one statement: the n keys of one blob, KEY_BYTES each.
+SPILL_CHUNK = 10_000  # keys a statement of a spill inserts
+# Keys of a spill in one statement: the n keys of one blob, KEY_BYTES each.
 _INSERT_KEYS = (
     "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < ?1) "
     f"INSERT INTO seen SELECT substr(?2, i * {KEY_BYTES} + 1, {KEY_BYTES}) FROM k"
@@ -93,10 +94,14 @@ class Deduplicator:
             self._disk.execute("CREATE TABLE seen (key BLOB PRIMARY KEY) WITHOUT ROWID")
             self._on_disk = bytearray(FILTER_BITS // 8)
         # In key order: the B-tree fills in sequence instead of splitting pages at random places. The
-        # keys go as one parameter, cut by SQLite itself: binding a parameter per key cost twice as much.
-        keys = b"".join(key.to_bytes(KEY_BYTES, "big") for key in sorted(self._seen))
+        # keys go as one parameter per statement, cut by SQLite itself (binding a parameter per key
+        # cost twice as much), SPILL_CHUNK at a time (the bytes of all at once would top the memory).
+        keys = sorted(self._seen)
         self._disk.execute("BEGIN")  # one transaction: not one commit per key
-        self._disk.execute(_INSERT_KEYS, (len(keys) // KEY_BYTES, keys))
+        for start in range(0, len(keys), SPILL_CHUNK):
+            chunk = keys[start : start + SPILL_CHUNK]
+            blob = b"".join([key.to_bytes(KEY_BYTES, "big") for key in chunk])
+            self._disk.execute(_INSERT_KEYS, (len(chunk), blob))
         self._disk.execute("COMMIT")
         bits = self._on_disk
         for key in self._seen:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from airflow_provider_hubspot_assoc import batching
 from airflow_provider_hubspot_assoc.batching import Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.outcomes import RowSpool, Tally
 from airflow_provider_hubspot_assoc.request_size import DEFAULT_MAX_PAIRS
@@ -134,3 +135,16 @@ def test_batcher_batch_size_counts_inputs_not_pairs() -> None:
     batches = [b for b in [*closed, batcher.flush()] if b]
     shapes = [[(i["from"]["id"], len(i["to"])) for i in b] for b in batches]
     assert shapes == [[("1", 3), ("2", 1)], [("3", 1)]]
+
+
+def test_a_spill_in_many_statements_keeps_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spill is cut into statements of SPILL_CHUNK keys: none is lost at a cut, none added."""
+    monkeypatch.setattr(batching, "SPILL_CHUNK", 7)
+    dedupe = Deduplicator(max_in_memory=100)
+    removals = [Removal(i, str(1 + i % 450), str(7 + i % 450)) for i in range(900)]
+    typed = [Removal(i, "5", "6", "USER_DEFINED", 1 + i % 30) for i in range(60)]
+    flags = [dedupe.is_duplicate(r) for r in removals + typed]
+    assert flags == [i >= 450 for i in range(900)] + [i >= 30 for i in range(60)]
+    assert dedupe._disk is not None
+    assert dedupe._disk.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == 400  # 4 spills of 100
+    dedupe.close()
