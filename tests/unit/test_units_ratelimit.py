@@ -254,6 +254,24 @@ def test_the_daily_budget_refuses_the_request_past_it_and_renews_at_the_accounts
     assert budget.used == 1
 
 
+def test_after_the_clock_is_set_back_the_day_renews_when_its_refusal_said() -> None:
+    """A clock set back across midnight (NTP stepping a clock that ran ahead) starts no new day: the
+    requests already sent still count. The day then ends at the midnight the refusal names, not a
+    whole day later."""
+    clock = DayClock("2026-03-11T00:30:00Z")  # a clock two hours ahead
+    budget = DailyBudget(2, "UTC", now=clock)
+    budget.take("one")
+    budget.take("two")
+    clock.now = pendulum.parse("2026-03-10T22:30:00Z")  # set right: both were sent on March 10
+    with pytest.raises(HubSpotDailyLimitError, match="requests_per_day 2") as spent:
+        budget.take("three")
+    assert spent.value.reset_at == pendulum.parse("2026-03-11T00:00:00Z")
+    assert budget.used == 2
+    clock.now = spent.value.reset_at.add(seconds=1)
+    budget.take("four")  # the day the refusal named is over
+    assert budget.used == 1
+
+
 def test_the_daily_budget_counts_the_accounts_day_from_hubspots_headers() -> None:
     budget = DailyBudget(100, now=DayClock("2026-03-10T12:00:00Z"))
     ticket = budget.take("ours")
