@@ -24,7 +24,8 @@ MAX_ROWS_IN_MESSAGE = 20
 Checked = Sequence[Removal | Rejection] | Rejection
 CheckedRow = tuple[int, Checked]
 # What the run's pipeline reads, a row at a time: (number, from id, to id, None) for a row of one
-# plain pair (``RowParser.plain_ids``: nothing else is built for it), else (number, 0, 0, checked).
+# plain pair (``RowParser.plain_ids``: nothing else is built for it; ``KeptRows``: any row checked
+# into one plain removal), else (number, 0, 0, checked).
 Entry = tuple[int, int, int, Checked | None]
 
 
