@@ -42,8 +42,20 @@ def hubspot_offset(headers: Mapping[str, str], local: pendulum.DateTime) -> floa
 def next_midnight(timezone: str, local: pendulum.DateTime, offset: float = 0.0) -> pendulum.DateTime:
     """When the account's day ends, in UTC on the local clock: the next midnight in ``timezone`` on a
     clock ``offset`` seconds ahead of ``local``."""
-    theirs = local.add(seconds=offset).in_timezone(timezone)
-    return theirs.add(days=1).start_of("day").subtract(seconds=offset).in_timezone("UTC")
+    tomorrow = local.add(seconds=offset).in_timezone(timezone).date().add(days=1)
+    return day_start(tomorrow, timezone).subtract(seconds=offset).in_timezone("UTC")
+
+
+def day_start(day: pendulum.Date, timezone: str) -> pendulum.DateTime:
+    """The first instant of ``day`` in ``timezone``, where the clocks skip or repeat midnight too.
+
+    Not ``start_of("day")`` of a time that day: where they skip it (Santiago, 00:00 -> 01:00), that
+    gave 23:00 of the day before, an hour early. The first midnight of a repeated one is fold 0.
+    """
+    first, second = (
+        pendulum.datetime(day.year, day.month, day.day, tz=timezone, fold=fold) for fold in (0, 1)
+    )
+    return first if first.date() == day else second
 
 
 def daily_reset_at(
@@ -110,7 +122,7 @@ class DailyBudget:
         """The account's date now, and the local clock's timestamps when that day begins and ends."""
         local = self._now()
         theirs = local.add(seconds=self._offset).in_timezone(self.timezone)
-        begins = theirs.start_of("day").timestamp() - self._offset
+        begins = day_start(theirs.date(), self.timezone).timestamp() - self._offset
         ends = next_midnight(self.timezone, local, self._offset).timestamp()
         return theirs.date(), begins, ends
 
