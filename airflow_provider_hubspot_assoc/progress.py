@@ -268,7 +268,7 @@ class Pipeline:
         try:
             for number, from_id, to_id, parsed in entries:
                 self.rows_read = number
-                if parsed is None:  # one plain pair (``RowParser.plain_ids``)
+                if parsed is None:  # one plain pair, as its ids (``row_checks.Entry``)
                     if number <= done:
                         seen(from_id * ID_SPAN + to_id)
                         continue

@@ -24,7 +24,8 @@ MAX_ROWS_IN_MESSAGE = 20
 Checked = Sequence[Removal | Rejection] | Rejection
 CheckedRow = tuple[int, Checked]
 # What the run's pipeline reads, a row at a time: (number, from id, to id, None) for a row of one
-# plain pair (``RowParser.plain_ids``: nothing else is built for it), else (number, 0, 0, checked).
+# plain pair (``RowParser.plain_ids``: nothing else is built for it; ``KeptRows``: any row checked
+# into one plain removal), else (number, 0, 0, checked).
 Entry = tuple[int, int, int, Checked | None]
 
 
@@ -101,9 +102,11 @@ MAX_OTHER_ROWS_KEPT = 10_000
 class KeptRows:
     """Checked rows kept from a first pass over an in-memory list, so the run does not parse them again.
 
-    A row of one plain pair (``RowParser.plain_ids``) is kept as its two ids, 16 bytes a row. Other
-    rows are kept as they were checked, up to ``max_other`` of them; past that ``complete`` is False
-    and the rows must be checked again. ``entries`` gives the same entries as ``entries(rows)``.
+    A row checked into one plain removal (no type, no label) is kept as its two ids, 16 bytes a row,
+    whether ``RowParser.plain_ids`` took it or the parser (ids as text): a checked id has no leading
+    zero and fits 63 bits, so its text comes back exactly. Other rows are kept as they were checked, up
+    to ``max_other`` of them; past that ``complete`` is False and the rows must be checked again.
+    ``entries`` gives entries that stand for the same removals as ``entries(rows)``.
     """
 
     def __init__(self, max_other: int = MAX_OTHER_ROWS_KEPT) -> None:
@@ -127,6 +130,12 @@ class KeptRows:
                 keep_to(ids[1])
                 continue
             parsed = check_row(raw, number, parser, resolver)
+            if type(parsed) is list and len(parsed) == 1:
+                removal = parsed[0]
+                if removal.type_id is None and removal.label is None and removal.category is None:
+                    keep_from(int(removal.from_id))  # ids as text: the pipeline's plain pair all the same
+                    keep_to(int(removal.to_id))
+                    continue
             rejections += rejections_in([(number, parsed)])
             self._keep_other(number, parsed)
             if not self.complete:  # given up: the rows are still checked, for their rejections
@@ -134,7 +143,7 @@ class KeptRows:
         return rejections
 
     def entries(self) -> Iterator[Entry]:
-        """The kept rows as ``entries`` gave them, as often as asked."""
+        """The kept rows as entries (see ``KeptRows``), as often as asked."""
         if not self.complete:
             raise RuntimeError("rows past max_other were not kept: check them again")
         other = self._other

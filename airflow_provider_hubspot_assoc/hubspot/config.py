@@ -32,6 +32,12 @@ def require_safe_url(url: str, what: str = "HubSpot host") -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{what} must be an http(s) URL, got {url!r}")
+    try:
+        _ = parts.port  # read for its check: a port that is no number from 0 to 65535 raises
+    except ValueError:
+        raise ValueError(
+            f"{what} {parts.scheme}://{parts.hostname} has a port that is not a number from 0 to 65535"
+        ) from None
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ValueError(
             f"{what} {parts.scheme}://{parts.hostname} must use https: a token is sent with every request "

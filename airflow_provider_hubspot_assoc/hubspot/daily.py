@@ -42,8 +42,20 @@ def hubspot_offset(headers: Mapping[str, str], local: pendulum.DateTime) -> floa
 def next_midnight(timezone: str, local: pendulum.DateTime, offset: float = 0.0) -> pendulum.DateTime:
     """When the account's day ends, in UTC on the local clock: the next midnight in ``timezone`` on a
     clock ``offset`` seconds ahead of ``local``."""
-    theirs = local.add(seconds=offset).in_timezone(timezone)
-    return theirs.add(days=1).start_of("day").subtract(seconds=offset).in_timezone("UTC")
+    tomorrow = local.add(seconds=offset).in_timezone(timezone).date().add(days=1)
+    return day_start(tomorrow, timezone).subtract(seconds=offset).in_timezone("UTC")
+
+
+def day_start(day: pendulum.Date, timezone: str) -> pendulum.DateTime:
+    """The first instant of ``day`` in ``timezone``, where the clocks skip or repeat midnight too.
+
+    Not ``start_of("day")`` of a time that day: where they skip it (Santiago, 00:00 -> 01:00), that
+    gave 23:00 of the day before, an hour early. The first midnight of a repeated one is fold 0.
+    """
+    first, second = (
+        pendulum.datetime(day.year, day.month, day.day, tz=timezone, fold=fold) for fold in (0, 1)
+    )
+    return first if first.date() == day else second
 
 
 def daily_reset_at(
@@ -88,7 +100,7 @@ class DailyBudget:
         self._offset = 0.0  # HubSpot's clock ahead of ours, read once the day is spent
         self._said: tuple[str | None, pendulum.DateTime] = (None, self._now())  # latest Date, when
         self._tickets = 0  # requests taken, ever
-        self._day, self._day_ends = self._today()
+        self._day, self._day_begins, self._day_ends = self._today()
         self._day_start = 0  # tickets taken before this day
         self._hubspot_cap: int | None = None  # the last ticket HubSpot's count leaves for today
         self._own_cap: int | None = None if limit is None else limit  # ... and the connection's budget
@@ -104,22 +116,29 @@ class DailyBudget:
         date, local = self._said
         if date is not None:
             self._offset = hubspot_offset({"Date": date}, local)
-            self._day, self._day_ends = self._today()
+            self._day, self._day_begins, self._day_ends = self._today()
 
-    def _today(self) -> tuple[pendulum.Date, float]:
-        """The account's date now, and the local clock's timestamp when that day ends."""
+    def _today(self) -> tuple[pendulum.Date, float, float]:
+        """The account's date now, and the local clock's timestamps when that day begins and ends."""
         local = self._now()
+        theirs = local.add(seconds=self._offset).in_timezone(self.timezone)
+        begins = day_start(theirs.date(), self.timezone).timestamp() - self._offset
         ends = next_midnight(self.timezone, local, self._offset).timestamp()
-        return local.add(seconds=self._offset).in_timezone(self.timezone).date(), ends
+        return theirs.date(), begins, ends
 
     def _roll(self) -> None:
         # The date in the account's zone costs more than the rest of a request's pacing: the day's
-        # end is computed once a day, and only compared here.
-        if self._now().timestamp() < self._day_ends:
+        # bounds are computed once a day, and only compared here.
+        now = self._now().timestamp()
+        if self._day_begins <= now < self._day_ends:
             return
-        today, ends = self._today()
-        self._day_ends = ends
-        if today != self._day:
+        set_back = now < self._day_begins
+        today, self._day_begins, self._day_ends = self._today()
+        if set_back:
+            # The clock was set back past the day's start (it ran ahead): the requests sent still
+            # count, as today's, and the day ends at this clock's next midnight (the one a refusal names).
+            self._day = today
+        elif today != self._day:
             self._day, self._day_start, self._hubspot_cap = today, self._tickets, None
             self._own_cap = None if self.limit is None else self._tickets + self.limit
 

@@ -149,4 +149,8 @@ class Http:
         return Answer(answer.status, answer.headers, answer.data)
 
     def close(self) -> None:
-        self.pool.clear()
+        """Close the kept-alive connections; a request sent after this opens a new one."""
+        self.pool.clear()  # the manager forgets its pools (their connections close as they go) ...
+        host_pool, self._host_pool = self._host_pool, None
+        if host_pool is not None:
+            host_pool.close()  # ... but this one is held here too: closed now, not left open

@@ -16,7 +16,7 @@ import pytest
 from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
-from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget
+from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget, next_midnight
 from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
@@ -252,6 +252,41 @@ def test_the_daily_budget_refuses_the_request_past_it_and_renews_at_the_accounts
     clock.now = clock.now.add(minutes=31)  # a new day in New York
     budget.take("four")
     assert budget.used == 1
+
+
+def test_after_the_clock_is_set_back_the_day_renews_when_its_refusal_said() -> None:
+    """A clock set back across midnight (NTP stepping a clock that ran ahead) starts no new day: the
+    requests already sent still count. The day then ends at the midnight the refusal names, not a
+    whole day later."""
+    clock = DayClock("2026-03-11T00:30:00Z")  # a clock two hours ahead
+    budget = DailyBudget(2, "UTC", now=clock)
+    budget.take("one")
+    budget.take("two")
+    clock.now = pendulum.parse("2026-03-10T22:30:00Z")  # set right: both were sent on March 10
+    with pytest.raises(HubSpotDailyLimitError, match="requests_per_day 2") as spent:
+        budget.take("three")
+    assert spent.value.reset_at == pendulum.parse("2026-03-11T00:00:00Z")
+    assert budget.used == 2
+    clock.now = spent.value.reset_at.add(seconds=1)
+    budget.take("four")  # the day the refusal named is over
+    assert budget.used == 1
+
+
+def test_a_day_whose_midnight_is_skipped_renews_when_it_begins_not_an_hour_early() -> None:
+    """Santiago moves its clocks from 00:00 to 01:00 on 2026-09-06: that day begins at 04:00 UTC.
+    From the first hour of September 5, pendulum's start of the next day is 23:00 on September 5
+    (-04:00), an hour early: a run deferred to it wakes while the account's day is still spent."""
+    assert next_midnight("America/Santiago", pendulum.parse("2026-09-05T04:30:00Z")) == pendulum.parse(
+        "2026-09-06T04:00:00Z"
+    )
+    clock = DayClock("2026-09-05T04:30:00Z")  # 00:30 in Santiago
+    budget = DailyBudget(1, "America/Santiago", now=clock)
+    budget.take("one")
+    with pytest.raises(HubSpotDailyLimitError) as spent:
+        budget.take("two")
+    assert spent.value.reset_at == pendulum.parse("2026-09-06T04:00:00Z")
+    clock.now = spent.value.reset_at.add(seconds=1)
+    budget.take("three")
 
 
 def test_the_daily_budget_counts_the_accounts_day_from_hubspots_headers() -> None:

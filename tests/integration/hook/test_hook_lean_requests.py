@@ -165,3 +165,53 @@ def test_a_proxy_named_with_a_user_gets_its_basic_auth_and_hubspot_the_token(
     expected = "Basic " + base64.b64encode(b"proxy user:p@ss").decode()
     assert [headers.get("proxy-authorization") for headers in seen] == [expected]
     assert seen[0]["authorization"] == f"Bearer {sim.token}"
+
+
+@pytest.fixture
+def keep_alive_server() -> Iterator[tuple[str, threading.Event]]:
+    """A loopback HTTP/1.1 server that keeps connections open; the event is set when a client closes
+    its connection (the server reads the end of it)."""
+    closed = threading.Event()
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = b'{"portalId": 7}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def finish(self) -> None:
+            super().finish()
+            closed.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", closed
+    server.shutdown()
+    server.server_close()
+
+
+def test_closing_the_client_closes_its_kept_alive_connections(
+    keep_alive_server: tuple[str, threading.Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A closed client leaves no connection open to HubSpot's host, and a request after ``close``
+    still goes out (on a new connection), as a hook's client stays after the hook closes it."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    url, closed = keep_alive_server
+    client = HubSpotClient(ClientConfig(base_url=url, access_token="tok", max_attempts=1))
+    assert client.request("GET", "/account-info/v3/details")[1] == {"portalId": 7}
+    assert not closed.wait(0.2)  # kept alive for the next request
+    client.close()
+    assert closed.wait(5.0), "the connection to HubSpot's host stayed open after close()"
+    assert client.request("GET", "/account-info/v3/details")[1] == {"portalId": 7}
+    client.close()

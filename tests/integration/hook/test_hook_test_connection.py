@@ -99,6 +99,17 @@ def test_an_unreachable_host_fails_without_raising(make_hook: HookFactory) -> No
     ("host", "extra", "words"),
     [
         ("http://api.hubapi.com", {}, "must use https"),
+        # A port that is no port: refused as a setting (not a urllib3 error out of the client's start).
+        (
+            "https://api.hubapi.com:99999",
+            {},
+            "settings are not usable: HubSpot host https://api.hubapi.com has a port",
+        ),
+        (
+            "https://api.hubapi.com:abc",
+            {},
+            "settings are not usable: HubSpot host https://api.hubapi.com has a port",
+        ),
         (None, {"auth_type": "oauth", "client_id": "sim-client-id"}, "lacks client_secret, refresh_token"),
         (None, {"auth_type": "basic"}, "auth_type"),
         (None, {"tier": "platinum"}, "tier"),
