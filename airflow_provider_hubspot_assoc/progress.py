@@ -25,7 +25,13 @@ from airflow_provider_hubspot_assoc.models import (
     BatchResponse,
     ResponseAccumulator,
 )
-from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
+from airflow_provider_hubspot_assoc.outcomes import (
+    DEFAULT_KEEP_ROWS,
+    OutcomeRecord,
+    RowSpool,
+    Tally,
+    outcome_record,
+)
 from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
@@ -164,7 +170,7 @@ class Progress:
         self.unknown = RowSpool("unknown", self.keep_rows)
         return removals
 
-    def settle_unknown(self, read: Reader) -> list[dict[str, Any]]:
+    def settle_unknown(self, read: Reader) -> list[OutcomeRecord]:
         """Read back the writes of unknown outcome; returns their write-back records, settled.
 
         Carried out (``settlement.verdict``: gone after a removal, present after a create): in
@@ -219,7 +225,7 @@ class Pipeline:
         size: RequestSize | int,
         progress: Progress,
         dry_run: bool = False,
-        on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_outcomes: Callable[[list[OutcomeRecord]], None] | None = None,
     ) -> None:
         self.kind = Kind(kind)
         progress.tally.kind = self.kind  # the buckets are named for what this pipeline sends
@@ -332,7 +338,7 @@ class Pipeline:
         progress, tally = self.progress, self.progress.tally
         progress.enter_batch(batch.mid_row)
         keep = self.on_outcomes is not None  # records are built only for a write-back sink
-        records: list[dict[str, Any]] = []
+        records: list[OutcomeRecord] = []
         tally.received += batch.rows_accounted
         tally.duplicates += batch.duplicates
         tally.rejected += len(batch.rejections)

@@ -26,6 +26,9 @@ COLUMNS = (
     "error_message",
     "recorded_at",
 )
+# An outcome record's cells (``outcomes.outcome_record``): the columns between the task instance's key
+# and ``recorded_at``, which the writer adds.
+RECORD_FIELDS = COLUMNS[4:13]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 CREATE_TABLE = """CREATE TABLE IF NOT EXISTS {table} (
     run_id VARCHAR(250) NOT NULL,
