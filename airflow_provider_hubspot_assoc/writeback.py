@@ -23,10 +23,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -38,6 +36,7 @@ from airflow_provider_hubspot_assoc.results_table import (
     CREATE_TABLE,
     EARLIER_RUN,
     TYPES_COLUMN,
+    SqliteInserts,
     check_table_name,
     quiet,
 )
@@ -53,11 +52,6 @@ FLUSH_EVERY_ROWS = 1000
 MAX_PENDING_INSERTS = 8
 # Row numbers per ``IN (...)`` list: every database takes this many parameters in one statement.
 ROW_NUMBERS_PER_STATEMENT = 500
-# Parameters a SQLite statement takes when the connection cannot say (before Python 3.11): SQLite's
-# own limit before 3.32, the lowest in use.
-SQLITE_PARAMETERS = 999
-# Rows of one multi-row SQLite ``INSERT`` at most.
-SQLITE_ROWS_PER_STATEMENT = 500
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +90,7 @@ class ResultsWriter:
         self._inserter: ThreadPoolExecutor | None = None  # the writer thread, started at the first insert
         self._pending: list[Future[None]] = []  # inserts handed to it, oldest first
         self._own: Any = None  # the writer thread's SQLite connection, opened there and kept
-        self._sqlite_inserts: dict[int, str] = {}  # a multi-row INSERT by its number of rows
+        self._sqlite: SqliteInserts | None = None  # the SQLite statements, made when first used
         self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
         # The types an outcome record removed (set by a run that takes snapshots).
         self.types_of: Callable[[dict[str, Any]], Any] | None = None
@@ -326,7 +320,7 @@ class ResultsWriter:
     def _insert(self, parts: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
         """Insert buffered rows, ``(time recorded, rows)`` each, and commit."""
         if self._connection is not None:  # insert_rows would open a second connection to the file
-            self._sqlite_insert(self._connection, parts)
+            self._sqlite_inserts().insert(self._connection, parts)
             self._connection.commit()
         elif self.hook.conn_type == "sqlite":
             # The writer thread keeps one connection (a connection per insert cost a connection
@@ -334,7 +328,7 @@ class ResultsWriter:
             if self._own is None:
                 self._own = self.hook.get_conn()
             try:
-                self._sqlite_insert(self._own, parts)
+                self._sqlite_inserts().insert(self._own, parts)
                 self._own.commit()
             except Exception:
                 self._close_own()  # rolls back what the failed statement began
@@ -351,37 +345,10 @@ class ResultsWriter:
         self.written += count
         log.debug("Wrote %d outcome rows to %s", count, self.table)
 
-    def _sqlite_insert(self, connection: Any, parts: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
-        """Insert with multi-row statements that bind the task instance's key and the time once.
-
-        Our cells are text, integers and None, which sqlite3 takes as they are: insert_rows' conversion
-        of each cell would cost more than the insert. One statement per row (``executemany``) would
-        bind the 5 shared cells again for each row, and step each row apart, letting go of the GIL
-        and taking it back every time: far more CPU than the rows themselves cost SQLite.
-        """
-        cells = len(self.columns) - 5  # a row's own: its record, and ``types`` when the table has it
-        getlimit = getattr(connection, "getlimit", None)  # Python 3.11+
-        limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else SQLITE_PARAMETERS
-        most = max(1, min(SQLITE_ROWS_PER_STATEMENT, (limit - 5) // cells))
-        for at, rows in parts:
-            for start in range(0, len(rows), most):
-                part = rows[start : start + most]
-                connection.execute(
-                    self._sqlite_statement(len(part)), [*self.key, at, *chain.from_iterable(part)]
-                )
-
-    def _sqlite_statement(self, rows: int) -> str:
-        """INSERT of ``rows`` rows: ?1-?4 the task instance's key, ?5 the time, then each row's cells."""
-        statement = self._sqlite_inserts.get(rows)
-        if statement is None:
-            cells = len(self.columns) - 5
-            values = []
-            for row in range(rows):
-                own = [f"?{6 + row * cells + cell}" for cell in range(cells)]
-                values.append(f"(?1, ?2, ?3, ?4, {', '.join([*own[:9], '?5', *own[9:]])})")
-            statement = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES {', '.join(values)}"
-            self._sqlite_inserts[rows] = statement
-        return statement
+    def _sqlite_inserts(self) -> SqliteInserts:
+        if self._sqlite is None:
+            self._sqlite = SqliteInserts(self.table, self.columns, self.key)
+        return self._sqlite
 
     def _close_own(self) -> None:
         if self._own is not None:
