@@ -277,7 +277,7 @@ class ResultsWriter:
             self._connection = None
 
     def add(self, records: list[OutcomeRecord]) -> None:
-        """Hand over outcome records (the list is kept: the caller does not change it)."""
+        """Hand over outcome records (the list is kept until inserted: the caller must not change it)."""
         if TYPES_COLUMN in self.columns:
             records = [(*record, self._types_cell(None, record)) for record in records]
         self._take(records)

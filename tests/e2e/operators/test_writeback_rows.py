@@ -3,6 +3,7 @@ bucket the table records (snapshot types, settled and unsettled unknowns, labels
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_hubspot_assoc.testing import HubSpotSimulator
-from tests.airflow_helpers import run_dag, set_rows, use_simulator
+from tests.airflow_helpers import POSTGRES, postgres_database, run_dag, set_rows, use_simulator
 from tests.e2e.operators.restore_support import seed_labeled_account
 
 pytestmark = pytest.mark.usefixtures("airflow_db")
@@ -47,11 +48,26 @@ def table(db: Path, run_id: str, dag_id: str) -> list[tuple[Any, ...]]:
     return [(*row[4:at], *row[at + 1 :]) for row in rows]
 
 
-@pytest.mark.hubspot_simulator(unknown_record="error")  # an unknown record fails with 207
-def test_every_bucket_of_a_pairs_run(
-    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
-) -> None:
-    sim = hubspot_simulator
+REJECTED = "row 5, from_id: not a HubSpot record id (a positive whole number)"
+# The pairs run's rows, in the order written.
+PAIRS_RUN = [
+    (5, None, None, None, None, None, "rejected", "INVALID_INPUT", REJECTED, None),
+    (6, "100", "5000", None, None, None, "duplicate", None, None, None),
+    (7, "770001", "5000", None, None, None, "failed", "VALIDATION_ERROR", INVALID, None),
+    (8, "102", "5000", None, None, None, "archived", None, None, UNLABELED),
+    (9, "102", "5001", None, None, None, "archived", None, None, UNLABELED),
+    (10, "103", "5000", None, None, None, "archived", None, None, UNLABELED),
+    (11, "104", "5000", None, None, None, "failed", "VALIDATION_ERROR", INVALID, None),
+    # settled by reading back at the end: written again, last
+    (3, "101", "5000", None, None, None, "archived", None, CONFIRMED, UNLABELED),
+    (4, "101", "5001", None, None, None, "archived", None, CONFIRMED, UNLABELED),
+    (1, "100", "5000", None, None, None, "failed", "STILL_ASSOCIATED", PENDING, None),
+    (2, "100", "5001", None, None, None, "failed", "STILL_ASSOCIATED", PENDING, None),
+]
+
+
+def run_pairs(sim: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run ``wb_rows_pairs`` on rows that fill every bucket; its run id."""
     for from_id in ("100", "101", "102", "103"):
         for to_id in ("5000", "5001"):
             sim.state.associate("contacts", from_id, "companies", to_id)
@@ -64,21 +80,41 @@ def test_every_bucket_of_a_pairs_run(
     result = run_dag("wb_rows_pairs", dag_file=DAGS)
 
     assert result.xcom("archive")["summary"]["received"] == 11
-    reject = "row 5, from_id: not a HubSpot record id (a positive whole number)"
-    assert table(results_db, result.run_id, "wb_rows_pairs") == [
-        (5, None, None, None, None, None, "rejected", "INVALID_INPUT", reject, None),
-        (6, "100", "5000", None, None, None, "duplicate", None, None, None),
-        (7, "770001", "5000", None, None, None, "failed", "VALIDATION_ERROR", INVALID, None),
-        (8, "102", "5000", None, None, None, "archived", None, None, UNLABELED),
-        (9, "102", "5001", None, None, None, "archived", None, None, UNLABELED),
-        (10, "103", "5000", None, None, None, "archived", None, None, UNLABELED),
-        (11, "104", "5000", None, None, None, "failed", "VALIDATION_ERROR", INVALID, None),
-        # settled by reading back at the end: written again, last
-        (3, "101", "5000", None, None, None, "archived", None, CONFIRMED, UNLABELED),
-        (4, "101", "5001", None, None, None, "archived", None, CONFIRMED, UNLABELED),
-        (1, "100", "5000", None, None, None, "failed", "STILL_ASSOCIATED", PENDING, None),
-        (2, "100", "5001", None, None, None, "failed", "STILL_ASSOCIATED", PENDING, None),
-    ]
+    return result.run_id
+
+
+@pytest.mark.hubspot_simulator(unknown_record="error")  # an unknown record fails with 207
+def test_every_bucket_of_a_pairs_run(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch, results_db: Path
+) -> None:
+    run_id = run_pairs(hubspot_simulator, monkeypatch)
+
+    assert table(results_db, run_id, "wb_rows_pairs") == PAIRS_RUN
+
+
+@pytest.mark.hubspot_simulator(unknown_record="error")
+@pytest.mark.postgres
+def test_every_bucket_of_a_pairs_run_on_postgres(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg2
+
+    with postgres_database() as (_, connection):
+        monkeypatch.setenv("AIRFLOW_CONN_HUBSPOT_TEST_RESULTS", connection)
+        run_id = run_pairs(hubspot_simulator, monkeypatch)
+        db = psycopg2.connect(connect_timeout=3, **{**POSTGRES, "dbname": json.loads(connection)["schema"]})
+        try:
+            with db.cursor() as cursor:
+                cursor.execute("SELECT * FROM hubspot_results ORDER BY row_number")
+                rows = cursor.fetchall()
+                columns = [d[0] for d in cursor.description]
+        finally:
+            db.close()
+
+    assert {row[:4] for row in rows} == {(run_id, "wb_rows_pairs", "archive", -1)}
+    at = columns.index("recorded_at")
+    assert all(ISO_UTC.match(row[at]) for row in rows), rows
+    assert [(*row[4:at], *row[at + 1 :]) for row in rows] == sorted(PAIRS_RUN)  # no row order kept
 
 
 @pytest.mark.hubspot_simulator(unknown_record="error")
