@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse, created_labels
-from airflow_provider_hubspot_assoc.outcomes import outcome_record
+from airflow_provider_hubspot_assoc.outcomes import OutcomeRecord, outcome_record, outcome_records
 from airflow_provider_hubspot_assoc.row_parser import Removal
 from airflow_provider_hubspot_assoc.settlement import UNKNOWN_OUTCOME
 
@@ -30,7 +30,7 @@ def account(
     recorded: set[RecordKey] | None,
     absent: set[RecordKey],
     keep: bool,
-) -> list[dict[str, Any]]:
+) -> list[OutcomeRecord]:
     """Put each removal of a finished request into done (``kind.done``), unknown or failed; return
     the write-back records when ``keep``.
 
@@ -44,9 +44,9 @@ def account(
     if not errors_by_pair and not unknown and not kind.creates and not recorded and not absent:
         # The answer proves every removal done and none needs a closer look: counted at once.
         tally.archived += len(removals)
-        return [outcome_record(removal, done) for removal in removals] if keep else []
+        return outcome_records(removals, done) if keep else []
     labels = created_labels(response.results) if kind.creates else {}
-    records = []
+    records: list[OutcomeRecord] = []
     for removal in removals:
         error = errors_by_pair.get(removal.pair)
         unproven = error is None and (

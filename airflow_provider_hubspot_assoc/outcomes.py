@@ -12,11 +12,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import IO, Any
 
 from airflow_provider_hubspot_assoc.kinds import Kind
+from airflow_provider_hubspot_assoc.results_table import RECORD_FIELDS
 from airflow_provider_hubspot_assoc.row_parser import Rejection, Removal
 
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
@@ -151,30 +152,44 @@ class RowSpool:
             self._file = None
 
 
+# One input row's outcome as the results table stores it: a tuple of ``RECORD_FIELDS`` (row number,
+# from id, to id, association category, type id, label, outcome, error code, error message). Built
+# for every input row of a run that writes back, so a plain tuple: no dict to build and take apart.
+OutcomeRecord = tuple[Any, ...]
+OUTCOME = RECORD_FIELDS.index("outcome")  # where a record holds its outcome
+# HubSpot's error message as stored (its messages are short; a proxy's HTML page is not).
+MAX_MESSAGE_CHARS = 2000
+
+
 def outcome_record(
     item: Removal | Rejection, outcome: str, error_code: str | None = None, error_message: str | None = None
-) -> dict[str, Any]:
-    """One input row's outcome, as the write-back table stores it."""
+) -> OutcomeRecord:
+    """One input row's outcome, as the write-back table stores it (its message cut to
+    ``MAX_MESSAGE_CHARS``)."""
+    if isinstance(error_message, str):
+        error_message = error_message[:MAX_MESSAGE_CHARS]
     if isinstance(item, Rejection):
-        return {
-            "row_number": item.row,
-            "from_id": None,
-            "to_id": None,
-            "association_category": None,
-            "association_type_id": None,
-            "label": None,
-            "outcome": outcome,
-            "error_code": error_code,
-            "error_message": error_message,
-        }
-    return {
-        "row_number": item.row,
-        "from_id": item.from_id,
-        "to_id": item.to_id,
-        "association_category": item.category,
-        "association_type_id": item.type_id,
-        "label": item.label,
-        "outcome": outcome,
-        "error_code": error_code,
-        "error_message": error_message,
-    }
+        return (item.row, None, None, None, None, None, outcome, error_code, error_message)
+    return (
+        item.row,
+        item.from_id,
+        item.to_id,
+        item.category,
+        item.type_id,
+        item.label,
+        outcome,
+        error_code,
+        error_message,
+    )
+
+
+def outcome_records(removals: Iterable[Removal], outcome: str) -> list[OutcomeRecord]:
+    """``outcome_record`` of each removal, with no error (a whole request done, duplicates, planned)."""
+    return [
+        (r.row, r.from_id, r.to_id, r.category, r.type_id, r.label, outcome, None, None) for r in removals
+    ]
+
+
+def record_fields(record: OutcomeRecord) -> dict[str, Any]:
+    """An outcome record's cells by column name."""
+    return dict(zip(RECORD_FIELDS, record, strict=True))

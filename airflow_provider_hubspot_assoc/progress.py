@@ -21,7 +21,13 @@ from airflow_provider_hubspot_assoc.accounting import account
 from airflow_provider_hubspot_assoc.batching import ID_SPAN, Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse
-from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS, RowSpool, Tally, outcome_record
+from airflow_provider_hubspot_assoc.outcomes import (
+    DEFAULT_KEEP_ROWS,
+    OutcomeRecord,
+    RowSpool,
+    Tally,
+    outcome_record,
+)
 from airflow_provider_hubspot_assoc.request_size import RequestSize
 from airflow_provider_hubspot_assoc.response_merge import ResponseAccumulator
 from airflow_provider_hubspot_assoc.row_checks import Checked, CheckedRow, Entry, entries_of
@@ -161,7 +167,7 @@ class Progress:
         self.unknown = RowSpool("unknown", self.keep_rows)
         return removals
 
-    def settle_unknown(self, read: Reader) -> list[dict[str, Any]]:
+    def settle_unknown(self, read: Reader) -> list[OutcomeRecord]:
         """Read back the writes of unknown outcome; returns their write-back records, settled.
 
         Carried out (``settlement.verdict``: gone after a removal, present after a create): in
@@ -216,7 +222,7 @@ class Pipeline:
         size: RequestSize | int,
         progress: Progress,
         dry_run: bool = False,
-        on_outcomes: Callable[[list[dict[str, Any]]], None] | None = None,
+        on_outcomes: Callable[[list[OutcomeRecord]], None] | None = None,
     ) -> None:
         self.kind = Kind(kind)
         progress.tally.kind = self.kind  # the buckets are named for what this pipeline sends
@@ -351,7 +357,7 @@ class Pipeline:
         progress, tally = self.progress, self.progress.tally
         progress.enter_batch(batch.mid_row)
         keep = self.on_outcomes is not None  # records are built only for a write-back sink
-        records: list[dict[str, Any]] = []
+        records: list[OutcomeRecord] = []
         tally.received += batch.rows_accounted
         tally.duplicates += batch.duplicates
         tally.rejected += len(batch.rejections)

@@ -4,11 +4,12 @@ One row per input: run id, task, row number, from id, to id, type/label, outcome
 error code and message, when it was recorded, and (with a snapshot) the association types it removed,
 as JSON in ``types``. A snapshot is written before its request as rows of outcome ``snapshot``, which
 the run deletes when it ends, its outcome rows then carrying the types. Rows are inserted in batches
-by a writer thread, off the thread that sends (``executemany``, ``FLUSH_EVERY_ROWS`` a statement);
-``flush()`` returns once every record handed over is committed, and a checkpoint is saved only after
-one, so the table never runs behind the checkpoint. A retried or resumed try first deletes what an
-earlier try wrote past its checkpoint, so the table holds exactly one row per input whatever happened
-to the worker.
+by a writer thread, off the thread that sends: ``FLUSH_EVERY_ROWS`` an insert, one commit each
+(``executemany``; on SQLite, multi-row ``INSERT`` statements that bind the task instance's key and the
+time once). ``flush()`` returns once every record handed over is committed, and a checkpoint is
+saved only after one, so the table never runs behind the checkpoint. A retried or resumed try first
+deletes what an earlier try wrote past its checkpoint, so the table holds exactly one row per input
+whatever happened to the worker.
 
 SQLite locks the whole file: while another connection is in the middle of reading the input query,
 a write to the same file cannot commit ("database is locked"). When the input query reads the same
@@ -24,17 +25,18 @@ import logging
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import pendulum
 
 from airflow_provider_hubspot_assoc._compat import AirflowFailException, BaseHook, dbapi_hook_class
+from airflow_provider_hubspot_assoc.outcomes import OutcomeRecord, record_fields
 from airflow_provider_hubspot_assoc.results_table import (
     COLUMNS,
     CREATE_TABLE,
     EARLIER_RUN,
     TYPES_COLUMN,
+    SqliteInserts,
     check_table_name,
     quiet,
 )
@@ -43,10 +45,6 @@ from airflow_provider_hubspot_assoc.snapshots import SNAPSHOT_OUTCOME
 if TYPE_CHECKING:
     from airflow_provider_hubspot_assoc._compat import Context
 
-# An outcome record's cells between the task instance's key and the message, in COLUMNS' order.
-_RECORD_FIELDS = itemgetter(*COLUMNS[4:12])
-
-
 # Outcome records buffered before one insert; a flush also comes with every checkpoint.
 FLUSH_EVERY_ROWS = 1000
 # Inserts handed to the writer thread and not yet committed before the sender waits for the oldest:
@@ -54,8 +52,6 @@ FLUSH_EVERY_ROWS = 1000
 MAX_PENDING_INSERTS = 8
 # Row numbers per ``IN (...)`` list: every database takes this many parameters in one statement.
 ROW_NUMBERS_PER_STATEMENT = 500
-# HubSpot's error message as stored (its messages are short; a proxy's HTML page is not).
-MAX_MESSAGE_CHARS = 2000
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +82,15 @@ class ResultsWriter:
         self.flush_every = flush_every
         self.done = done  # the outcome of a write HubSpot carried out (``Kind.done``)
         self.written = 0
-        self._buffer: list[tuple[Any, ...]] = []
+        # Handed records not yet given to the writer thread: (time recorded, rows) for each ``add``,
+        # a row an outcome record (and its ``types`` cell when the table has one).
+        self._buffer: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._buffered = 0
         self._connection: Any = None  # set when a SQLite input query reads the same file
         self._inserter: ThreadPoolExecutor | None = None  # the writer thread, started at the first insert
         self._pending: list[Future[None]] = []  # inserts handed to it, oldest first
         self._own: Any = None  # the writer thread's SQLite connection, opened there and kept
-        self._insert_sql: str | None = None
+        self._sqlite: SqliteInserts | None = None  # the SQLite statements, made when first used
         self.columns = (*COLUMNS, TYPES_COLUMN) if types else COLUMNS
         # The types an outcome record removed (set by a run that takes snapshots).
         self.types_of: Callable[[dict[str, Any]], Any] | None = None
@@ -180,7 +179,7 @@ class ResultsWriter:
         self.replace_outcomes(("failed", "unknown"), [])
         return archived & keys
 
-    def replace_outcomes(self, outcomes: tuple[str, ...], records: list[dict[str, Any]]) -> None:
+    def replace_outcomes(self, outcomes: tuple[str, ...], records: list[OutcomeRecord]) -> None:
         """Replace this task instance's rows of the given outcomes by ``records``.
 
         For removals settled by reading back (``unknown``), or sent again (``failed``, ``unknown``).
@@ -201,9 +200,25 @@ class ResultsWriter:
 
     def add_snapshot(self, records: list[dict[str, Any]]) -> None:
         """Write a snapshot's records, committed when this returns (before their request goes out)."""
-        self.add(
-            [{**r, "outcome": SNAPSHOT_OUTCOME, "error_code": None, "error_message": None} for r in records]
-        )
+        rows: list[tuple[Any, ...]] = [
+            (
+                r["row_number"],
+                r["from_id"],
+                r["to_id"],
+                r["association_category"],
+                r["association_type_id"],
+                r["label"],
+                SNAPSHOT_OUTCOME,
+                None,
+                None,
+            )
+            for r in records
+        ]
+        if TYPES_COLUMN in self.columns:
+            rows = [
+                (*row, self._types_cell(r.get("types"), row)) for row, r in zip(rows, records, strict=True)
+            ]
+        self._take(rows)
         self.flush()
 
     def earlier_snapshot(self) -> dict[tuple[int, str, str, int | None], list[dict[str, Any]]]:
@@ -261,25 +276,25 @@ class ResultsWriter:
             self._connection.close()
             self._connection = None
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        now = pendulum.now("UTC").to_iso8601_string()
-        key, fields, types_of = self.key, _RECORD_FIELDS, self.types_of
-        typed = len(self.columns) > len(COLUMNS)
-        for record in records:
-            message = record["error_message"]
-            row = (
-                *key,
-                *fields(record),
-                message[:MAX_MESSAGE_CHARS] if isinstance(message, str) else message,
-                now,
-            )
-            if typed:
-                types = record.get("types")
-                if types is None and types_of is not None:
-                    types = types_of(record)
-                row += (json.dumps(types) if types else None,)
-            self._buffer.append(row)
-        if len(self._buffer) >= self.flush_every:
+    def add(self, records: list[OutcomeRecord]) -> None:
+        """Hand over outcome records (the list is kept until inserted: the caller must not change it)."""
+        if TYPES_COLUMN in self.columns:
+            records = [(*record, self._types_cell(None, record)) for record in records]
+        self._take(records)
+
+    def _types_cell(self, types: Any, record: OutcomeRecord) -> str | None:
+        """The ``types`` cell of a record: ``types``, else the types ``types_of`` says it removed."""
+        if types is None and self.types_of is not None:
+            types = self.types_of(record_fields(record))
+        return json.dumps(types) if types else None
+
+    def _take(self, rows: list[tuple[Any, ...]]) -> None:
+        """Buffer rows recorded now; hand them over once ``flush_every`` are buffered."""
+        if not rows:
+            return
+        self._buffer.append((pendulum.now("UTC").to_iso8601_string(), rows))
+        self._buffered += len(rows)
+        if self._buffered >= self.flush_every:
             self._hand_over()
 
     def flush(self) -> None:
@@ -292,7 +307,7 @@ class ResultsWriter:
         """Give the buffered records to the writer thread (inserted here with a shared connection)."""
         if not self._buffer:
             return
-        rows, self._buffer = self._buffer, []
+        rows, self._buffer, self._buffered = self._buffer, [], 0
         if self._connection is not None:  # one sqlite3 connection, used by the thread that opened it
             self._insert(rows)
             return
@@ -302,23 +317,18 @@ class ResultsWriter:
             self._pending.pop(0).result()  # an insert's error comes out here, not later
         self._pending.append(self._inserter.submit(self._insert, rows))
 
-    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
-        if self._insert_sql is None:  # the hook looks its connection up for each ``placeholder``
-            marks = ", ".join([self.hook.placeholder] * len(self.columns))
-            self._insert_sql = f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES ({marks})"
-        insert = self._insert_sql
+    def _insert(self, parts: list[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        """Insert buffered rows, ``(time recorded, rows)`` each, and commit."""
         if self._connection is not None:  # insert_rows would open a second connection to the file
-            self._connection.executemany(insert, rows)
+            self._sqlite_inserts().insert(self._connection, parts)
             self._connection.commit()
         elif self.hook.conn_type == "sqlite":
-            # Our cells are text, integers and None, which sqlite3 takes as they are: insert_rows'
-            # conversion of each cell (14 a row) would cost more than the insert. The writer thread
-            # keeps one connection (a connection per insert cost a connection look-up and a schema
-            # read each); committed, it holds no lock between inserts.
+            # The writer thread keeps one connection (a connection per insert cost a connection
+            # look-up and a schema read each); committed, it holds no lock between inserts.
             if self._own is None:
                 self._own = self.hook.get_conn()
             try:
-                self._own.executemany(insert, rows)
+                self._sqlite_inserts().insert(self._own, parts)
                 self._own.commit()
             except Exception:
                 self._close_own()  # rolls back what the failed statement began
@@ -326,13 +336,19 @@ class ResultsWriter:
         else:
             self.hook.insert_rows(
                 self.table,
-                rows,
+                [(*self.key, *row[:9], at, *row[9:]) for at, rows in parts for row in rows],
                 target_fields=list(self.columns),
                 commit_every=self.flush_every,
                 executemany=True,  # one statement per ``flush_every`` rows, not one per row
             )
-        self.written += len(rows)
-        log.debug("Wrote %d outcome rows to %s", len(rows), self.table)
+        count = sum(len(rows) for _, rows in parts)
+        self.written += count
+        log.debug("Wrote %d outcome rows to %s", count, self.table)
+
+    def _sqlite_inserts(self) -> SqliteInserts:
+        if self._sqlite is None:
+            self._sqlite = SqliteInserts(self.table, self.columns, self.key)
+        return self._sqlite
 
     def _close_own(self) -> None:
         if self._own is not None:

@@ -17,6 +17,7 @@ from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
 from airflow_provider_hubspot_assoc.hubspot.isolation import failed_response
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.operators.checkpoint import RunCheckpoint
+from airflow_provider_hubspot_assoc.outcomes import OUTCOME
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.reporting import ProgressReporter
 from airflow_provider_hubspot_assoc.request_size import DEFAULT_BATCH_SIZE, DEFAULT_MAX_PAIRS, RequestSize
@@ -61,9 +62,9 @@ def settle_unknown(progress: Progress, read: Reader, writer: ResultsWriter | Non
     log.info(
         "Of %d of unknown outcome: %d %s, %d failed (%s), %d still unknown",
         count,
-        sum(1 for r in records if r["outcome"] == done),
+        sum(1 for r in records if r[OUTCOME] == done),
         done,
-        sum(1 for r in records if r["outcome"] == "failed"),
+        sum(1 for r in records if r[OUTCOME] == "failed"),
         "still absent" if progress.tally.kind.creates else "still associated",
         progress.tally.unknown,
     )

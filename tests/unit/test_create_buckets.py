@@ -7,7 +7,7 @@ from typing import Any
 
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchResponse
-from airflow_provider_hubspot_assoc.outcomes import Tally
+from airflow_provider_hubspot_assoc.outcomes import OutcomeRecord, Tally, record_fields
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress
 from airflow_provider_hubspot_assoc.reporting import bucket_table
 from airflow_provider_hubspot_assoc.row_parser import RowParser
@@ -29,7 +29,7 @@ def create_rows() -> list[dict[str, Any]]:
 PAIRS = [("1", "10"), ("2", "20"), ("3", "30")]
 
 
-def one_batch(records: list[dict[str, Any]]) -> tuple[Pipeline, Any]:
+def one_batch(records: list[OutcomeRecord]) -> tuple[Pipeline, Any]:
     """A create pipeline over ``create_rows()``, its one batch (a pair's types in one input)."""
     parser = RowParser(Kind.CREATE)
     rows = [(n, parser.parse(row, n)) for n, row in enumerate(create_rows(), start=1)]
@@ -40,7 +40,7 @@ def one_batch(records: list[dict[str, Any]]) -> tuple[Pipeline, Any]:
 
 
 def test_a_create_is_restored_in_the_summary_the_log_table_and_the_write_back() -> None:
-    records: list[dict[str, Any]] = []
+    records: list[OutcomeRecord] = []
     pipeline, batch = one_batch(records)
     results = [{"fromObjectId": f, "toObjectId": t, "labels": []} for f, t in (("1", "10"), ("2", "20"))]
     error = {
@@ -65,7 +65,12 @@ def test_a_create_is_restored_in_the_summary_the_log_table_and_the_write_back() 
         "planned": 0,
     }
     assert "archived" not in summary and "already_absent" not in summary
-    assert sorted(r["outcome"] for r in records) == ["failed", "restored", "restored", "restored"]
+    assert sorted(record_fields(r)["outcome"] for r in records) == [
+        "failed",
+        "restored",
+        "restored",
+        "restored",
+    ]
     assert "restored" in bucket_table(tally, 1, 1) and "archived" not in bucket_table(tally, 1, 1)
     assert error_ratio({"summary": summary}) == (1, 4)
 
@@ -91,7 +96,7 @@ def test_a_create_of_unknown_outcome_reads_back_present_as_restored_and_absent_a
     tally = pipeline.progress.tally
     tally.check()
     assert (tally.archived, tally.failed, tally.unknown) == (3, 1, 0)
-    assert sorted((r["from_id"], r["outcome"]) for r in settled) == [
+    assert sorted((record_fields(r)["from_id"], record_fields(r)["outcome"]) for r in settled) == [
         ("1", "restored"),
         ("1", "restored"),
         ("2", "restored"),

@@ -170,18 +170,9 @@ def test_a_mirror_killed_mid_run_keeps_its_plan_and_every_deletion_either_try_ma
 def test_a_retry_keeps_the_rows_an_earlier_try_wrote_for_deletions_it_made(results_db: Path) -> None:
     from airflow_provider_hubspot_assoc.writeback import ResultsWriter
 
-    def record(row: int, outcome: str) -> dict[str, Any]:
-        return {
-            "row_number": row,
-            "from_id": str(100 + row),
-            "to_id": "5000",
-            "association_category": None,
-            "association_type_id": None,
-            "label": None,
-            "outcome": outcome,
-            "error_code": None,
-            "error_message": None,
-        }
+    def record(row: int, outcome: str) -> tuple[Any, ...]:
+        """An outcome record (``outcomes.outcome_record``)."""
+        return (row, str(100 + row), "5000", None, None, None, outcome, None, None)
 
     key = {"run_id": "r", "dag_id": "d", "task_id": "t", "map_index": -1}
     first = ResultsWriter("hubspot_test_results", "hubspot_results", create=True, **key)

@@ -1,4 +1,5 @@
-"""Write-back inserts in batches (``executemany``) on a writer thread, never on the thread that sends."""
+"""Write-back inserts in batches (multi-row statements on SQLite) on a writer thread, never on the thread
+that sends."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ class CountingConnection:
         self._seen["threads"].add(threading.get_ident())
         return self._real.executemany(sql, rows)
 
+    def commit(self) -> None:
+        self._seen["commit"] += 1
+        self._real.commit()
+
     def close(self) -> None:
         self._seen["closed"] += 1
         self._real.close()
@@ -57,18 +62,9 @@ class CountingConnection:
         return getattr(self._real, name)
 
 
-def record(number: int) -> dict[str, Any]:
-    return {
-        "row_number": number,
-        "from_id": str(100 + number),
-        "to_id": "5000",
-        "association_category": None,
-        "association_type_id": None,
-        "label": None,
-        "outcome": "archived",
-        "error_code": None,
-        "error_message": None,
-    }
+def record(number: int) -> tuple[Any, ...]:
+    """An outcome record (``outcomes.outcome_record``): row 100 + n archived."""
+    return (number, str(100 + number), "5000", None, None, None, "archived", None, None)
 
 
 def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
@@ -79,7 +75,8 @@ def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
     writer = ResultsWriter(
         "results_batches", "results", run_id="r", dag_id="d", task_id="t", map_index=-1, create=True
     )
-    seen: dict[str, Any] = {"execute": 0, "executemany": 0, "threads": set(), "opened": 0, "closed": 0}
+    seen: dict[str, Any] = {"execute": 0, "executemany": 0, "commit": 0, "threads": set(), "opened": 0}
+    seen["closed"] = 0
     real_get_conn = writer.hook.get_conn
 
     def get_conn() -> CountingConnection:
@@ -96,8 +93,10 @@ def test_outcomes_are_inserted_in_batches_off_the_sending_thread(
     assert counts == (2500, 2500)
     writer.close()
 
-    assert seen["execute"] == 0  # not one statement per row
-    assert seen["executemany"] == 3  # 1,000 rows a statement (the last batch at flush)
+    # not one statement per row: 250 outcomes handed over go in statements of 128, 64, 32, 16, 8 and 2 rows
+    assert seen["execute"] == 10 * 6
+    assert seen["executemany"] == 0
+    assert seen["commit"] == 3  # 1,000 rows a commit (the last ones at flush)
     assert threading.get_ident() not in seen["threads"]  # inserted by the writer thread
     assert writer.written == 2_500
     assert (seen["opened"], seen["closed"]) == (1, 1)  # one connection for every insert, closed at the end
