@@ -29,7 +29,9 @@ import time
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 # Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025). The daily
 # figure is only shown by the connection test: it is no budget (see ``daily.DailyBudget``).
@@ -77,6 +79,46 @@ class Seen(NamedTuple):
     ours_paced: int  # ours in the window we pace by (``RateLimiter.window``), then
 
 
+class PeakQueue(Generic[T]):
+    """A first-in first-out queue that tells an entry with its highest ``key`` in amortized O(1) (of
+    entries with equal keys, the latest): ``max(queue, key=key)`` without looking at every entry.
+
+    Beside the entries it keeps the candidates for the peak, their keys decreasing from the front: an
+    entry with a key no higher than a later entry's can never be the peak again.
+    """
+
+    def __init__(self, key: Callable[[T], tuple[float, ...]]) -> None:
+        self._key = key
+        self._entries: deque[T] = deque()
+        self._peaks: deque[tuple[int, tuple[float, ...], T]] = deque()  # (position, key, entry)
+        self._appended = 0  # positions of the entries: the first one is ``_removed``
+        self._removed = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def append(self, entry: T) -> None:
+        key, peaks = self._key(entry), self._peaks
+        while peaks and peaks[-1][1] <= key:
+            peaks.pop()
+        peaks.append((self._appended, key, entry))
+        self._appended += 1
+        self._entries.append(entry)
+
+    def first(self) -> T:
+        return self._entries[0]
+
+    def popleft(self) -> None:
+        self._entries.popleft()
+        if self._peaks[0][0] == self._removed:
+            self._peaks.popleft()
+        self._removed += 1
+
+    def peak(self) -> T:
+        """The entry with the highest key (raises IndexError when empty)."""
+        return self._peaks[0][2]
+
+
 class RateLimiter:
     """Paces sends to ``share`` of HubSpot's per-app limit per rolling ``interval``, for all threads.
 
@@ -117,7 +159,8 @@ class RateLimiter:
         self._sent: list[float] = []  # our sends, oldest first (``_first`` on: the ones kept)
         self._first = 0
         self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)  # the latest, in seconds
-        self._seen: deque[Seen] = deque()  # answers of the last HOLD_PART of the interval
+        # answers of the last HOLD_PART of the interval, with the highest others' count (the latest of equals)
+        self._seen: PeakQueue[Seen] = PeakQueue(lambda seen: (seen.others, seen.sent_at))
         self._latest: Seen | None = None  # the answer to our latest send that was answered
         self._probe_at: float | None = None  # a request sent blind, not answered yet
         self._headerless = False  # an answer came without a count: probing would find out nothing
@@ -172,7 +215,7 @@ class RateLimiter:
             first = 0
         self._first = first
         hold = HOLD_PART * self.interval
-        while self._seen and self._seen[0].sent_at <= now - hold:
+        while self._seen and self._seen.first().sent_at <= now - hold:
             self._seen.popleft()
 
     def _others_entry(self, now: float) -> tuple[int, float | None, float]:
@@ -180,7 +223,7 @@ class RateLimiter:
         self._trim(now)
         latest = self._latest
         if self._seen:
-            held = max(self._seen, key=lambda seen: (seen.others, seen.sent_at))
+            held = self._seen.peak()
             others, expires = held.others, held.sent_at + HOLD_PART * self.interval
         elif latest is not None and latest.sent_at > now - self.window:
             others, expires = latest.others, latest.sent_at + self.window
