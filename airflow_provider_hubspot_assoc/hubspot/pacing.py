@@ -9,7 +9,8 @@ the one state all clients of an app share, and the limiter reads them this way:
   arrivals, not sends);
 * an answer tells what HubSpot had counted when the request arrived, so it is set against our sends
   up to that request (not up to the answer, which would count the requests sent since as someone
-  else's): the rest of the count is other clients';
+  else's), give or take the travel margin (requests sent together arrive in any order): the rest
+  of the count is other clients';
 * others' count is the highest seen in the last ``HOLD_PART`` of the interval: a slot another client
   is about to refill (its old request left the window moments before the new one arrives) is not free;
 * free room is taken in proportion to our part of the window, so clients that see the same room
@@ -337,9 +338,11 @@ class RateLimiter:
         now = self._clock()
         if remaining is None or sent_at <= now - self.window:
             return None  # no count, or one of sends we no longer hold
-        # HubSpot's window (not ours, with its margin) ended at that request: a request of ours from
-        # before it had left HubSpot's count when the request arrived.
-        ours = self._ours(sent_at - self.interval, sent_at)
+        # HubSpot's window (not ours, with its margin) ended when that request arrived. Ours sent
+        # within the travel margin of either end may have arrived on either side of it (requests sent
+        # together reach HubSpot in any order): they count as ours, or others' count would hold them
+        # as someone else's, and a client alone would leave their slots empty.
+        ours = self._ours(sent_at - self.interval - self.travel, sent_at + self.travel)
         seen = Seen(
             sent_at, max(0, max_value - remaining - ours), ours, self._ours(sent_at - self.window, sent_at)
         )

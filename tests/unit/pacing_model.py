@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -47,8 +48,15 @@ def run_model(
     seconds: float,
     up_part: float = 0.1,
     starts: list[float] | None = None,
+    jitter: float = 0.0,
+    send_cost: float = 0.0,
 ) -> Outcome:
-    """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``."""
+    """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``.
+
+    ``jitter``: a request's way to HubSpot takes up to this many seconds more (at random, the same
+    draws every run), so requests sent close together may arrive in another order.
+    """
+    chance = random.Random(14)
     clock = FakeClock()
     start = clock.now
     limiters = [RateLimiter(limit, interval, clock=clock) for _ in latencies]
@@ -65,15 +73,21 @@ def run_model(
         heapq.heappush(events, (start + offset, next(order), "wake", client, 0.0))
     answers: dict[int, tuple[int, int]] = {}  # event id -> (status, remaining)
 
+    busy_until = [0.0] * len(latencies)
+
     def send_what_may_go(client: int) -> None:
         limiter = limiters[client]
         while in_flight[client] < in_flight_for(limiter.rate, measured[client], 10_000):
+            if clock.now < busy_until[client]:  # still sending the one before
+                heapq.heappush(events, (busy_until[client], next(order), "wake", client, 0.0))
+                return
             wait = limiter.try_acquire()
             if wait > 0:
                 heapq.heappush(events, (clock.now + wait, next(order), "wake", client, 0.0))
                 return
             in_flight[client] += 1
-            up = latencies[client] * up_part
+            busy_until[client] = clock.now + send_cost
+            up = latencies[client] * up_part + chance.uniform(0.0, jitter)
             heapq.heappush(events, (clock.now + up, next(order), "arrive", client, clock.now))
 
     end = start + seconds
