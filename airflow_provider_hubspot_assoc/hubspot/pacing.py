@@ -9,13 +9,15 @@ the one state all clients of an app share, and the limiter reads them this way:
   arrivals, not sends);
 * an answer tells what HubSpot had counted when the request arrived, so it is set against our sends
   up to that request (not up to the answer, which would count the requests sent since as someone
-  else's), give or take the travel margin (requests sent together arrive in any order): the rest
-  of the count is other clients';
+  else's): the rest of the count is other clients'. Requests sent together arrive in any order:
+  a count that our sends within the travel margin of either end of the window could make up alone
+  is taken as ours alone;
 * others' count is the highest seen in the last ``HOLD_PART`` of the interval: a slot another client
   is about to refill (its old request left the window moments before the new one arrives) is not free;
-* free room is taken in proportion to our part of the window, so clients that see the same room
-  split it instead of each taking all of it; a full window is kept full by each client replacing
-  its own requests as they leave it.
+* free room (by the others' count held, not by a passing dip in the latest answer) is taken in
+  proportion to our part of the window, so clients that see the same room split it instead of
+  each taking all of it; a full window is kept full by each client replacing its own requests as
+  they leave it.
 
 A 429 takes the refused request out of our count (HubSpot did not count it) and slows this client a
 little, for less than one window. Requests in flight follow the latency (``in_flight_for``). All of
@@ -232,10 +234,13 @@ class RateLimiter:
             return 0, None, math.inf
         if latest is None or not others:
             return others, None, expires
-        # Clients that see the same free room split it, each by its part of the window, and take half
-        # of their part at a time: what the others took meanwhile shows before the rest is taken.
+        # Clients that see the same free room split it, each by its part of the window, and take part
+        # of their part at a time: what the others took meanwhile shows before the rest is taken. The
+        # room is what the held count leaves: the latest answer may fall in the moment between others'
+        # requests leaving the window and their owners refilling them (clients that started together
+        # send their requests together, window after window), room that is not free.
         aim = self.app_limit * (1 - RESERVE_PART)
-        used = latest.ours + latest.others
+        used = latest.ours + others
         grow = max(0.0, aim - used) * latest.ours / used * GROWTH if used else aim
         return others, max(latest.ours_paced + math.floor(grow + ROUNDING), 1.0), expires
 
@@ -338,14 +343,18 @@ class RateLimiter:
         now = self._clock()
         if remaining is None or sent_at <= now - self.window:
             return None  # no count, or one of sends we no longer hold
-        # HubSpot's window (not ours, with its margin) ended when that request arrived. Ours sent
-        # within the travel margin of either end may have arrived on either side of it (requests sent
-        # together reach HubSpot in any order): they count as ours, or others' count would hold them
-        # as someone else's, and a client alone would leave their slots empty.
-        ours = self._ours(sent_at - self.interval - self.travel, sent_at + self.travel)
-        seen = Seen(
-            sent_at, max(0, max_value - remaining - ours), ours, self._ours(sent_at - self.window, sent_at)
-        )
+        # HubSpot's window (not ours, with its margin) ended when that request arrived: a request of
+        # ours from before it had left HubSpot's count when the request arrived. But requests sent
+        # together reach HubSpot in any order: ours sent within the travel margin of either end may
+        # have arrived on either side. A count they could make up is ours alone, or others' count would
+        # hold them as someone else's and a client alone would leave their slots empty (at 1.5 s
+        # every slot of the window is in flight at once). Once others count, it is counted exactly:
+        # taking all of those as ours would hide as many of others' requests.
+        counted = max_value - remaining
+        ours = self._ours(sent_at - self.interval, sent_at)
+        alone = counted <= self._ours(sent_at - self.interval - self.travel, sent_at + self.travel)
+        others = 0 if alone else max(0, counted - ours)
+        seen = Seen(sent_at, others, ours, self._ours(sent_at - self.window, sent_at))
         self._seen.append(seen)
         if self._latest is None or sent_at >= self._latest.sent_at:
             self._latest = seen

@@ -34,6 +34,7 @@ class Outcome:
     steady_rate: float  # accepted per second, whole limits' worth after the first window
     mean_rate: float  # accepted per second after the first window, until the end
     per_client: list[int] = field(default_factory=list)
+    refused_at: list[float] = field(default_factory=list)  # seconds after the start, when sent
 
     @property
     def refused_share(self) -> float:
@@ -50,20 +51,22 @@ def run_model(
     starts: list[float] | None = None,
     jitter: float = 0.0,
     send_cost: float = 0.0,
+    seed: int = 14,
 ) -> Outcome:
     """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``.
 
-    ``jitter``: a request's way to HubSpot takes up to this many seconds more (at random, the same
-    draws every run), so requests sent close together may arrive in another order.
+    ``jitter``: a request's way to HubSpot takes up to this many seconds more (at random: the draws
+    of ``seed``), so requests sent close together may arrive in another order. ``send_cost``: seconds
+    a client takes to send one request (its threads send one after another, not at one instant).
     """
-    chance = random.Random(14)
+    chance = random.Random(seed)
     clock = FakeClock()
     start = clock.now
     limiters = [RateLimiter(limit, interval, clock=clock) for _ in latencies]
     arrivals: deque[float] = deque()
     accepted_at: list[float] = []
     per_client = [0] * len(latencies)
-    refused = 0
+    refused_at: list[float] = []
     in_flight = [0] * len(latencies)
     measured: list[float | None] = [None] * len(latencies)
     events: list[tuple[float, int, str, int, float]] = []
@@ -124,7 +127,7 @@ def run_model(
                 }
             )
             if status == 429:
-                refused += 1
+                refused_at.append(sent_at - start)
                 limiters[client].refused(sent_at, headers)
             else:
                 limiters[client].observe(headers, sent_at)
@@ -134,4 +137,6 @@ def run_model(
     after = [t for t in sorted(accepted_at) if t > start + max(begin) + interval]
     whole = (len(after) - 1) // limit * limit
     mean = len(after) / (end - start - max(begin) - interval)
-    return Outcome(len(accepted_at), refused, whole / (after[whole] - after[0]), mean, per_client)
+    return Outcome(
+        len(accepted_at), len(refused_at), whole / (after[whole] - after[0]), mean, per_client, refused_at
+    )
