@@ -83,12 +83,9 @@ class Seen(NamedTuple):
 
 
 class PeakQueue(Generic[T]):
-    """A first-in first-out queue that tells an entry with its highest ``key`` in amortized O(1) (of
-    entries with equal keys, the latest): ``max(queue, key=key)`` without looking at every entry.
-
-    Beside the entries it keeps the candidates for the peak, their keys decreasing from the front: an
-    entry with a key no higher than a later entry's can never be the peak again.
-    """
+    """A first-in first-out queue that tells an entry with its highest ``key`` (of equals, the latest)
+    in amortized O(1), as ``max(queue, key=key)`` would without looking at every entry: beside the
+    entries it keeps the candidates, keys decreasing (one no higher than a later one's never peaks)."""
 
     def __init__(self, key: Callable[[T], tuple[float, ...]]) -> None:
         self._key = key
@@ -108,14 +105,14 @@ class PeakQueue(Generic[T]):
         self._appended += 1
         self._entries.append(entry)
 
-    def first(self) -> T:
-        return self._entries[0]
-
-    def popleft(self) -> None:
-        self._entries.popleft()
-        if self._peaks[0][0] == self._removed:
-            self._peaks.popleft()
-        self._removed += 1
+    def popleft_while(self, stale: Callable[[T], bool]) -> None:
+        """Drop entries from the front while ``stale`` holds for the first one."""
+        entries, peaks = self._entries, self._peaks
+        while entries and stale(entries[0]):
+            entries.popleft()
+            if peaks[0][0] == self._removed:
+                peaks.popleft()
+            self._removed += 1
 
     def peak(self) -> T:
         """The entry with the highest key (raises IndexError when empty)."""
@@ -217,9 +214,8 @@ class RateLimiter:
             del self._sent[:first]
             first = 0
         self._first = first
-        hold = HOLD_PART * self.interval
-        while self._seen and self._seen.first().sent_at <= now - hold:
-            self._seen.popleft()
+        held_since = now - HOLD_PART * self.interval
+        self._seen.popleft_while(lambda seen: seen.sent_at <= held_since)
 
     def _others_entry(self, now: float) -> tuple[int, float | None, float]:
         """(others' count, our cap, when that estimate may change) as of ``now``."""
@@ -236,9 +232,9 @@ class RateLimiter:
             return others, None, expires
         # Clients that see the same free room split it, each by its part of the window, and take part
         # of their part at a time: what the others took meanwhile shows before the rest is taken. The
-        # room is what the held count leaves: the latest answer may fall in the moment between others'
-        # requests leaving the window and their owners refilling them (clients that started together
-        # send their requests together, window after window), room that is not free.
+        # room is what the held count leaves, not a dip in the latest answer (others' requests that
+        # left the window, their owners about to refill them: clients that started together do so
+        # together, window after window).
         aim = self.app_limit * (1 - RESERVE_PART)
         used = latest.ours + others
         grow = max(0.0, aim - used) * latest.ours / used * GROWTH if used else aim
@@ -343,13 +339,10 @@ class RateLimiter:
         now = self._clock()
         if remaining is None or sent_at <= now - self.window:
             return None  # no count, or one of sends we no longer hold
-        # HubSpot's window (not ours, with its margin) ended when that request arrived: a request of
-        # ours from before it had left HubSpot's count when the request arrived. But requests sent
-        # together reach HubSpot in any order: ours sent within the travel margin of either end may
-        # have arrived on either side. A count they could make up is ours alone, or others' count would
-        # hold them as someone else's and a client alone would leave their slots empty (at 1.5 s
-        # every slot of the window is in flight at once). Once others count, it is counted exactly:
-        # taking all of those as ours would hide as many of others' requests.
+        # HubSpot's window (not ours, with its margin) ended when that request arrived. Requests sent
+        # together arrive in any order: a count that ours within the travel margin of either end could
+        # make up is ours alone (else a client alone holds its own as others' and leaves their slots
+        # empty); beyond it, others' are counted exactly (the margin would hide as many of theirs).
         counted = max_value - remaining
         ours = self._ours(sent_at - self.interval, sent_at)
         alone = counted <= self._ours(sent_at - self.interval - self.travel, sent_at + self.travel)
