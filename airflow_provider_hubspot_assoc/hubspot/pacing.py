@@ -9,12 +9,15 @@ the one state all clients of an app share, and the limiter reads them this way:
   arrivals, not sends);
 * an answer tells what HubSpot had counted when the request arrived, so it is set against our sends
   up to that request (not up to the answer, which would count the requests sent since as someone
-  else's): the rest of the count is other clients';
+  else's): the rest of the count is other clients'. Requests sent together arrive in any order:
+  a count that our sends within the travel margin of either end of the window could make up alone
+  is taken as ours alone;
 * others' count is the highest seen in the last ``HOLD_PART`` of the interval: a slot another client
   is about to refill (its old request left the window moments before the new one arrives) is not free;
-* free room is taken in proportion to our part of the window, so clients that see the same room
-  split it instead of each taking all of it; a full window is kept full by each client replacing
-  its own requests as they leave it.
+* free room (by the others' count held, not by a passing dip in the latest answer) is taken in
+  proportion to our part of the window, so clients that see the same room split it instead of
+  each taking all of it; a full window is kept full by each client replacing its own requests as
+  they leave it.
 
 A 429 takes the refused request out of our count (HubSpot did not count it) and slows this client a
 little, for less than one window. Requests in flight follow the latency (``in_flight_for``). All of
@@ -29,7 +32,9 @@ import time
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
+
+T = TypeVar("T")
 
 # Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025). The daily
 # figure is only shown by the connection test: it is no budget (see ``daily.DailyBudget``).
@@ -77,6 +82,43 @@ class Seen(NamedTuple):
     ours_paced: int  # ours in the window we pace by (``RateLimiter.window``), then
 
 
+class PeakQueue(Generic[T]):
+    """A first-in first-out queue that tells an entry with its highest ``key`` (of equals, the latest)
+    in amortized O(1), as ``max(queue, key=key)`` would without looking at every entry: beside the
+    entries it keeps the candidates, keys decreasing (one no higher than a later one's never peaks)."""
+
+    def __init__(self, key: Callable[[T], tuple[float, ...]]) -> None:
+        self._key = key
+        self._entries: deque[T] = deque()
+        self._peaks: deque[tuple[int, tuple[float, ...], T]] = deque()  # (position, key, entry)
+        self._appended = 0  # positions of the entries: the first one is ``_removed``
+        self._removed = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def append(self, entry: T) -> None:
+        key, peaks = self._key(entry), self._peaks
+        while peaks and peaks[-1][1] <= key:
+            peaks.pop()
+        peaks.append((self._appended, key, entry))
+        self._appended += 1
+        self._entries.append(entry)
+
+    def popleft_while(self, stale: Callable[[T], bool]) -> None:
+        """Drop entries from the front while ``stale`` holds for the first one."""
+        entries, peaks = self._entries, self._peaks
+        while entries and stale(entries[0]):
+            entries.popleft()
+            if peaks[0][0] == self._removed:
+                peaks.popleft()
+            self._removed += 1
+
+    def peak(self) -> T:
+        """The entry with the highest key (raises IndexError when empty)."""
+        return self._peaks[0][2]
+
+
 class RateLimiter:
     """Paces sends to ``share`` of HubSpot's per-app limit per rolling ``interval``, for all threads.
 
@@ -117,7 +159,8 @@ class RateLimiter:
         self._sent: list[float] = []  # our sends, oldest first (``_first`` on: the ones kept)
         self._first = 0
         self._round_trips: deque[float] = deque(maxlen=ROUND_TRIPS)  # the latest, in seconds
-        self._seen: deque[Seen] = deque()  # answers of the last HOLD_PART of the interval
+        # answers of the last HOLD_PART of the interval, with the highest others' count (the latest of equals)
+        self._seen: PeakQueue[Seen] = PeakQueue(lambda seen: (seen.others, seen.sent_at))
         self._latest: Seen | None = None  # the answer to our latest send that was answered
         self._probe_at: float | None = None  # a request sent blind, not answered yet
         self._headerless = False  # an answer came without a count: probing would find out nothing
@@ -171,16 +214,15 @@ class RateLimiter:
             del self._sent[:first]
             first = 0
         self._first = first
-        hold = HOLD_PART * self.interval
-        while self._seen and self._seen[0].sent_at <= now - hold:
-            self._seen.popleft()
+        held_since = now - HOLD_PART * self.interval
+        self._seen.popleft_while(lambda seen: seen.sent_at <= held_since)
 
     def _others_entry(self, now: float) -> tuple[int, float | None, float]:
         """(others' count, our cap, when that estimate may change) as of ``now``."""
         self._trim(now)
         latest = self._latest
         if self._seen:
-            held = max(self._seen, key=lambda seen: (seen.others, seen.sent_at))
+            held = self._seen.peak()
             others, expires = held.others, held.sent_at + HOLD_PART * self.interval
         elif latest is not None and latest.sent_at > now - self.window:
             others, expires = latest.others, latest.sent_at + self.window
@@ -188,10 +230,13 @@ class RateLimiter:
             return 0, None, math.inf
         if latest is None or not others:
             return others, None, expires
-        # Clients that see the same free room split it, each by its part of the window, and take half
-        # of their part at a time: what the others took meanwhile shows before the rest is taken.
+        # Clients that see the same free room split it, each by its part of the window, and take part
+        # of their part at a time: what the others took meanwhile shows before the rest is taken. The
+        # room is what the held count leaves, not a dip in the latest answer (others' requests that
+        # left the window, their owners about to refill them: clients that started together do so
+        # together, window after window).
         aim = self.app_limit * (1 - RESERVE_PART)
-        used = latest.ours + latest.others
+        used = latest.ours + others
         grow = max(0.0, aim - used) * latest.ours / used * GROWTH if used else aim
         return others, max(latest.ours_paced + math.floor(grow + ROUNDING), 1.0), expires
 
@@ -294,12 +339,15 @@ class RateLimiter:
         now = self._clock()
         if remaining is None or sent_at <= now - self.window:
             return None  # no count, or one of sends we no longer hold
-        # HubSpot's window (not ours, with its margin) ended at that request: a request of ours from
-        # before it had left HubSpot's count when the request arrived.
+        # HubSpot's window (not ours, with its margin) ended when that request arrived. Requests sent
+        # together arrive in any order: a count that ours within the travel margin of either end could
+        # make up is ours alone (else a client alone holds its own as others' and leaves their slots
+        # empty); beyond it, others' are counted exactly (the margin would hide as many of theirs).
+        counted = max_value - remaining
         ours = self._ours(sent_at - self.interval, sent_at)
-        seen = Seen(
-            sent_at, max(0, max_value - remaining - ours), ours, self._ours(sent_at - self.window, sent_at)
-        )
+        alone = counted <= self._ours(sent_at - self.interval - self.travel, sent_at + self.travel)
+        others = 0 if alone else max(0, counted - ours)
+        seen = Seen(sent_at, others, ours, self._ours(sent_at - self.window, sent_at))
         self._seen.append(seen)
         if self._latest is None or sent_at >= self._latest.sent_at:
             self._latest = seen

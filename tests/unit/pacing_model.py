@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import random
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ class Outcome:
     steady_rate: float  # accepted per second, whole limits' worth after the first window
     mean_rate: float  # accepted per second after the first window, until the end
     per_client: list[int] = field(default_factory=list)
+    refused_at: list[float] = field(default_factory=list)  # seconds after the start, when sent
 
     @property
     def refused_share(self) -> float:
@@ -47,15 +49,24 @@ def run_model(
     seconds: float,
     up_part: float = 0.1,
     starts: list[float] | None = None,
+    jitter: float = 0.0,
+    send_cost: float = 0.0,
+    seed: int = 14,
 ) -> Outcome:
-    """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``."""
+    """``len(latencies)`` clients of one app, each with its own limiter, sending for ``seconds``.
+
+    ``jitter``: a request's way to HubSpot takes up to this many seconds more (at random: the draws
+    of ``seed``), so requests sent close together may arrive in another order. ``send_cost``: seconds
+    a client takes to send one request (its threads send one after another, not at one instant).
+    """
+    chance = random.Random(seed)
     clock = FakeClock()
     start = clock.now
     limiters = [RateLimiter(limit, interval, clock=clock) for _ in latencies]
     arrivals: deque[float] = deque()
     accepted_at: list[float] = []
     per_client = [0] * len(latencies)
-    refused = 0
+    refused_at: list[float] = []
     in_flight = [0] * len(latencies)
     measured: list[float | None] = [None] * len(latencies)
     events: list[tuple[float, int, str, int, float]] = []
@@ -65,15 +76,21 @@ def run_model(
         heapq.heappush(events, (start + offset, next(order), "wake", client, 0.0))
     answers: dict[int, tuple[int, int]] = {}  # event id -> (status, remaining)
 
+    busy_until = [0.0] * len(latencies)
+
     def send_what_may_go(client: int) -> None:
         limiter = limiters[client]
         while in_flight[client] < in_flight_for(limiter.rate, measured[client], 10_000):
+            if clock.now < busy_until[client]:  # still sending the one before
+                heapq.heappush(events, (busy_until[client], next(order), "wake", client, 0.0))
+                return
             wait = limiter.try_acquire()
             if wait > 0:
                 heapq.heappush(events, (clock.now + wait, next(order), "wake", client, 0.0))
                 return
             in_flight[client] += 1
-            up = latencies[client] * up_part
+            busy_until[client] = clock.now + send_cost
+            up = latencies[client] * up_part + chance.uniform(0.0, jitter)
             heapq.heappush(events, (clock.now + up, next(order), "arrive", client, clock.now))
 
     end = start + seconds
@@ -110,7 +127,7 @@ def run_model(
                 }
             )
             if status == 429:
-                refused += 1
+                refused_at.append(sent_at - start)
                 limiters[client].refused(sent_at, headers)
             else:
                 limiters[client].observe(headers, sent_at)
@@ -120,4 +137,6 @@ def run_model(
     after = [t for t in sorted(accepted_at) if t > start + max(begin) + interval]
     whole = (len(after) - 1) // limit * limit
     mean = len(after) / (end - start - max(begin) - interval)
-    return Outcome(len(accepted_at), refused, whole / (after[whole] - after[0]), mean, per_client)
+    return Outcome(
+        len(accepted_at), len(refused_at), whole / (after[whole] - after[0]), mean, per_client, refused_at
+    )

@@ -9,7 +9,9 @@ answer of a window nobody used, as after a connection test.
 
 from __future__ import annotations
 
+import random
 import threading
+from collections import deque
 
 import pendulum
 import pytest
@@ -17,7 +19,7 @@ from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget, next_midnight
-from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, PeakQueue, RateLimiter, in_flight_for
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
 
@@ -320,3 +322,25 @@ def test_requests_in_flight_follow_the_rate_and_the_latency() -> None:
     assert in_flight_for(19.0, 0.01, 32) == 2  # fast answers: a floor of two
     assert in_flight_for(19.0, 0.5, 32) == 16  # ceil(19 * 0.5 * 1.5) + 1
     assert in_flight_for(19.0, 5.0, 32) == 32  # slow answers: capped by the pool
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_peak_queue_gives_what_max_over_its_entries_gives(seed: int) -> None:
+    """Others' count is the peak of the answers held: kept as they come, not searched at every send."""
+    chance = random.Random(seed)
+    peaks: PeakQueue[tuple[int, float, int]] = PeakQueue(lambda entry: (entry[0], entry[1]))
+    plain: deque[tuple[int, float, int]] = deque()
+    for step in range(2000):
+        if plain and chance.random() < 0.45:
+            head = plain.popleft()
+            peaks.popleft_while(lambda entry, head=head: entry is head)  # entries differ: one goes
+        else:  # few distinct counts and send times: ties are common, as between answers
+            entry = (chance.randrange(6), float(chance.randrange(8)), step)
+            peaks.append(entry)
+            plain.append(entry)
+        assert len(peaks) == len(plain)
+        if plain:
+            best = max(plain, key=lambda entry: (entry[0], entry[1]))
+            assert peaks.peak()[:2] == best[:2]
+        else:
+            assert not peaks
