@@ -28,6 +28,7 @@ labelled as not the sustained rate and are not written to RESULTS.md. Not a test
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
 import sys
@@ -240,6 +241,9 @@ def main() -> None:
     if args.quick:
         args.limits, args.latencies, args.shared_limits, args.processes = "100", "30,500", "100", "2"
         args.windows = min(args.windows, 3)
+    if "sdk" in args.approaches and importlib.util.find_spec("hubspot") is None:
+        # Found out at the first SDK cell, the grid would stop some 15 minutes in, recording nothing.
+        sys.exit("the SDK cells need the official SDK: pip install -c constraints.txt -e '.[dev,bench]'")
     limits = [int(x) for x in args.limits.split(",")]
     latencies = [float(x) / 1000 for x in args.latencies.split(",")]
     cells = plan(args)
