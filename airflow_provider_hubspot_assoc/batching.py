@@ -64,8 +64,12 @@ class Deduplicator:
         """True if an equal removal was seen before; remembers this one otherwise."""
         return self.seen_key(self._key(removal))
 
+    def seen_pair(self, from_id: int, to_id: int) -> bool:
+        """``is_duplicate`` of a plain pair (no type), its ids given as ints: nothing is parsed."""
+        return self.seen_key(from_id * ID_SPAN + to_id)
+
     def seen_key(self, key: int) -> bool:
-        """``is_duplicate`` of the removal whose key is ``key`` (a plain pair's: ``ID_SPAN``)."""
+        """``is_duplicate`` of the removal whose key is ``key``."""
         if key in self._seen:
             return True
         if self._disk is not None:

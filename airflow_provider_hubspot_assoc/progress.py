@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_hubspot_assoc.accounting import account
-from airflow_provider_hubspot_assoc.batching import ID_SPAN, Batch, Batcher, Deduplicator
+from airflow_provider_hubspot_assoc.batching import Batch, Batcher, Deduplicator
 from airflow_provider_hubspot_assoc.kinds import Kind
 from airflow_provider_hubspot_assoc.models import BatchError, BatchResponse
 from airflow_provider_hubspot_assoc.outcomes import (
@@ -269,20 +269,17 @@ class Pipeline:
         """
         batcher = Batcher(self.kind, self.size)
         done = self.progress.rows_done
-        seen = self.deduplicator.seen_key
+        seen = self.deduplicator.seen_pair
         add = batcher.add
         try:
             for number, from_id, to_id, parsed in entries:
                 self.rows_read = number
                 if parsed is None:  # one plain pair, as its ids (``row_checks.Entry``)
                     if number <= done:
-                        seen(from_id * ID_SPAN + to_id)
+                        seen(from_id, to_id)
                         continue
                     removal = Removal(number, str(from_id), str(to_id))
-                    if seen(from_id * ID_SPAN + to_id):
-                        closed = batcher.add_duplicate(removal)
-                    else:
-                        closed = add(removal, number)
+                    closed = batcher.add_duplicate(removal) if seen(from_id, to_id) else add(removal, number)
                     if closed is not None:
                         yield self._number(closed)
                     continue

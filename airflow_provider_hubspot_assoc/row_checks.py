@@ -9,7 +9,7 @@ Airflow import.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import count
 from typing import Any
 
@@ -44,7 +44,7 @@ def check_rows(
 
 def entries(rows: Iterable[Any], parser: RowParser, resolver: LabelResolver | None = None) -> Iterator[Entry]:
     """``check_rows`` as the pipeline reads it: a row of one plain pair as its two ids (see ``Entry``)."""
-    plain = parser.plain_ids if resolver is None else _no_plain
+    plain = _plain_reader(parser, resolver)
     for number, raw in enumerate(rows, start=1):
         ids = plain(raw)
         if ids is None:
@@ -57,6 +57,13 @@ def entries_of(checked: Iterable[CheckedRow]) -> Iterator[Entry]:
     """Checked rows as the pipeline reads them (none taken as a plain pair)."""
     for number, parsed in checked:
         yield number, 0, 0, parsed
+
+
+def _plain_reader(
+    parser: RowParser, resolver: LabelResolver | None
+) -> Callable[[Any], tuple[int, int] | None]:
+    """What reads a row's plain pair: none is plain when labels are resolved."""
+    return parser.plain_ids if resolver is None else _no_plain
 
 
 def _no_plain(raw: Any) -> None:
@@ -121,7 +128,7 @@ class KeptRows:
     ) -> list[Rejection]:
         """Check and keep every row (as ``entries`` reads them); returns the rejections, in row order."""
         rejections: list[Rejection] = []
-        plain = parser.plain_ids if resolver is None else _no_plain  # as ``entries`` reads a row
+        plain = _plain_reader(parser, resolver)  # as ``entries`` reads a row
         keep_from, keep_to = self._from.append, self._to.append
         for number, raw in enumerate(rows, start=1):
             ids = plain(raw)

@@ -121,10 +121,11 @@ class DailyBudget:
     def _today(self) -> tuple[pendulum.Date, float, float]:
         """The account's date now, and the local clock's timestamps when that day begins and ends."""
         local = self._now()
-        theirs = local.add(seconds=self._offset).in_timezone(self.timezone)
-        begins = day_start(theirs.date(), self.timezone).timestamp() - self._offset
-        ends = next_midnight(self.timezone, local, self._offset).timestamp()
-        return theirs.date(), begins, ends
+        today = local.add(seconds=self._offset).in_timezone(self.timezone).date()
+        begins, ends = (
+            day_start(day, self.timezone).timestamp() - self._offset for day in (today, today.add(days=1))
+        )
+        return today, begins, ends
 
     def _roll(self) -> None:
         # The date in the account's zone costs more than the rest of a request's pacing: the day's
