@@ -8,6 +8,8 @@ per request of the same 100-pair archive request sent:
 
 * by ``http.client`` alone, on one kept-alive connection (the standard library's floor);
 * by urllib3's connection pool (the library the client sends through), as the client calls it;
+* by libcurl through ``pycurl``, one kept-alive handle (an HTTP layer in C, which the provider does
+  not use: the figure a change of HTTP layer would start from; in the ``bench`` extra);
 * by the provider's client (``HubSpotClient.send_batch``): the body encoded, pacing, the account's
   day, the retry policy, the answer read into a ``BatchResponse``.
 
@@ -28,6 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import urllib3
+
+try:
+    import pycurl
+except ImportError:  # the bench extra is not installed: that row is left out, and says so
+    pycurl = None
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _operator_run import Simulator
@@ -56,6 +63,27 @@ def cpu_per_request(send: Callable[[int], Any], requests: int) -> float:
     for number in range(bodies_first, bodies_first + requests):
         send(number)
     return (time.process_time() - started) / requests * 1e6
+
+
+def curl_sender(url: str, headers: dict[str, str], bodies: list[bytes]) -> Callable[[int], None]:
+    """Send through one libcurl handle, kept alive, reading the status and headers as a client must."""
+    assert pycurl is not None
+    curl = pycurl.Curl()
+    curl.setopt(pycurl.URL, url)
+    curl.setopt(pycurl.HTTPHEADER, [f"{name}: {value}" for name, value in headers.items()])
+    curl.setopt(pycurl.POST, 1)
+    received: list[bytes] = []
+
+    def send(number: int) -> None:
+        received.clear()
+        curl.setopt(pycurl.POSTFIELDS, bodies[number])
+        curl.setopt(pycurl.HEADERFUNCTION, received.append)
+        curl.setopt(pycurl.WRITEFUNCTION, received.append)
+        curl.perform()
+        status = curl.getinfo(pycurl.RESPONSE_CODE)
+        assert status == 204, status
+
+    return send
 
 
 def main() -> None:
@@ -87,6 +115,8 @@ def main() -> None:
             )
             assert answer.status == 204, answer.status
 
+        curled = curl_sender(sim.url + PATH, headers, bodies) if pycurl is not None else None
+
         os.environ["AIRFLOW_CONN_HUBSPOT_BENCH"] = json.dumps(sim.connection())
         from airflow_provider_hubspot_assoc.hooks.hubspot import HubSpotHook
         from airflow_provider_hubspot_assoc.kinds import Kind
@@ -101,6 +131,16 @@ def main() -> None:
         figures = [
             ("`http.client`, one kept-alive connection, body ready", cpu_per_request(plain, args.requests)),
             ("urllib3 `HTTPConnectionPool.urlopen`, body ready", cpu_per_request(pooled, args.requests)),
+            *(
+                [
+                    (
+                        "libcurl through `pycurl`, one kept-alive handle, body ready",
+                        cpu_per_request(curled, args.requests),
+                    )
+                ]
+                if curled is not None
+                else []
+            ),
             ("the provider's client, `send_batch` (body encoded here)", cpu_per_request(ours, args.requests)),
         ]
         client.close()
@@ -116,6 +156,12 @@ def main() -> None:
     ]
     for name, micros in figures:
         lines.append(f"| {name} | {micros:,.0f} | {micros * 10_000 / 1e6:.2f} |")
+    if pycurl is None:
+        lines += [
+            "",
+            "libcurl's row is left out: `pycurl` is not installed "
+            "(`pip install -c constraints.txt -e '.[dev,bench]'`).",
+        ]
     lines += [
         "",
         f"The whole run's target is {TARGET_CPU:g} CPU-s per 1M rows (`bench_cpu.py`); the requests alone, "
