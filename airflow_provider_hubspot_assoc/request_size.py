@@ -3,7 +3,9 @@
 HubSpot documents no limit for its association write endpoints. Its batch endpoints answer an
 oversized request with a 400 naming the maximum ("The maximum number of inputs supported in a batch
 is 100. Please reduce the number of items and try again"); ``RequestSize.learn`` reads that number,
-and the rest of the run sends requests within it. No Airflow import.
+and the rest of the run sends requests within it, in this session and in every later one (a run
+deferred on the daily limit, or retried, carries the maximums HubSpot named in its checkpoint:
+``named`` and ``carry_over``). No Airflow import.
 
 What counts: an archive input is one from id with its to ids (each to id is a pair); a labels-archive
 or create input is one pair with its types. So for those two kinds, inputs and pairs are the same.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, TypeGuard
 
 from airflow_provider_hubspot_assoc.kinds import Kind
 
@@ -30,7 +32,7 @@ MAX_PAIRS = 10_000  # a request body of about 300 kB: past that, a lost answer c
 _MAXIMUM = re.compile(r"\bmaximum number of [\w ]+? supported in a batch is (\d{1,9})\b", re.IGNORECASE)
 
 
-def _whole(value: Any, low: int, high: int) -> bool:
+def _whole(value: Any, low: int, high: int) -> TypeGuard[int]:
     return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
 
 
@@ -74,6 +76,8 @@ class RequestSize:
     def __init__(self, max_inputs: int = DEFAULT_BATCH_SIZE, max_pairs: int = DEFAULT_MAX_PAIRS) -> None:
         self.max_inputs = check_batch_size(max_inputs)
         self.max_pairs = check_max_pairs(max_pairs)
+        # The maximums HubSpot named in this run ("inputs", "pairs"), for a later session to keep.
+        self.named: dict[str, int] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -110,14 +114,35 @@ class RequestSize:
             if held > maximum:
                 if maximum >= self.max_inputs:
                     return ""
-                self.max_inputs = maximum
+                self.max_inputs = self.named["inputs"] = maximum
                 return f"at most {maximum} inputs a request (batch_size)"
             if pairs > maximum:
                 if maximum >= self.max_pairs:
                     return ""
-                self.max_pairs = maximum
+                self.max_pairs = self.named["pairs"] = maximum
                 return f"at most {maximum} pairs a request (max_pairs_per_request)"
         return None
+
+    def carry_over(self, named: Any) -> str | None:
+        """Keep the maximums an earlier session of the run learned (``named`` as its checkpoint has
+        it); returns what they lowered, for the log, or None. A value that is no valid cap is ignored:
+        a checkpoint is data, and the worst it can do is to cost one refusal more."""
+        if not isinstance(named, dict):
+            return None
+        lowered = []
+        with self._lock:
+            inputs, pairs = named.get("inputs"), named.get("pairs")
+            if _whole(inputs, 1, MAX_BATCH_SIZE):
+                self.named["inputs"] = inputs
+                if inputs < self.max_inputs:
+                    self.max_inputs = inputs
+                    lowered.append(f"at most {inputs} inputs a request (batch_size)")
+            if _whole(pairs, 1, MAX_PAIRS):
+                self.named["pairs"] = pairs
+                if pairs < self.max_pairs:
+                    self.max_pairs = pairs
+                    lowered.append(f"at most {pairs} pairs a request (max_pairs_per_request)")
+        return " and ".join(lowered) or None
 
     def split(self, kind: Kind, inputs: Inputs) -> list[Inputs]:
         """``inputs`` as requests within both caps, every pair once and in order.

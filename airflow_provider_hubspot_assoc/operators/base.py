@@ -36,6 +36,7 @@ from airflow_provider_hubspot_assoc.outcomes import DEFAULT_KEEP_ROWS
 from airflow_provider_hubspot_assoc.progress import Pipeline, Progress, fingerprint
 from airflow_provider_hubspot_assoc.reporting import PROGRESS_EVERY_SECONDS, bucket_table
 from airflow_provider_hubspot_assoc.request_size import (
+    RequestSize,
     check_batch_size,
     check_max_pairs,
 )
@@ -180,6 +181,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         self._snapshot_requests = SnapshotRequests()
         self._writer: ResultsWriter | None = None
         self._recorded: set[tuple[int, str, str, int | None]] = set()
+        self._size: RequestSize | None = None
         if isinstance(self.inputs, list) and on_invalid == "fail":
             # Parsing a DAG file stays fast: a literal list is checked in part now, in full at run time.
             head = itertools.islice(self.inputs, PARSE_TIME_ROWS)
@@ -245,6 +247,12 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         # Batching does not change what a checkpoint's row count means: the pair cap stays out of the
         # fingerprint, so a retry with another cap (or one HubSpot lowered) goes on from it.
         run_fingerprint = self._fingerprint(size.max_inputs)
+        # A maximum HubSpot named to an earlier session holds: relearning it costs a refusal, and a
+        # batch sent in parts across a deferral would start over from its first part every session.
+        carried = size.carry_over(loaded.get("request_size")) if loaded is not None else None
+        if carried:
+            self.log.info("Keeping what HubSpot said to an earlier session of this run: %s", carried)
+        self._size = size
         resumed = loaded is not None and Progress.usable(loaded, run_fingerprint)
         progress, again, fresh = checkpoint.starting_progress(
             loaded, run_fingerprint, self.max_rows_in_xcom, self.log, self.kind
@@ -387,8 +395,12 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
 
     # ------------------------------------------------------------- checkpoints
     def _checkpoint_state(self, progress: Progress, hook: HubSpotHook) -> dict[str, Any]:
-        """What a later try needs to continue: confirmed progress (subclasses add their own)."""
-        return progress.to_json(self._request_stats(hook))
+        """What a later try needs to continue: confirmed progress and the request size HubSpot set
+        (subclasses add their own)."""
+        state = progress.to_json(self._request_stats(hook))
+        if self._size is not None and self._size.named:
+            state["request_size"] = dict(self._size.named)
+        return state
 
     def _kept_plan(self) -> dict[str, Any] | None:
         """Where a mirror keeps a plan too large for its checkpoint (nothing here)."""

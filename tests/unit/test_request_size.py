@@ -159,6 +159,48 @@ def test_learn_lowers_the_cap_the_refused_request_was_over() -> None:
     assert (size.max_inputs, size.max_pairs) == (10, 50)
 
 
+def test_the_maximums_learned_are_named_for_a_later_session_which_keeps_them() -> None:
+    first = RequestSize(max_inputs=100, max_pairs=500)
+    first.learn(Kind.ARCHIVE, [archive_row(n, 7) for n in range(1, 101)], HUBSPOT_MESSAGE.format(10))
+    first.learn(
+        Kind.ARCHIVE, [archive_row(n, *range(100, 160)) for n in range(1, 4)], HUBSPOT_MESSAGE.format(50)
+    )
+    saved = json.loads(json.dumps(first.named))  # as a checkpoint holds it
+    assert saved == {"inputs": 10, "pairs": 50}
+
+    later = RequestSize(max_inputs=100, max_pairs=500)
+    assert later.carry_over(saved) == (
+        "at most 10 inputs a request (batch_size) and at most 50 pairs a request (max_pairs_per_request)"
+    )
+    assert (later.max_inputs, later.max_pairs) == (10, 50)
+    assert later.named == saved  # and its own checkpoints carry them on
+
+    smaller = RequestSize(max_inputs=5, max_pairs=500)  # a retry asking for less keeps its own
+    assert smaller.carry_over(saved) == "at most 50 pairs a request (max_pairs_per_request)"
+    assert (smaller.max_inputs, smaller.max_pairs) == (5, 50)
+    assert smaller.named == saved
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        None,
+        [],
+        "inputs=10",
+        {},
+        {"inputs": 0, "pairs": -1},
+        {"inputs": True, "pairs": False},  # bools are no counts
+        {"inputs": 10.0, "pairs": "50"},
+        {"inputs": 1001, "pairs": 10_001},  # past what this package sends
+        {"inputs": [10], "pairs": {"n": 50}},
+    ],
+)
+def test_a_checkpoint_naming_no_valid_maximum_changes_nothing(named: Any) -> None:
+    size = RequestSize(max_inputs=100, max_pairs=500)
+    assert size.carry_over(named) is None
+    assert (size.max_inputs, size.max_pairs, size.named) == (100, 500, {})
+
+
 @pytest.mark.parametrize(
     "message",
     [

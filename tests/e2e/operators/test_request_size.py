@@ -52,3 +52,36 @@ def test_the_connection_extras_set_inputs_and_pairs_per_request(
     assert_buckets_add_up(summary)
     archives = [(r.status, r.inputs, r.pairs) for r in sim.stats.log if r.endpoint == "archive"]
     assert archives == [(204, 2, 6)] * 5  # 6 pairs a request: 2 from ids with their 3 to ids each
+
+
+# On the old code this looped for ever (each session sent the batch's first parts again, then
+# deferred): the thread timeout ends it, as pytest's signal timeout cannot reach the trigger's loop.
+@pytest.mark.timeout(120, method="thread")
+@pytest.mark.hubspot_simulator(max_inputs=10, daily_limit=4, daily_reset_seconds=1.0)
+def test_a_maximum_hubspot_named_holds_after_a_deferral(
+    hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run deferred on the daily limit goes on in another session: it keeps the maximum HubSpot
+    named before, instead of sending an oversize request again to learn it a second time.
+
+    With 4 requests a "day", the first batch of 60 inputs refused and sent again in 6 parts cannot be
+    confirmed within one session; a session that forgot the maximum formed that batch again and never
+    got past it."""
+    sim = hubspot_simulator
+    pairs = seed_pairs(sim, 60, companies=3)  # 60 inputs of 3 to ids; requests of 10: 4 "days"
+    use_simulator(monkeypatch, sim, max_in_flight=1)
+    set_rows(monkeypatch, [list(p) for p in pairs])
+
+    result = run_dag("t_xcom_archive")
+
+    assert result.state == "success"
+    summary = result.xcom("archive")["summary"]
+    assert (summary["received"], summary["archived"], summary["failed"]) == (180, 180, 0)
+    assert_buckets_add_up(summary)
+    assert sim.stats.daily_limited == 0  # deferred before each "day" ran out
+    archives = [(r.status, r.inputs) for r in sim.stats.log if r.endpoint == "archive"]
+    # Refused once, in the first session only. Its 3 parts sent before the deferral go once more: a
+    # batch is confirmed whole, and archiving a pair again removes nothing more.
+    assert archives == [(400, 0)] + [(204, 10)] * (3 + 6)
+    assert sim.state.count("contacts", "companies") == 0
+    assert max(sim.stats.pair_sends.values()) == 2
