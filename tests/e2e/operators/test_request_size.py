@@ -55,8 +55,7 @@ def test_the_connection_extras_set_inputs_and_pairs_per_request(
 
 
 # On the old code this looped for ever (each session sent the batch's first parts again, then
-# deferred): the thread timeout ends it, as pytest's signal timeout cannot reach the trigger's loop.
-@pytest.mark.timeout(120, method="thread")
+# deferred), until the suite's timeout.
 @pytest.mark.hubspot_simulator(max_inputs=10, daily_limit=4, daily_reset_seconds=1.0)
 def test_a_maximum_hubspot_named_holds_after_a_deferral(
     hubspot_simulator: HubSpotSimulator, monkeypatch: pytest.MonkeyPatch
