@@ -6,7 +6,8 @@ HTTP on 127.0.0.1; the simulator holds every row's association, so each removal 
 the provider process's CPU seconds (all threads, user + system) during ``execute()``, per 1M rows,
 for dict rows as they come from XCom and tuple rows from an SQL query on SQLite, without and with
 write-back (``results_table`` on SQLite); then the snapshot's cost (``snapshot=True`` against
-``snapshot=False``, both writing back, same rows). The simulator's limit is set far above what one
+``snapshot=False``, both writing back, same rows); then what those figures stand on: the same rows in a
+dry run (no request) and ``http.client``'s CPU for one request on this machine. The simulator's limit is set far above what one
 client sends (``SIM_LIMIT_PER_10S``), so pacing holds nothing back. Not a test:
 ``.venv/bin/python benchmarks/bench_cpu.py [--rows 1000000] [--snapshot-rows 100000]``.
 """
@@ -23,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _operator_run import SIM_LIMIT_PER_10S, Simulator, make_sqlite, run_operator
 from _results import append_results
+from bench_http_floor import http_client_floor
 
 # Requests in flight, fixed: with the simulator's limit far above HubSpot's, the client would choose
 # its largest pool. 32 is more than HubSpot's highest limit needs at 1 s of latency (25/s x 1 s x 1.5).
@@ -88,6 +90,7 @@ def main() -> None:
                     )
                     print(line, flush=True)
                     lines.append(line)
+            lines += floor_lines(home, sim, rows, cpu)
             if args.snapshot_rows:
                 lines += snapshot_lines(home, sim, args.snapshot_rows)
         finally:
@@ -102,6 +105,41 @@ def main() -> None:
         f"{TARGET_WRITEBACK:g} CPU seconds per 1M rows). {load()}.",
     ]
     append_results("CPU per 1M rows, end to end through real HTTP (`benchmarks/bench_cpu.py`)", lines)
+
+
+def floor_lines(home: Path, sim: Simulator, rows: int, cpu: dict[tuple[str, bool], float]) -> list[str]:
+    """What the figures above stand on, on this machine: the rows alone (a dry run: read, checked,
+    de-duplicated, batched and planned, nothing sent) and ``http.client``'s CPU for one request."""
+    lines = [
+        "",
+        "The rows alone, the same runs dry (read, checked, de-duplicated, batched and planned; no request):",
+        "",
+        "| rows from | rows | CPU seconds per 1M rows, dry | the run's figure above, sent |",
+        "|---|---|---|---|",
+    ]
+    for source in ("xcom", "sql"):
+        figures = run_operator(
+            home,
+            source=source,
+            rows=rows,
+            sim=sim,
+            sql_path=home / "rows.db" if source == "sql" else None,
+            dry_run=True,
+        )
+        label = "dict rows, XCom" if source == "xcom" else "tuple rows, SQL (SQLite)"
+        line = f"| {label} | {rows:,} | {per_million(figures, rows):.2f} | {cpu[(source, False)]:.2f} |"
+        print(line, flush=True)
+        lines.append(line)
+    floor = http_client_floor(sim)
+    lines += [
+        "",
+        f"This machine's yardstick: `http.client` alone spends {floor:.0f} us of CPU on one 100-pair request "
+        f"(`bench_http_floor.py`'s first row), so at 100 pairs a request the requests alone would take "
+        f"{floor * 10_000 / 1e6:.2f} CPU s per 1M rows, before any other layer. CPU seconds depend on the "
+        "machine: compare runs of two machines through this figure.",
+    ]
+    print(lines[-1], flush=True)
+    return lines
 
 
 def snapshot_lines(home: Path, sim: Simulator, rows: int) -> list[str]:

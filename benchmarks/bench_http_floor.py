@@ -54,6 +54,34 @@ def inputs(request: int) -> list[dict[str, Any]]:
     ]
 
 
+def request_headers(sim: Simulator) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {sim.token}",
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": "bench",
+    }
+
+
+def plain_sender(sim: Simulator, headers: dict[str, str], bodies: list[bytes]) -> Callable[[int], None]:
+    """Send through ``http.client`` alone, on one kept-alive connection."""
+    connection = http.client.HTTPConnection("127.0.0.1", sim.port)
+
+    def send(number: int) -> None:
+        connection.request("POST", PATH, body=bodies[number], headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 204, answer.status
+
+    return send
+
+
+def http_client_floor(sim: Simulator, requests: int = 2000) -> float:
+    """CPU us of one 100-pair request sent by ``http.client`` alone: the machine's yardstick."""
+    bodies = [json.dumps({"inputs": inputs(n)}).encode() for n in range(100 + requests)]
+    return cpu_per_request(plain_sender(sim, request_headers(sim), bodies), requests)
+
+
 def cpu_per_request(send: Callable[[int], Any], requests: int) -> float:
     """Microseconds of this process's CPU per request, after 100 requests that warm the connection."""
     for number in range(100):
@@ -92,20 +120,9 @@ def main() -> None:
     args = parser.parse_args()
     sim = Simulator()
     try:
-        headers = {
-            "Authorization": f"Bearer {sim.token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "User-Agent": "bench",
-        }
+        headers = request_headers(sim)
         bodies = [json.dumps({"inputs": inputs(n)}).encode() for n in range(100 + args.requests)]
-        connection = http.client.HTTPConnection("127.0.0.1", sim.port)
-
-        def plain(number: int) -> None:
-            connection.request("POST", PATH, body=bodies[number], headers=headers)
-            answer = connection.getresponse()
-            answer.read()
-            assert answer.status == 204, answer.status
+        plain = plain_sender(sim, headers, bodies)
 
         pool = urllib3.PoolManager(maxsize=4, retries=False).connection_from_url(sim.url)
 
