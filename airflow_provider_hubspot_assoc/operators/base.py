@@ -249,7 +249,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         run_fingerprint = self._fingerprint(size.max_inputs)
         # A maximum HubSpot named to an earlier session holds: relearning it costs a refusal, and a
         # batch sent in parts across a deferral would start over from its first part every session.
-        carried = size.carry_over(loaded.get("request_size")) if loaded is not None else None
+        carried = size.carry_over(loaded.get(checkpoint.REQUEST_SIZE_KEY)) if loaded is not None else None
         if carried:
             self.log.info("Keeping what HubSpot said to an earlier session of this run: %s", carried)
         self._size = size
@@ -399,7 +399,7 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         (subclasses add their own)."""
         state = progress.to_json(self._request_stats(hook))
         if self._size is not None and self._size.named:
-            state["request_size"] = dict(self._size.named)
+            state[checkpoint.REQUEST_SIZE_KEY] = dict(self._size.named)
         return state
 
     def _kept_plan(self) -> dict[str, Any] | None:

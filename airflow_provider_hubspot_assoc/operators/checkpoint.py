@@ -35,6 +35,8 @@ CHECKPOINT_KEY = "hubspot_assoc_progress"
 # How often confirmed progress is saved while sending (a retried try re-sends at most this much).
 CHECKPOINT_EVERY_SECONDS = 1.0
 PLAN_KEY = f"{CHECKPOINT_KEY}_plan"
+# The maximums HubSpot named to the run (``RequestSize.named``), kept across its sessions and tries.
+REQUEST_SIZE_KEY = "request_size"
 # Planned deletions carried in the checkpoint itself, and per extra state-store key for a larger plan:
 # about 40 bytes each, so each value stays under the state store's 64 KB default.
 PLAN_CARRY_LIMIT = 1_000
@@ -192,7 +194,12 @@ class RunCheckpoint:
 
     def for_deferral(self) -> dict[str, Any]:
         """Save and return the checkpoint a deferral carries to the resumed run."""
-        state = self.loaded if self.resending() and self.loaded else self.state_of()
+        state = self.state_of()
+        if self.resending() and self.loaded:
+            # The earlier try's progress as it is, but what HubSpot named meanwhile holds: else each
+            # session re-sends the same oversize request, learns the maximum again, and defers again.
+            learned = state.get(REQUEST_SIZE_KEY)
+            state = {**self.loaded, **({REQUEST_SIZE_KEY: learned} if learned else {})}
         self.save(state)
         return state
 
