@@ -123,10 +123,15 @@ class RequestSize:
                 return f"at most {maximum} pairs a request (max_pairs_per_request)"
         return None
 
+    def named_now(self) -> dict[str, int]:
+        """A copy of the maximums HubSpot named so far (taken under the lock the senders learn under)."""
+        with self._lock:
+            return dict(self.named)
+
     def carry_over(self, named: Any) -> str | None:
         """Keep the maximums an earlier session of the run learned (``named`` as its checkpoint has
-        it); returns what they lowered, for the log, or None. A value that is no valid cap is ignored:
-        a checkpoint is data, and the worst it can do is to cost one refusal more."""
+        it); returns what they lowered, for the log, or None. A value that is no valid cap is ignored;
+        a valid one only ever lowers a cap (a wrong small one would make requests small, not big)."""
         if not isinstance(named, dict):
             return None
         lowered = []

@@ -6,9 +6,10 @@ HTTP on 127.0.0.1; the simulator holds every row's association, so each removal 
 the provider process's CPU seconds (all threads, user + system) during ``execute()``, per 1M rows,
 for dict rows as they come from XCom and tuple rows from an SQL query on SQLite, without and with
 write-back (``results_table`` on SQLite); then the snapshot's cost (``snapshot=True`` against
-``snapshot=False``, both writing back, same rows); then what those figures stand on: the same rows in a
-dry run (no request) and ``http.client``'s CPU for one request on this machine. The simulator's limit is set far above what one
-client sends (``SIM_LIMIT_PER_10S``), so pacing holds nothing back. Not a test:
+``snapshot=False``, both writing back, same rows); then what those figures stand on: the same rows
+in a dry run (no request) and ``http.client``'s CPU for one request on this machine. The simulator's
+limit is set far above what one client sends (``SIM_LIMIT_PER_10S``), so pacing holds nothing back.
+Not a test:
 ``.venv/bin/python benchmarks/bench_cpu.py [--rows 1000000] [--snapshot-rows 100000]``.
 """
 

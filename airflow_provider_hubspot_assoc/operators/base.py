@@ -251,7 +251,8 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         # batch sent in parts across a deferral would start over from its first part every session.
         carried = size.carry_over(loaded.get(checkpoint.REQUEST_SIZE_KEY)) if loaded is not None else None
         if carried:
-            self.log.info("Keeping what HubSpot said to an earlier session of this run: %s", carried)
+            # (Even for other inputs: the maximum is HubSpot's, whatever the rows.)
+            self.log.info("Keeping the maximum HubSpot named to an earlier try or session: %s", carried)
         self._size = size
         resumed = loaded is not None and Progress.usable(loaded, run_fingerprint)
         progress, again, fresh = checkpoint.starting_progress(
@@ -398,8 +399,9 @@ class BaseHubSpotArchiveOperator(RowInputOperator, SnapshotSteps):
         """What a later try needs to continue: confirmed progress and the request size HubSpot set
         (subclasses add their own)."""
         state = progress.to_json(self._request_stats(hook))
-        if self._size is not None and self._size.named:
-            state[checkpoint.REQUEST_SIZE_KEY] = dict(self._size.named)
+        named = self._size.named_now() if self._size is not None else None
+        if named:
+            state[checkpoint.REQUEST_SIZE_KEY] = named
         return state
 
     def _kept_plan(self) -> dict[str, Any] | None:

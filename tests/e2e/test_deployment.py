@@ -32,7 +32,10 @@ from tests.e2e.hubspot import of_contacts
 from tests.e2e.processes import REPO, Processes, Simulator, free_port, start_simulator, wait_for
 from tests.e2e.warehouse import rows_reader, values
 
-pytestmark = pytest.mark.postgres
+# A signal timeout here, not the suite's thread one: the thread's os._exit skips the teardown that
+# stops the scheduler, triggerer and API server, which would be left running (no dag.test() here to
+# take SIGALRM away).
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300, method="signal")]
 
 BUCKETS = ("archived", "rejected", "failed", "duplicates", "unknown", "planned")
 BILLING = 28  # the demo seed's "Billing contact" label (USER_DEFINED)
