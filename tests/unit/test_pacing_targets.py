@@ -79,6 +79,21 @@ def test_clients_that_start_together_share_the_app_without_growing_into_a_passin
     assert outcome.mean_rate >= 0.95 * limit / 10.0, outcome
 
 
+@pytest.mark.parametrize("latency", [LATENCIES[0], LATENCIES[-1]])
+@pytest.mark.parametrize("limit", [100, 190])
+def test_four_clients_that_start_together_let_their_opening_burst_die_out(latency: float, limit: int) -> None:
+    """Four clients that start together send their first windows' requests in one burst, and each
+    replaced its own the moment they left the window: the burst came back every window. In it, the
+    requests of all four cross the window's edge together, so each answer's count splits between ours
+    and others' by a few milliseconds, and at 1.5 s the counts are a burst old: 0.9-1.4 % 429s here
+    (the throughput benchmark: 0.47-0.88 % at 4 processes)."""
+    outcome = run_model(
+        limit, interval=10.0, latencies=[latency] * 4, seconds=300.0, jitter=0.02, send_cost=0.0005
+    )
+    assert outcome.refused_share <= 0.005, outcome
+    assert outcome.mean_rate >= 0.95 * limit / 10.0, outcome
+
+
 def counts(maximum: int, remaining: int) -> CaseInsensitiveDict[str]:
     return CaseInsensitiveDict(
         {"X-HubSpot-RateLimit-Max": str(maximum), "X-HubSpot-RateLimit-Remaining": str(remaining)}
