@@ -2,7 +2,8 @@
 
 A run archives ``limit x work_windows`` requests' worth of pairs (100 a request) at one limit and
 latency: enough to keep a client sending at the allowed rate through the opening burst, the measured
-windows and some to spare. Every client imports and builds first; then all start together. Our
+windows and some to spare (processes sharing an app get more, since the first to be done ends the
+steady part: ``work_windows``). Every client imports and builds first; then all start together. Our
 operator runs until done (stopped at ``OURS_CAP`` times that work's length at the limit); an SDK
 form is stopped when a client at the allowed rate would have finished, so a slower one is measured
 over its steady windows and its time to done is estimated from the pairs it archived.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -29,6 +31,8 @@ from airflow_provider_hubspot_assoc.testing.rates import SteadyRate, steady_rate
 
 WINDOW = 10.0  # HubSpot's rolling window, seconds
 SPARE = 6  # windows of work beyond the skipped and measured ones
+UNEVEN = 2.0  # a process sharing an app may get up to this many times its even share of the rate ...
+MARGIN = 2  # ... and its work lasts this many windows beyond the skipped and measured ones at that
 OURS_CAP = 3.0  # our operator is stopped after this many times the work's length at the limit
 CLIENT = Path(__file__).resolve().with_name("_bench_client.py")
 STARTING = threading.Lock()  # one run imports and builds at a time: start-ups do not pile up
@@ -89,14 +93,19 @@ class Result:
         return self.elapsed * self.pairs / self.archived
 
 
-def work_windows(windows: int, skip: int) -> int:
-    """Windows of work at the limit: the skipped ones, the measured ones and ``SPARE``.
+def work_windows(windows: int, skip: int, processes: int = 1) -> int:
+    """Windows of work at the limit for the whole run (all its processes together).
 
-    Processes sharing an app lose some rate to 429s and do not all end together (the steady part
-    ends with the first), so there is room to spare; every run gets the same, so that times to done
-    compare like with like.
+    One process: the skipped windows, the measured ones and ``SPARE``. Processes sharing an app do
+    not split its rate evenly (the limiter keeps whatever split their start made), and the steady part
+    ends when the first of them is done: each gets enough work to last the skipped and measured
+    windows and ``MARGIN`` at ``UNEVEN`` times its even share of the rate (at most the whole rate).
     """
-    return skip + windows + SPARE
+    alone = skip + windows + SPARE
+    if processes == 1:
+        return alone
+    fastest = min(1.0, UNEVEN / processes)  # the largest part of the rate one process is given room for
+    return max(alone, math.ceil(processes * fastest * (skip + windows + MARGIN)))
 
 
 def _shares(total: int, parts: int) -> list[int]:
@@ -200,7 +209,7 @@ def _wait(cell: Cell, clients: list[Client], cap: float) -> tuple[float, list[di
 
 def run_cell(cell: Cell, *, windows: int, skip: int) -> Result:
     """Run ``cell`` on its own simulator; measure ``windows`` windows after ``skip`` (at least)."""
-    work = work_windows(windows, skip)
+    work = work_windows(windows, skip, cell.processes)
     requests = cell.limit * work
     at_limit = work * WINDOW + cell.latency  # a client at the allowed rate is done by then
     cap = OURS_CAP * at_limit if cell.approach == "ours" else at_limit + 5.0

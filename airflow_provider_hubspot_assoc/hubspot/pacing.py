@@ -17,7 +17,13 @@ the one state all clients of an app share, and the limiter reads them this way:
 * free room (by the others' count held, not by a passing dip in the latest answer) is taken in
   proportion to our part of the window, so clients that see the same room split it instead of
   each taking all of it; a full window is kept full by each client replacing its own requests as
-  they leave it.
+  they leave it;
+* while others share the app, our sends keep at least half an even spacing of the app's limit
+  (``SPREAD_PART``). Clients that start together send their first windows in one burst; replacing
+  each request the moment it leaves the window brought that burst back every window, and in it the
+  requests of all clients cross the window's edge together: each answer's count then splits between
+  ours and others' by a few milliseconds, and at high latency it is a burst old. Spaced, the burst
+  spreads out within a few windows (a client alone keeps its burst: nobody else's count to misread).
 
 A 429 takes the refused request out of our count (HubSpot did not count it) and slows this client a
 little, for less than one window. Requests in flight follow the latency (``in_flight_for``). All of
@@ -32,9 +38,9 @@ import time
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Generic, NamedTuple, TypeVar
+from typing import NamedTuple
 
-T = TypeVar("T")
+from airflow_provider_hubspot_assoc.hubspot.peaks import PeakQueue
 
 # Requests per 10 s and per day for each HubSpot account tier (usage guidelines, 2025). The daily
 # figure is only shown by the connection test: it is no budget (see ``daily.DailyBudget``).
@@ -58,6 +64,7 @@ ROUNDING = 0.5  # a share of the room of at least this rounds up to one more req
 GROWTH = 0.3  # the part of its share of the free room a client takes before it looks again
 BURST_PART = 0.1  # 429s less than this part of the interval apart are one burst: one slow-down
 PAUSE_PART = 0.1  # a 429 that tells nothing of the window holds every thread this part of it
+SPREAD_PART = 0.5  # while others share the app, our sends are this part of interval / limit apart, at least
 SHORTEST_WAIT = 0.001  # seconds; a waiter never spins on a zero timeout
 
 FIRST_IN_FLIGHT = 4  # requests in flight before a round trip was measured
@@ -80,43 +87,6 @@ class Seen(NamedTuple):
     others: int  # requests of the app HubSpot counted that were not ours
     ours: int  # ours HubSpot counted
     ours_paced: int  # ours in the window we pace by (``RateLimiter.window``), then
-
-
-class PeakQueue(Generic[T]):
-    """A first-in first-out queue that tells an entry with its highest ``key`` (of equals, the latest)
-    in amortized O(1), as ``max(queue, key=key)`` would without looking at every entry: beside the
-    entries it keeps the candidates, keys decreasing (one no higher than a later one's never peaks)."""
-
-    def __init__(self, key: Callable[[T], tuple[float, ...]]) -> None:
-        self._key = key
-        self._entries: deque[T] = deque()
-        self._peaks: deque[tuple[int, tuple[float, ...], T]] = deque()  # (position, key, entry)
-        self._appended = 0  # positions of the entries: the first one is ``_removed``
-        self._removed = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def append(self, entry: T) -> None:
-        key, peaks = self._key(entry), self._peaks
-        while peaks and peaks[-1][1] <= key:
-            peaks.pop()
-        peaks.append((self._appended, key, entry))
-        self._appended += 1
-        self._entries.append(entry)
-
-    def popleft_while(self, stale: Callable[[T], bool]) -> None:
-        """Drop entries from the front while ``stale`` holds for the first one."""
-        entries, peaks = self._entries, self._peaks
-        while entries and stale(entries[0]):
-            entries.popleft()
-            if peaks[0][0] == self._removed:
-                peaks.popleft()
-            self._removed += 1
-
-    def peak(self) -> T:
-        """The entry with the highest key (raises IndexError when empty)."""
-        return self._peaks[0][2]
 
 
 class RateLimiter:
@@ -265,6 +235,10 @@ class RateLimiter:
             if self._probe_at is not None and now < self._probe_at + PROBE_PART * self.interval:
                 return self._probe_at + PROBE_PART * self.interval - now
             limit = min(limit, ours + 1)
+        if cap is not None and len(self._sent) > self._first:  # others share the app: no bursts
+            spaced = self._sent[-1] + SPREAD_PART * self.interval / self.app_limit
+            if now < spaced:
+                return max(spaced - now, SHORTEST_WAIT)
         if ours < limit and ours + others < self.app_limit:
             self._sent.append(now)
             self._probe_at = now if self._blind(now) else None

@@ -77,16 +77,23 @@ def run_model(
     answers: dict[int, tuple[int, int]] = {}  # event id -> (status, remaining)
 
     busy_until = [0.0] * len(latencies)
+    woken = [start + offset for offset in begin]  # each client's next wake: one at a time, the earliest asked
+
+    def wake(client: int, at: float) -> None:
+        if clock.now < woken[client] <= at:
+            return  # an earlier wake is due already
+        woken[client] = at
+        heapq.heappush(events, (at, next(order), "wake", client, 0.0))
 
     def send_what_may_go(client: int) -> None:
         limiter = limiters[client]
         while in_flight[client] < in_flight_for(limiter.rate, measured[client], 10_000):
             if clock.now < busy_until[client]:  # still sending the one before
-                heapq.heappush(events, (busy_until[client], next(order), "wake", client, 0.0))
+                wake(client, busy_until[client])
                 return
             wait = limiter.try_acquire()
             if wait > 0:
-                heapq.heappush(events, (clock.now + wait, next(order), "wake", client, 0.0))
+                wake(client, clock.now + wait)
                 return
             in_flight[client] += 1
             busy_until[client] = clock.now + send_cost
@@ -100,7 +107,8 @@ def run_model(
             break
         clock.now = when
         if kind == "wake":
-            send_what_may_go(client)
+            if when == woken[client]:  # else a later wake, superseded by an earlier one
+                send_what_may_go(client)
         elif kind == "arrive":
             while arrivals and arrivals[0] <= when - interval:
                 arrivals.popleft()

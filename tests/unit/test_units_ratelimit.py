@@ -19,7 +19,8 @@ from requests.structures import CaseInsensitiveDict
 
 from airflow_provider_hubspot_assoc.exceptions import HubSpotDailyLimitError
 from airflow_provider_hubspot_assoc.hubspot.daily import DailyBudget, next_midnight
-from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, PeakQueue, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.pacing import TIER_LIMITS, RateLimiter, in_flight_for
+from airflow_provider_hubspot_assoc.hubspot.peaks import PeakQueue
 
 STILL = 0.15  # real seconds a blocked acquire is given to (wrongly) get through
 
