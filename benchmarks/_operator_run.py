@@ -31,6 +31,10 @@ def row_ids(index: int) -> tuple[int, int]:
     return 100_000 + index // 5, 900_000 + index % 50_000
 
 
+# The SQLite file, in a run's home, that the runs reading rows by SQL read.
+SQL_ROWS = "rows.db"
+
+
 def make_sqlite(path: Path, rows: int) -> None:
     path.unlink(missing_ok=True)
     with sqlite3.connect(path) as db:
@@ -199,13 +203,15 @@ def run_operator(
     source: str,
     rows: int,
     sim: Simulator | None,
-    sql_path: Path | None = None,
     results_path: Path | None = None,
     dry_run: bool = False,
     snapshot: bool = False,
     profile: Path | None = None,
 ) -> dict[str, Any]:
-    """One run of the operator in a fresh process: its summary, CPU and wall seconds, memory (MB)."""
+    """One run of the operator in a fresh process: its summary, CPU and wall seconds, memory (MB).
+
+    ``source`` "sql" reads the rows of ``home / SQL_ROWS`` (``make_sqlite``); "xcom" builds them.
+    """
     env = {
         **os.environ,
         "AIRFLOW_HOME": str(home),
@@ -214,8 +220,8 @@ def run_operator(
     }
     if sim is not None:
         env["AIRFLOW_CONN_HUBSPOT_DEFAULT"] = json.dumps(sim.connection())
-    if sql_path is not None:
-        env["AIRFLOW_CONN_BENCH_SQL"] = json.dumps({"conn_type": "sqlite", "host": str(sql_path)})
+    if source == "sql":
+        env["AIRFLOW_CONN_BENCH_SQL"] = json.dumps({"conn_type": "sqlite", "host": str(home / SQL_ROWS)})
     if results_path is not None:
         results_path.unlink(missing_ok=True)
         env["AIRFLOW_CONN_BENCH_RESULTS"] = json.dumps({"conn_type": "sqlite", "host": str(results_path)})

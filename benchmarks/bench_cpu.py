@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _operator_run import SIM_LIMIT_PER_10S, Simulator, make_sqlite, run_operator
+from _operator_run import SIM_LIMIT_PER_10S, SQL_ROWS, Simulator, make_sqlite, run_operator
 from _results import append_results
 from bench_http_floor import http_client_floor
 
@@ -31,6 +31,8 @@ from bench_http_floor import http_client_floor
 # its largest pool. 32 is more than HubSpot's highest limit needs at 1 s of latency (25/s x 1 s x 1.5).
 IN_FLIGHT = 32
 TARGET_CPU = 5.0  # CPU seconds per 1M rows (issue 14)
+# The rows' sources, as the tables name them.
+SOURCES = {"xcom": "dict rows, XCom", "sql": "tuple rows, SQL (SQLite)"}
 TARGET_WRITEBACK = 3.0  # CPU seconds per 1M rows that write-back may add
 
 
@@ -62,10 +64,10 @@ def main() -> None:
     starts: list[float] = []
     with tempfile.TemporaryDirectory(prefix="hubspot-bench-") as folder:
         home = Path(folder)
-        make_sqlite(home / "rows.db", rows)
+        make_sqlite(home / SQL_ROWS, rows)
         sim = Simulator(max_in_flight=IN_FLIGHT)
         try:
-            for source in ("xcom", "sql"):
+            for source in SOURCES:
                 for writes in (False, True):
                     sim.reset_and_load(rows)
                     figures = run_operator(
@@ -73,7 +75,6 @@ def main() -> None:
                         source=source,
                         rows=rows,
                         sim=sim,
-                        sql_path=home / "rows.db" if source == "sql" else None,
                         results_path=home / "results.db" if writes else None,
                     )
                     cpu[(source, writes)] = value = per_million(figures, rows)
@@ -83,7 +84,7 @@ def main() -> None:
                         target = f"adds {added:.1f}: {'met' if added <= TARGET_WRITEBACK else 'NOT met'}"
                     else:
                         target = f"{'met' if value <= TARGET_CPU else 'NOT met'} (at most {TARGET_CPU:g})"
-                    label = "dict rows, XCom" if source == "xcom" else "tuple rows, SQL (SQLite)"
+                    label = SOURCES[source]
                     requests = figures["summary"]["requests"]
                     line = (
                         f"| {label} | {'yes' if writes else 'no'} | {rows:,} | {requests:,} "
@@ -118,16 +119,15 @@ def floor_lines(home: Path, sim: Simulator, rows: int, cpu: dict[tuple[str, bool
         "| rows from | rows | CPU seconds per 1M rows, dry | the run's figure above, sent |",
         "|---|---|---|---|",
     ]
-    for source in ("xcom", "sql"):
+    for source in SOURCES:
         figures = run_operator(
             home,
             source=source,
             rows=rows,
             sim=sim,
-            sql_path=home / "rows.db" if source == "sql" else None,
             dry_run=True,
         )
-        label = "dict rows, XCom" if source == "xcom" else "tuple rows, SQL (SQLite)"
+        label = SOURCES[source]
         line = f"| {label} | {rows:,} | {per_million(figures, rows):.2f} | {cpu[(source, False)]:.2f} |"
         print(line, flush=True)
         lines.append(line)

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _operator_run import SIM_LIMIT_PER_10S, Simulator, run_operator
+from _operator_run import SIM_LIMIT_PER_10S, SQL_ROWS, Simulator, run_operator
 from _operator_run import make_sqlite as make_sqlite_rows
 from _results import append_results
 
@@ -170,14 +170,13 @@ def full_runs(sql_rows: int, xcom_rows: int) -> list[str]:
                 if not rows:
                     continue
                 if source == "sql":
-                    make_sqlite_rows(home / "rows.db", rows)
+                    make_sqlite_rows(home / SQL_ROWS, rows)
                 sim.post("/_sim/reset")
                 figures = run_operator(
                     home,
                     source=source,
                     rows=rows,
                     sim=sim,
-                    sql_path=home / "rows.db" if source == "sql" else None,
                 )
                 before, listed, peak = (float(figures[k]) for k in ("baseline_mb", "inputs_mb", "peak_mb"))
                 own = peak - listed
